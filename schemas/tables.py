@@ -1,0 +1,92 @@
+"""The output tables, as pyarrow schemas.
+
+Rows travel through the pipeline as plain dicts whose keys are these column
+names plus ``date``, the Hive partition value (``YYYY-MM-DD``, UTC), which the
+writer turns into the ``date=...`` folder and does not store in the files.
+Readers with Hive partitioning on (DuckDB, pyarrow.dataset, Polars, Spark)
+get ``date`` back as a column.
+
+Add columns freely; never drop or rename one (bump SCHEMA_VERSION instead).
+"""
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+PARTITION_COLUMN = "date"
+
+_UTC = pa.timestamp("us", tz="UTC")
+
+ARTICLES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("canonical_url", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("origin", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("authors", pa.list_(pa.string())),
+        pa.field("published_at", _UTC),
+        pa.field("ingested_at", _UTC, nullable=False),
+        pa.field("language", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("word_count", pa.int32(), nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+        pa.field("text_source", pa.string()),
+    ]
+)
+
+ENTITIES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("start_char", pa.int32(), nullable=False),
+        pa.field("end_char", pa.int32(), nullable=False),
+        pa.field("sentence_index", pa.int32(), nullable=False),
+    ]
+)
+
+QUOTES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("quote_id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("start_char", pa.int32(), nullable=False),
+        pa.field("end_char", pa.int32(), nullable=False),
+        pa.field("speaker", pa.string()),
+        pa.field("speaker_mention", pa.string()),
+        pa.field("speaker_start", pa.int32()),
+        pa.field("speaker_end", pa.int32()),
+        pa.field("speaker_entity_id", pa.string()),
+        pa.field("cue", pa.string()),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("sentence_index", pa.int32(), nullable=False),
+    ]
+)
+
+ERRORS = pa.schema(
+    [
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("origin", pa.string(), nullable=False),
+        pa.field("error_type", pa.string(), nullable=False),
+        pa.field("message", pa.string(), nullable=False),
+        pa.field("excerpt", pa.string()),
+        pa.field("ingested_at", _UTC, nullable=False),
+    ]
+)
+
+TABLES = {
+    "articles": ARTICLES,
+    "entities": ENTITIES,
+    "quotes": QUOTES,
+    "errors": ERRORS,
+}
+
+
+def empty_table(name: str) -> pa.Table:
+    """An empty table of ``name`` with its partition column, for views over no files."""
+    schema = TABLES[name].append(pa.field(PARTITION_COLUMN, pa.string()))
+    return schema.empty_table()

