@@ -78,6 +78,7 @@ _BINARY_MAGIC = (
 # C0 controls other than tab, newline, form feed and carriage return.
 _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 _SAMPLE = 8192
+DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def input_format(path: str) -> str | None:

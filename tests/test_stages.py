@@ -1,0 +1,168 @@
+"""Each composite in a TestPipeline, one assertion per output, dead letters included."""
+
+import datetime as dt
+import json
+
+import apache_beam as beam
+import pyarrow.dataset as ds
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from transforms import dedupe, normalize, read
+from transforms.dedupe import DeduplicateArticles
+from transforms.formats import raw_record
+from transforms.normalize import NormalizeArticles
+from transforms.read import ReadArticles
+from transforms.write import WriteTables
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+def _field(name):
+    return lambda row: row[name]
+
+
+def _error_key(row):
+    return (row["origin"].rsplit("/", 1)[-1], row["error_type"])
+
+
+def test_read_articles_with_dead_letters(tmp_path):
+    (tmp_path / "a.txt").write_text("Title\n\nBody of a.")
+    (tmp_path / "b.html").write_text("<html><body><p>Hello</p></body></html>")
+    (tmp_path / "c.jsonl").write_text(
+        '{"text": "one"}\n{broken\n\n{"text": 5}\n{"maintext": "four"}\n'
+    )
+    (tmp_path / "d.json").write_text(json.dumps([{"text": "x"}, {"text": "y"}]))
+    (tmp_path / "e.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(50))
+    (tmp_path / "f.md").write_text("# not an article")
+    (tmp_path / "g.txt").write_text("x" * 200)
+    with TestPipeline() as p:
+        outputs = p | ReadArticles([str(tmp_path / "*")], ingested_at=NOW, max_file_bytes=100)
+        assert_that(
+            outputs.articles | beam.Map(lambda r: (r["origin"].rsplit("/", 1)[-1], r["text"])),
+            equal_to(
+                [
+                    ("a.txt", "Body of a."),
+                    ("b.html", None),
+                    ("c.jsonl#1", "one"),
+                    ("c.jsonl#5", "four"),
+                    ("d.json#0", "x"),
+                    ("d.json#1", "y"),
+                ]
+            ),
+            label="Articles",
+        )
+        assert_that(
+            outputs[read.ERRORS] | beam.Map(_error_key),
+            equal_to(
+                [
+                    ("c.jsonl#2", "malformed_json"),
+                    ("c.jsonl#4", "invalid_field"),
+                    ("e.txt", "binary_file"),
+                    ("f.md", "unsupported_format"),
+                    ("g.txt", "too_large"),
+                ]
+            ),
+            label="Errors",
+        )
+
+
+def test_normalize_articles_with_dead_letters():
+    raws = [
+        raw_record("good", text="A real article about the council budget.", title="Budget"),
+        raw_record("empty", text="   "),
+        raw_record("dated", text="Another article with a bad date.", published="year 3000"),
+    ]
+    with TestPipeline() as p:
+        outputs = p | beam.Create(raws) | NormalizeArticles(ingested_at=NOW)
+        assert_that(
+            outputs.articles | beam.Map(_field("origin")),
+            equal_to(["good", "dated"]),
+            label="Articles",
+        )
+        assert_that(
+            outputs[normalize.ERRORS]
+            | beam.Map(lambda r: (r["origin"], r["error_type"], r["stage"])),
+            equal_to(
+                [("empty", "empty_text", "normalize"), ("dated", "invalid_date", "normalize")]
+            ),
+            label="Errors",
+        )
+
+
+def test_deduplicate_articles_declares_duplicates():
+    def article(origin, article_id, title=None):
+        return {
+            "article_id": article_id,
+            "origin": origin,
+            "published_at": None,
+            "title": title,
+            "text": "t",
+        }
+
+    articles = [
+        article("a", "1"),
+        article("b", "1", title="T"),
+        article("c", "2"),
+        article("d", "1"),
+    ]
+    with TestPipeline() as p:
+        outputs = p | beam.Create(articles) | DeduplicateArticles()
+        assert_that(
+            outputs.articles | beam.Map(_field("origin")), equal_to(["b", "c"]), label="Kept"
+        )
+        assert_that(
+            outputs[dedupe.DUPLICATES] | beam.Map(lambda d: (d["origin"], d["kept"])),
+            equal_to([("a", "b"), ("d", "b")]),
+            label="Duplicates",
+        )
+
+
+def test_write_tables_commits_every_table(tmp_path):
+    errors = [
+        {
+            "stage": "read",
+            "origin": f"f{i}",
+            "error_type": "x",
+            "message": "m",
+            "excerpt": None,
+            "ingested_at": NOW,
+            "date": f"2026-11-{20 + i % 2}",
+        }
+        for i in range(10)
+    ]
+    with TestPipeline() as p:
+        committed = {"errors": p | beam.Create(errors)} | WriteTables(
+            str(tmp_path), run_id="r", shards=3
+        )
+        assert_that(
+            committed | beam.Map(lambda files: sum(f["rows"] for f in files)),
+            equal_to([10]),
+            label="Rows",
+        )
+    table = ds.dataset(tmp_path / "errors", format="parquet", partitioning="hive").to_table()
+    assert sorted(table.column("origin").to_pylist()) == sorted(f"f{i}" for i in range(10))
+    assert not list(tmp_path.glob("_tmp/*"))
+
+
+def test_deduplicate_against_ids_already_written():
+    def article(origin, article_id):
+        return {
+            "article_id": article_id,
+            "origin": origin,
+            "published_at": None,
+            "title": None,
+            "text": "t",
+        }
+
+    with TestPipeline() as p:
+        existing = p | "Existing" >> beam.Create(["1", "9"])
+        outputs = (
+            p | "Articles" >> beam.Create([article("a", "1"), article("b", "2")])
+        ) | DeduplicateArticles(existing)
+        assert_that(outputs.articles | beam.Map(_field("origin")), equal_to(["b"]), label="New")
+        assert_that(
+            outputs[dedupe.DUPLICATES] | beam.Map(lambda d: (d["origin"], d["kept"])),
+            equal_to([("a", "(earlier run)")]),
+            label="AlreadyWritten",
+        )

@@ -1,0 +1,166 @@
+"""ExtractEntitiesAndQuotes: articles to entity and quote rows, with spaCy under RunInference.
+
+RunInference batches articles (``BatchElements``) and loads the model once
+per worker process; the handler below only adapts ``transforms.nlp.annotate``
+to it. Rows leave as plain dicts: no ``Doc`` crosses a stage.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Collection
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
+
+from transforms import nlp
+from transforms.records import crash_row
+
+__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
+
+ENTITIES = "entities"
+QUOTES = "quotes"
+ERRORS = "errors"
+STAGE = "enrich"
+DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
+_PROGRESS_EVERY_SECONDS = 30.0
+
+_log = logging.getLogger(__name__)
+
+
+def quote_id(article_id: str, start_char: int, end_char: int) -> str:
+    """A stable quote id from its article and its place in the text."""
+    key = f"{article_id}\x1f{start_char}\x1f{end_char}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+class _Progress:
+    """One log line per interval per worker process, never one per article."""
+
+    def __init__(self):
+        self._done = 0
+        self._words = 0
+        self._started = self._last = time.monotonic()
+
+    def add(self, batch):
+        self._done += len(batch)
+        self._words += sum(article["word_count"] for article in batch)
+        now = time.monotonic()
+        if now - self._last >= _PROGRESS_EVERY_SECONDS:
+            self._last = now
+            rate = self._done / (now - self._started)
+            _log.warning(
+                "enriched %d articles (%d words) in this worker, %.1f articles/s",
+                self._done,
+                self._words,
+                rate,
+            )
+
+
+class SpacyModelHandler(ModelHandler):
+    """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out.
+
+    A batch that fails is retried article by article, so one bad article
+    becomes one errors row (its inference is the exception) and the rest of
+    the batch is kept.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        labels: Collection[str],
+        cues: Collection[str],
+        max_chars: int = nlp.DEFAULT_MAX_CHARS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
+        super().__init__(min_batch_size=1, max_batch_size=batch_size)
+        self._model = model
+        self._options = {"labels": frozenset(labels), "cues": tuple(cues), "max_chars": max_chars}
+        self._progress = None
+
+    def load_model(self):
+        return nlp.load_model(self._model)
+
+    def run_inference(self, batch, model, inference_args=None):
+        if self._progress is None:
+            self._progress = _Progress()
+        texts = [article["text"] for article in batch]
+        try:
+            annotations = nlp.annotate(model, texts, **self._options)
+        except Exception:  # find the bad article(s); the others keep their annotations
+            annotations = [self._annotate_one(model, text) for text in texts]
+        self._progress.add(batch)
+        return [PredictionResult(a, ann) for a, ann in zip(batch, annotations, strict=True)]
+
+    def _annotate_one(self, model, text):
+        try:
+            return nlp.annotate(model, [text], **self._options)[0]
+        except Exception as exc:
+            return exc
+
+    def get_num_bytes(self, batch):
+        return sum(len(article["text"]) for article in batch)
+
+    def get_metrics_namespace(self):
+        return "newsbeam.enrich"
+
+
+class _SplitRowsFn(beam.DoFn):
+    def __init__(self, ingested_at: dt.datetime):
+        self._ingested_at = ingested_at
+        self._articles = Metrics.counter("newsbeam", "enrich.articles")
+        self._entities = Metrics.counter("newsbeam", "enrich.entities")
+        self._quotes = Metrics.counter("newsbeam", "enrich.quotes")
+        self._errors = Metrics.counter("newsbeam", "enrich.errors")
+
+    def process(self, result):
+        article, annotations = result.example, result.inference
+        if isinstance(annotations, Exception):
+            self._errors.inc()
+            yield beam.pvalue.TaggedOutput(
+                ERRORS,
+                crash_row(
+                    annotations,
+                    stage=STAGE,
+                    origin=article["origin"],
+                    ingested_at=self._ingested_at,
+                ),
+            )
+            return
+        shared = {"article_id": article["article_id"], "date": article["date"]}
+        for entity in annotations["entities"]:
+            self._entities.inc()
+            yield beam.pvalue.TaggedOutput(ENTITIES, {**entity, **shared})
+        for quote in annotations["quotes"]:
+            self._quotes.inc()
+            qid = quote_id(article["article_id"], quote["start_char"], quote["end_char"])
+            yield beam.pvalue.TaggedOutput(QUOTES, {**quote, **shared, "quote_id": qid})
+        self._articles.inc()
+        yield article
+
+
+class ExtractEntitiesAndQuotes(beam.PTransform):
+    """Articles to entities and quotes rows.
+
+    Outputs: ``articles`` (the articles that were annotated), ``ENTITIES``,
+    ``QUOTES``, and ``ERRORS`` for articles the model failed on (they are
+    not written as articles, so a rerun tries them again).
+    """
+
+    def __init__(self, handler: SpacyModelHandler, *, ingested_at: dt.datetime):
+        super().__init__()
+        self._handler = handler
+        self._ingested_at = ingested_at
+
+    def expand(self, articles):
+        return (
+            articles
+            | "Annotate" >> RunInference(self._handler, model_identifier="newsbeam-spacy")
+            | "SplitRows"
+            >> beam.ParDo(_SplitRowsFn(self._ingested_at)).with_outputs(
+                ENTITIES, QUOTES, ERRORS, main="articles"
+            )
+        )

