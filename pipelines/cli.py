@@ -125,7 +125,8 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         batch_size=args.batch_size,
         shards=args.shards,
     )
-    pipeline = beam.Pipeline(options=pipeline_options)
+    runner = options.pipeline_runner(beam_args, pipeline_options)
+    pipeline = beam.Pipeline(runner=runner, options=pipeline_options)
     build_pipeline(pipeline, config)
     result = pipeline.run()
     result.wait_until_finish()

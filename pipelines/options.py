@@ -127,3 +127,28 @@ def _value_of(flag: str, args: list[str]) -> str | None:
         if arg.startswith(flag + "="):
             return arg.split("=", 1)[1]
     return None
+
+
+def pipeline_runner(beam_args: list[str], pipeline_options):
+    """The runner to use: the local FnApiRunner unless the user named another.
+
+    Beam's DirectRunner first tries the Prism runner, which downloads a binary
+    at run time: in an air-gapped cluster that fails (or waits on the
+    network) before falling back. newsbeam goes straight to the runner the
+    DirectRunner would fall back to, which honours ``--direct_num_workers``
+    and ``--direct_running_mode``. Returns None for any other runner, which
+    Beam then builds from ``--runner``.
+    """
+    runner = (_value_of("--runner", beam_args) or "DirectRunner").rsplit(".", 1)[-1]
+    if runner.lower() not in ("directrunner", "direct"):
+        return None
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+    # Workers started by the multi-processing mode read the options from here.
+    encoded = JobServiceHandle.encode_pipeline_options(pipeline_options.get_all_options())
+    provision = fn_runner.ExtendedProvisionInfo(
+        beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)
+    )
+    return fn_runner.FnApiRunner(provision_info=provision)
