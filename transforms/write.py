@@ -14,6 +14,7 @@ and the group), so retries never duplicate rows.
 
 import contextlib
 import json
+import os
 import time
 
 import apache_beam as beam
@@ -123,6 +124,9 @@ def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
             _makedirs(file["final"].rsplit("/", 1)[0])
             FileSystems.rename([file["staged"]], [file["final"]])
     FileSystems.delete([staging_dir(output_dir, run_id)])
+    if "://" not in output_dir:  # object stores have no folders to tidy
+        with contextlib.suppress(OSError):  # not empty: another run is staging there
+            os.rmdir(os.path.join(output_dir, STAGING))
 
 
 def recover(output_dir: str) -> list[str]:

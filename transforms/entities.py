@@ -1,0 +1,547 @@
+"""Entity mentions analysts can count: cleaned names, article-level canonicals, stable ids.
+
+``entity_rows(doc)`` is the only function that touches spaCy; it turns
+``doc.ents`` and the sentences into plain ``Mention`` records and hands them
+to ``rows_from_mentions``, which is built from small pure functions over
+strings and offsets (each tested without the model).
+
+The steps, in order, for every mention:
+
+1. **Span extension** (``extend_span``). The small English model often cuts a
+   name at a hyphen or apostrophe (``Moon Seong`` + ``-mook``). A piece
+   attached to the span with no space is taken in when it looks like part of
+   a name: digits (``Covid-19``), a capitalised piece unless it is all
+   capitals (``China-US`` stays ``China``), a lower-case one only when it is short
+   (at most five letters or digits) and is not one of the common compound
+   words (``-led``, ``-based``, ``-backed``...), and never when it belongs to
+   another entity (``Kim-Putin summit`` stays two mentions). ``text`` and the
+   offsets cover the extended span; ``text`` is otherwise the surface text.
+2. **Clean-up** (``clean_name``), which only affects ``canonical``: double
+   quote marks anywhere and single quote marks that are not apostrophes
+   inside a word are dropped, then leading ``the/a/an``, a trailing
+   possessive ``'s`` and unbalanced or surrounding punctuation are stripped
+   until nothing changes. A final ``.`` after an initial or an abbreviation
+   (``U.S.``, ``Jr.``, ``Inc.``) is kept. Person names also lose a leading
+   ``Mr/Mrs/Ms/Mx/Dr/Prof``. Curly apostrophes become ``'``; an apostrophe
+   inside a word is not a quote mark and stays (``People's``, ``O'Brien``).
+   ``The Hague`` and ``The Gambia`` keep their article. A mention left
+   with no letter or digit is dropped (it names nothing).
+3. **Aliases** (``DEFAULT_ALIASES`` merged with the caller's ``aliases``):
+   a cleaned name whose normalised form is an alias key takes the alias's
+   canonical name. Choices: ``U.S./US/USA/United States of America`` ->
+   ``United States``; ``U.K./UK/Britain/Great Britain`` -> ``United Kingdom``
+   (strictly Britain is the island, but news uses it for the state;
+   ``England``, ``Scotland`` and ``America`` are *not* folded because they
+   name something else); ``U.N./UN`` -> ``United Nations``; ``EU``;
+   ``DPRK/Democratic People's Republic of Korea`` -> ``North Korea``;
+   ``Republic of Korea`` -> ``South Korea`` (``ROK`` left out: rare and
+   ambiguous); ``PRC/People's Republic of China`` -> ``China`` (``Republic of
+   China``, i.e. Taiwan, is deliberately absent); ``USSR`` -> ``Soviet
+   Union``; ``UAE``; ``Nato``/``North Atlantic Treaty Organization`` ->
+   ``NATO``; ``WWII/Second World War`` -> ``World War II`` (and WWI).
+4. **Within-article canonical names** (``resolve_short_names``): word
+   matching for persons, acronyms for other kinds but places; every name
+   keeps the spelling of its first mention in the article. A name is a
+   *short form* of another name of the same kind when its words are a
+   contiguous, shorter run of the other's words (compared normalised:
+   ``Kim`` and ``Jong-un`` fit ``Kim Jong-un``; ``Kim`` also fits
+   ``Soo Kim``). A short form takes the canonical name of one of
+   the longest names it fits (those that fit nothing longer), and:
+
+   - if it fits exactly one, that one;
+   - if it fits several, those already introduced before the short mention
+     are preferred (a short name points back; if none was introduced yet all
+     are considered), then the one mentioned most in the article (its full
+     mentions plus short mentions that fit only it), then the one introduced
+     first.
+
+   So in the seed article every ``Kim`` -- including ``Kim's presence`` in
+   Soo Kim's own sentence -- becomes ``Kim Jong-un`` (introduced first,
+   mentioned in full twice), ``Soo Kim`` stays ``Soo Kim``, ``Xi`` becomes
+   ``Xi Jinping`` even before the model first finds the full name.
+   For other kinds only acronyms are resolved: an all-capital short name
+   (dots ignored) that spells the initials of the capitalised words of a
+   longer name of the same kind in the article (``ICC`` -> ``International
+   Criminal Court``), with the same preference order. Place names are never
+   matched by words (``Korea`` is not ``North Korea``, ``Sudan`` is not
+   ``South Sudan``), and organisation words are not either (``Court`` is not
+   the ``International Criminal Court``).
+
+   Limits, stated plainly: the rule never reads the sentence, so a short
+   name that really means the less prominent person (``Soo Kim said ... Kim
+   added``) gets the prominent one; a person mentioned only by surname in an
+   article keeps the surname as canonical (and so a different ``entity_id``
+   from the full name elsewhere); mentions the model gives a wrong label
+   (``Trump`` as ORG) are resolved within that wrong kind; titles other than
+   the few above stay in the name; trailing ``'s`` is dropped even in names
+   that own it, except a few listed brands (``McDonald's``...); a text the
+   caller annotates in pieces is resolved piece by piece.
+5. **Ids** (``entity_id``): the first 16 hex digits of SHA-256 over
+   ``f"{kind}\\x1f{normalise(canonical)}"``; no randomness, no ``hash()``, so
+   the same name of the same kind gets the same id in every article and run.
+   Kinds group the labels: ``person`` (PERSON), ``org`` (ORG), ``place`` (GPE,
+   LOC and FAC: the small model swaps these freely, and all name places),
+   ``group`` (NORP); any other label is its own kind in lower case
+   (``event``, ``product``, ``work_of_art``, ``law``, ``date``...). A country
+   the model labels ORG therefore gets an ``org`` id, not its ``place`` id
+   (the seed's ``DPRK``, ORG, becomes ``North Korea`` with an ``org`` id).
+
+``normalise`` does: NFKC, curly -> straight apostrophes, dots of acronyms and
+initials removed (``U.S.`` -> ``US``), casefold, whitespace collapsed.
+Nothing here raises on odd input: an empty doc, a doc of punctuation, or
+strange unicode give an empty or shorter list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:  # spaCy is only needed by callers that already have a Doc
+    from spacy.tokens import Doc
+
+DEFAULT_LABELS = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+)
+
+# Keys are written as they appear in text; they are cleaned and normalised on
+# use, so "the U.S." and "US" are the same key. Values are display names.
+DEFAULT_ALIASES: dict[str, str] = {
+    "US": "United States",
+    "USA": "United States",
+    "United States of America": "United States",
+    "UK": "United Kingdom",
+    "Britain": "United Kingdom",
+    "Great Britain": "United Kingdom",
+    "United Kingdom of Great Britain and Northern Ireland": "United Kingdom",
+    "UN": "United Nations",
+    "EU": "European Union",
+    "DPRK": "North Korea",
+    "Democratic People's Republic of Korea": "North Korea",
+    "Republic of Korea": "South Korea",
+    "PRC": "China",
+    "People's Republic of China": "China",
+    "USSR": "Soviet Union",
+    "UAE": "United Arab Emirates",
+    "NATO": "NATO",
+    "North Atlantic Treaty Organization": "NATO",
+    "WWII": "World War II",
+    "WW2": "World War II",
+    "Second World War": "World War II",
+    "World War Two": "World War II",
+    "World War 2": "World War II",
+    "WWI": "World War I",
+    "WW1": "World War I",
+    "First World War": "World War I",
+    "World War One": "World War I",
+    "World War 1": "World War I",
+}
+
+_KINDS = {
+    "PERSON": "person",
+    "ORG": "org",
+    "GPE": "place",
+    "LOC": "place",
+    "FAC": "place",
+    "NORP": "group",
+}
+
+# --- regexes, compiled once -------------------------------------------------
+_DOUBLE_QUOTES = re.compile(r"[\"“”„‟«»″‶〝〞＂]")
+_SINGLE_QUOTE_CHARS = "'‘’‚‛`´ʼ′"
+# An apostrophe between two word characters is part of the name (O'Brien, People's).
+_INNER_APOSTROPHE = re.compile(rf"(?<=[^\W_])[{_SINGLE_QUOTE_CHARS}](?=[^\W_])")
+_OTHER_SINGLE_QUOTES = re.compile(rf"[{_SINGLE_QUOTE_CHARS}]")
+_WHITESPACE = re.compile(r"\s+")
+_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_DETERMINER_WORDS = frozenset({"the", "a", "an"})
+# Names whose "The" is part of the name, so "the Hague" and "The Hague" stay whole.
+_KEEP_ARTICLE = frozenset({"hague", "gambia"})
+_TITLE = re.compile(r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"(?<=[^\W_])'s$", re.IGNORECASE)
+# A final "." that belongs to the name: after an initial/acronym letter or an abbreviation.
+_KEEP_FINAL_DOT = re.compile(
+    r"(?:(?<![^\W_])[^\W\d_]|\b(?:jr|sr|inc|co|corp|ltd|bros|st|mt|no))\.$", re.IGNORECASE
+)
+# Single letters followed by a dot, not inside a word: initials and acronym letters.
+_INITIAL_DOT = re.compile(r"(?<![^\W_])([^\W\d_])\.")
+_HYPHENS = "-‐‑"
+_FORWARD_HYPHEN = re.compile(rf"[{_HYPHENS}]([^\W_]+)")
+_FORWARD_APOSTROPHE = re.compile(r"['’]([^\W\d_]+)")
+_BACKWARD_HYPHEN = re.compile(rf"([^\W_]+)[{_HYPHENS}]$")
+_WORD_SPLIT = re.compile(r"[\s]+")
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]+$")
+
+# Lower-case pieces after a hyphen that make a compound word, not a longer name.
+_HYPHEN_SUFFIX_STOP = frozenset(
+    {
+        "led", "based", "backed", "born", "made", "owned", "style", "era", "like", "run",
+        "held", "free", "only", "type", "wide", "area", "level", "bound", "front",
+        "old", "year", "day", "week", "month", "time", "ruled", "sized", "proof",
+        "lite", "esque", "ish", "ism", "ist", "ists", "ian", "ians", "ese", "ite", "ites",
+        "war", "state", "city", "side", "news",
+    }
+)  # fmt: skip
+# Capitalised prefixes before a hyphen that make compounds (pro-Russia, Sino-Japanese).
+_HYPHEN_PREFIX_STOP = frozenset(
+    {
+        "pro", "anti", "ex", "non", "post", "pre", "neo", "mid", "pan", "trans", "inter",
+        "sino", "euro", "afro", "anglo", "franco", "indo", "judeo", "austro", "russo",
+        "ultra", "super", "semi", "multi", "co", "all", "self", "vice", "then", "former",
+    }
+)  # fmt: skip
+# Contractions/possessives after an apostrophe: never part of a name.
+_APOSTROPHE_SUFFIX_STOP = frozenset({"s", "ll", "re", "ve", "d", "t", "m"})
+# Names that own their trailing 's (compared casefolded, without the 's).
+_KEEP_POSSESSIVE = frozenset({"mcdonald", "macy", "sotheby", "christie", "moody", "lloyd"})
+# Lower-case words skipped when spelling an acronym from a name.
+_MINOR_WORDS = frozenset({"of", "for", "the", "and", "de", "la", "du", "del", "on", "in", "&"})
+
+
+class Mention(NamedTuple):
+    """One entity span as the model found it: surface ``text`` is ``doc_text[start:end]``."""
+
+    text: str
+    label: str
+    start_char: int
+    end_char: int
+    sentence_index: int
+
+
+# --- the model-facing part ---------------------------------------------------
+def mentions_from_doc(doc: Doc) -> list[Mention]:
+    """Every ``doc.ents`` span (all labels) as a ``Mention``, in text order.
+
+    ``sentence_index`` is the index in ``list(doc.sents)``; a doc without
+    sentence boundaries puts everything in sentence 0 rather than raising.
+    """
+    sentence_of_token: list[int] = []
+    try:
+        for index, sent in enumerate(doc.sents):
+            sentence_of_token.extend([index] * len(sent))
+    except ValueError:  # no parser / sentencizer ran: no boundaries to read
+        sentence_of_token = []
+    mentions = []
+    for ent in doc.ents:
+        index = sentence_of_token[ent.start] if ent.start < len(sentence_of_token) else 0
+        mentions.append(Mention(ent.text, ent.label_, ent.start_char, ent.end_char, index))
+    return mentions
+
+
+def entity_rows(
+    doc: Doc,
+    *,
+    labels: Collection[str] = DEFAULT_LABELS,
+    aliases: Mapping[str, str] | None = None,
+) -> list[dict]:
+    """One row dict per kept entity mention of ``doc``, in text order.
+
+    Keys: ``text, canonical, label, start_char, end_char, sentence_index,
+    entity_id``. Only mentions whose label is in ``labels`` are kept (numbers
+    and dates are out by default); ``aliases`` are merged over
+    ``DEFAULT_ALIASES``. Never raises on a well-formed Doc.
+    """
+    return rows_from_mentions(doc.text, mentions_from_doc(doc), labels=labels, aliases=aliases)
+
+
+# --- pure functions ------------------------------------------------------------
+def rows_from_mentions(
+    text: str,
+    mentions: Sequence[Mention],
+    *,
+    labels: Collection[str] = DEFAULT_LABELS,
+    aliases: Mapping[str, str] | None = None,
+) -> list[dict]:
+    """The rows of ``entity_rows`` from plain mentions over ``text`` (no model needed).
+
+    ``mentions`` should cover all labels, even those not kept: they stop a
+    name from being extended into a neighbouring entity.
+    """
+    alias_map = alias_table(aliases)
+    spans = [(m.start_char, m.end_char) for m in mentions]
+    kept: list[tuple[Mention, str, str]] = []  # (extended mention, kind, cleaned name)
+    for i, mention in enumerate(mentions):
+        if mention.label not in labels:
+            continue
+        others = spans[:i] + spans[i + 1 :]
+        start, end = extend_span(text, mention.start_char, mention.end_char, blocked=others)
+        surface = text[start:end]
+        kind = kind_of(mention.label)
+        name = clean_name(surface, person=kind == "person")
+        if not name:
+            continue
+        name = apply_alias(name, alias_map)
+        extended = mention._replace(text=surface, start_char=start, end_char=end)
+        kept.append((extended, kind, name))
+
+    canonicals = resolve_short_names([(kind, name) for _, kind, name in kept])
+    return [
+        {
+            "text": mention.text,
+            "canonical": canonical,
+            "label": mention.label,
+            "start_char": mention.start_char,
+            "end_char": mention.end_char,
+            "sentence_index": mention.sentence_index,
+            "entity_id": entity_id(kind, canonical),
+        }
+        for (mention, kind, _), canonical in zip(kept, canonicals, strict=True)
+    ]
+
+
+def kind_of(label: str) -> str:
+    """The id kind of a spaCy label: person, org, place (GPE/LOC/FAC), group (NORP), else the
+    label in lower case."""
+    return _KINDS.get(label, label.lower())
+
+
+def _overlaps(start: int, end: int, blocked: Sequence[tuple[int, int]]) -> bool:
+    return any(b_start < end and start < b_end for b_start, b_end in blocked)
+
+
+def _name_like_suffix(piece: str) -> bool:
+    if piece.isdigit():
+        return True  # Covid-19, F-16
+    if piece[0].isupper():
+        # Il, Pierre: yes; US, EU: another name (China-US talks), not the rest of this one.
+        return len(piece) == 1 or not piece.isupper()
+    return len(piece) <= 5 and piece.isalpha() and piece.casefold() not in _HYPHEN_SUFFIX_STOP
+
+
+def extend_span(
+    text: str, start: int, end: int, *, blocked: Sequence[tuple[int, int]] = ()
+) -> tuple[int, int]:
+    """``(start, end)`` widened over name pieces attached by a hyphen or apostrophe.
+
+    Forward: ``-mook`` after ``Moon Seong``; ``'Brien`` after ``O``. Backward:
+    ``Jean-`` before ``Pierre``. Rejects compound-word pieces (``-led``,
+    ``pro-``), possessives and contractions (``'s``, ``'ll``), and any piece
+    overlapping a span in ``blocked``. Invalid offsets come back unchanged.
+    """
+    if not (0 <= start < end <= len(text)):
+        return start, end
+    while text[end - 1].isalpha():
+        match = _FORWARD_HYPHEN.match(text, end)
+        if match and _name_like_suffix(match.group(1)):
+            new_end = match.end()
+        else:
+            match = _FORWARD_APOSTROPHE.match(text, end)
+            piece = match.group(1) if match else ""
+            if not piece or piece.casefold() in _APOSTROPHE_SUFFIX_STOP or not piece[0].isupper():
+                break
+            new_end = match.end()
+        if _overlaps(end, new_end, blocked):
+            break
+        end = new_end
+    while text[start].isalpha():
+        match = _BACKWARD_HYPHEN.search(text, max(0, start - 40), start)
+        if not match or match.end() != start:
+            break
+        piece = match.group(1)
+        if not piece[0].isupper() or piece.casefold() in _HYPHEN_PREFIX_STOP:
+            break
+        if _overlaps(match.start(), start, blocked):
+            break
+        start = match.start()
+    return start, end
+
+
+def _strip_edges(name: str) -> str:
+    """One pass of edge clean-up: unbalanced brackets, punctuation, determiner, possessive."""
+    name = name.strip()
+    if name.startswith("(") and name.endswith(")"):
+        name = name[1:-1].strip()
+    while name and _is_punct(name[0]) and not (name[0] in "([" and _closes(name)):
+        name = name[1:].lstrip()
+    while name and _is_punct(name[-1]):
+        last = name[-1]
+        if last in ")]" and _opens(name):
+            break
+        if last == "." and _KEEP_FINAL_DOT.search(name):
+            break
+        name = name[:-1].rstrip()
+    if name.casefold() in _DETERMINER_WORDS:
+        return ""
+    match = _DETERMINER.match(name)
+    if match and name[match.end() :].casefold() not in _KEEP_ARTICLE:
+        name = name[match.end() :]
+    match = _POSSESSIVE.search(name)
+    if match and name[: match.start()].casefold() not in _KEEP_POSSESSIVE:
+        name = name[: match.start()]
+    return name
+
+
+def _is_punct(char: str) -> bool:
+    # Symbols (currency, %, #) can belong to a mention; only punctuation is stray.
+    return unicodedata.category(char).startswith("P") and char != "%"
+
+
+def _closes(name: str) -> bool:
+    return (name[0] == "(" and ")" in name) or (name[0] == "[" and "]" in name)
+
+
+def _opens(name: str) -> bool:
+    return (name[-1] == ")" and "(" in name) or (name[-1] == "]" and "[" in name)
+
+
+def clean_name(text: str, *, person: bool = False) -> str:
+    """The display name in a mention's surface text, or ``""`` when nothing is left.
+
+    Drops every double quote mark, single quote marks that are not
+    apostrophes inside a word, leading ``the/a/an`` (and, with ``person``,
+    ``Mr/Mrs/Ms/Mx/Dr/Prof``), a trailing possessive ``'s``, surrounding or
+    unbalanced punctuation; collapses whitespace; curly apostrophes become
+    ``'``. Keeps case and a final ``.`` of ``U.S.``/``Jr.``.
+    """
+    name = unicodedata.normalize("NFKC", text)
+    name = _DOUBLE_QUOTES.sub(" ", name)
+    name = _INNER_APOSTROPHE.sub("'", name)
+    # Keep a possessive's apostrophe for the possessive rule; it sits between word chars.
+    name = _OTHER_SINGLE_QUOTES.sub(
+        lambda m: m.group(0) if m.group(0) == "'" and _is_inner(name, m.start()) else " ", name
+    )
+    name = _WHITESPACE.sub(" ", name).strip()
+    previous = None
+    while name != previous:
+        previous = name
+        name = _strip_edges(name)
+        if person:
+            name = _TITLE.sub("", name, count=1)
+    if not any(ch.isalnum() for ch in name):
+        return ""
+    return name
+
+
+def _is_inner(name: str, index: int) -> bool:
+    return 0 < index < len(name) - 1 and name[index - 1].isalnum() and name[index + 1].isalnum()
+
+
+def normalise(name: str) -> str:
+    """The comparison form of a name: NFKC, straight apostrophes, acronym/initial dots removed,
+    casefolded, whitespace collapsed. ``U.S.`` and ``US`` give ``us``."""
+    name = unicodedata.normalize("NFKC", name)
+    name = _OTHER_SINGLE_QUOTES.sub("'", name)
+    name = _INITIAL_DOT.sub(r"\1", name)
+    return _WHITESPACE.sub(" ", name.casefold()).strip()
+
+
+def _alias_key(alias: str) -> str:
+    return normalise(clean_name(alias))
+
+
+_DEFAULT_ALIAS_MAP = {_alias_key(key): value for key, value in DEFAULT_ALIASES.items()}
+
+
+def alias_table(aliases: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Normalised alias key -> canonical name: ``DEFAULT_ALIASES`` with ``aliases`` over it.
+
+    Keys of ``aliases`` may be written as in text (``"the U.S."``); a
+    caller's key replaces a default one with the same normal form.
+    """
+    table = dict(_DEFAULT_ALIAS_MAP)
+    for key, value in (aliases or {}).items():
+        normal = _alias_key(key)
+        if normal:
+            table[normal] = value
+    return table
+
+
+def apply_alias(name: str, table: Mapping[str, str]) -> str:
+    """``name``'s canonical name from a table of ``alias_table``, or ``name`` itself."""
+    return table.get(normalise(name), name)
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(_WORD_SPLIT.split(normalise(name)))
+
+
+def fits_words(short: str, full: str) -> bool:
+    """Whether ``short``'s words are a contiguous, shorter run of ``full``'s words (normalised).
+
+    ``Kim`` fits ``Kim Jong-un`` and ``Soo Kim``; ``Jong`` does not fit
+    ``Kim Jong-un`` (hyphenated words are whole words).
+    """
+    small, big = _words(short), _words(full)
+    if not small or len(small) >= len(big):
+        return False
+    return any(big[i : i + len(small)] == small for i in range(len(big) - len(small) + 1))
+
+
+def fits_acronym(short: str, full: str) -> bool:
+    """Whether ``short`` (all capitals, dots ignored, 2+ letters) spells the initials of the
+    capitalised words of ``full``: ``ICC`` fits ``International Criminal Court``,
+    ``CPC`` fits ``Communist Party of China``."""
+    letters = _INITIAL_DOT.sub(r"\1", short).replace(" ", "")
+    if not _ACRONYM.match(letters):
+        return False
+    words = [w for w in full.split() if w.casefold() not in _MINOR_WORDS]
+    if len(words) < 2 or not all(w[0].isupper() or w[0].isdigit() for w in words):
+        return False
+    return "".join(w[0] for w in words).upper() == letters
+
+
+def resolve_short_names(mentions: Sequence[tuple[str, str]]) -> list[str]:
+    """The within-article canonical name of each ``(kind, cleaned name)`` mention, in order.
+
+    Persons: a short form takes the longest name of the same kind it fits by
+    words; other kinds except places: an acronym takes the name it spells.
+    Several candidates: those introduced before this mention first, then the
+    most mentioned, then the first introduced (see the module docstring).
+    Mentions with no candidate keep their name, spelled as where it first appears.
+    """
+    normals = [normalise(name) for _, name in mentions]
+    first_seen: dict[tuple[str, str], int] = {}
+    display: dict[tuple[str, str], str] = {}
+    for index, ((kind, name), normal) in enumerate(zip(mentions, normals, strict=True)):
+        first_seen.setdefault((kind, normal), index)
+        display.setdefault((kind, normal), name)
+
+    def fits(kind: str, short: str, full: str) -> bool:
+        if kind == "person":
+            return fits_words(short, full)
+        if kind == "place":
+            return False
+        return fits_acronym(short, full)
+
+    # Longer names each distinct name could stand for (only maximal ones).
+    candidates: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key in first_seen:
+        kind, _ = key
+        longer = [
+            other
+            for other in first_seen
+            if other[0] == kind and other != key and fits(kind, display[key], display[other])
+        ]
+        maximal = [c for c in longer if not any(fits(kind, display[c], display[o]) for o in longer)]
+        candidates[key] = maximal
+
+    # Mentions per referent: its own full mentions plus short forms that fit only it.
+    weight: Counter[tuple[str, str]] = Counter()
+    for (kind, _), normal in zip(mentions, normals, strict=True):
+        options = candidates[(kind, normal)]
+        if not options:
+            weight[(kind, normal)] += 1
+        elif len(options) == 1:
+            weight[options[0]] += 1
+
+    resolved = []
+    for index, ((kind, _), normal) in enumerate(zip(mentions, normals, strict=True)):
+        options = candidates[(kind, normal)]
+        if not options:
+            resolved.append(display[(kind, normal)])  # one spelling per name in an article
+            continue
+        introduced = [c for c in options if first_seen[c] < index] or options
+        best = min(introduced, key=lambda c: (-weight[c], first_seen[c]))
+        resolved.append(display[best])
+    return resolved
+
+
+def entity_id(kind: str, canonical: str) -> str:
+    """16 hex digits of SHA-256 over ``kind``, 0x1F and the normalised canonical name:
+    the same everywhere and in every run."""
+    digest = hashlib.sha256(f"{kind}\x1f{normalise(canonical)}".encode()).hexdigest()
+    return digest[:16]
