@@ -5,8 +5,10 @@ before the pipeline starts, and fails with one line and exit status 2.
 """
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
+import re
 import sys
 import time
 import uuid
@@ -24,6 +26,31 @@ class UsageError(Exception):
     """Something the user can fix before anything runs."""
 
 
+class RunFailed(Exception):
+    """The pipeline failed as a whole (a full disk, a lost worker, a bug)."""
+
+    def __init__(self, output_dir: str, run_id: str, cause: str):
+        super().__init__(
+            f"run {run_id} failed: {cause}; nothing of it was committed to {output_dir}"
+        )
+        self.output_dir = output_dir
+        self.run_id = run_id
+
+
+_ERRNO_MESSAGE = re.compile(r"\[Errno \d+\][^\n'\"]*")
+
+
+def _root_cause(exc: BaseException) -> str:
+    """One line that says why a run failed, from Beam's layers of wrapped tracebacks."""
+    text = str(exc)
+    errno = _ERRNO_MESSAGE.findall(text)
+    if errno:
+        return errno[-1].strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    cause = lines[-1] if lines else type(exc).__name__
+    return cause[:300]
+
+
 def main(argv: list[str] | None = None) -> int:
     _configure_logging()
     parser = _parser()
@@ -39,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         except (UsageError, OptionError, ModelError) as exc:
             print(f"newsbeam: error: {exc}", file=sys.stderr)
             return USAGE_ERROR
+        except RunFailed as exc:
+            _discard_staging(exc.output_dir, exc.run_id)
+            print(f"newsbeam: error: {exc}", file=sys.stderr)
+            return 1
     import duckdb  # query and stats need DuckDB, not Beam
 
     try:
@@ -128,8 +159,13 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     runner = options.pipeline_runner(beam_args, pipeline_options)
     pipeline = beam.Pipeline(runner=runner, options=pipeline_options)
     build_pipeline(pipeline, config)
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        result = pipeline.run()
+        state = result.wait_until_finish()
+    except Exception as exc:
+        raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
+    if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
+        raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
     counters = _counters(result)
     counts = report.stage_counts(counters)
     counts["files"] = counters.get("read.files", 0)
@@ -151,6 +187,14 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         report.summary(counts, run_id=config.run_id, output_dir=config.output_dir, elapsed=elapsed)
     )
     return 0
+
+
+def _discard_staging(output_dir: str, run_id: str) -> None:
+    """Ends a failed run cleanly: its commit finished if it had begun, else its staging removed."""
+    from transforms.write import abort
+
+    with contextlib.suppress(Exception):  # the disk may be the very thing that failed
+        abort(output_dir, run_id)
 
 
 def _check_inputs(patterns: list[str]) -> None:

@@ -78,6 +78,8 @@ _BINARY_MAGIC = (
 # C0 controls other than tab, newline, form feed and carriage return.
 _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 _SAMPLE = 8192
+# Random bytes are ~10% C0 controls; text with a few stray NULs is far below this.
+_MAX_CONTROL_SHARE = 0.05
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
@@ -94,7 +96,7 @@ def input_format(path: str) -> str | None:
 def decode_bytes(data: bytes) -> str:
     """Text from bytes: BOM first, then strict UTF-8, then Windows-1252/Latin-1.
 
-    Rejects binary data (known file signatures, or more than 1% control
+    Rejects binary data (known file signatures, or more than 5% control
     bytes in the first 8 KiB) with ``binary_file``. Stray NUL bytes in
     otherwise textual data are left for the normaliser to strip.
     """
@@ -103,7 +105,7 @@ def decode_bytes(data: bytes) -> str:
             return data.decode(encoding, "replace")
     sample = data[:_SAMPLE]
     if sample.startswith(_BINARY_MAGIC) or (
-        sample and sum(sample.count(b) for b in _CONTROL_BYTES) / len(sample) > 0.01
+        sample and sum(sample.count(b) for b in _CONTROL_BYTES) / len(sample) > _MAX_CONTROL_SHARE
     ):
         raise Rejected(
             "binary_file", "the file holds binary data, not text", excerpt=sample[:64].hex()

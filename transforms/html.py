@@ -4,12 +4,17 @@
 ``../shared/tools/score_html_extraction.py`` (through ``extract_main_text``).
 """
 
+import logging
 import re
 
 import lxml.html
 import trafilatura
 
 from transforms.records import Rejected
+
+# trafilatura logs a warning per page it cannot use; newsbeam reports those as errors rows.
+for _name in ("trafilatura", "htmldate", "courlan", "justext"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 # Comments under news articles are not the article.
 _EXTRACT_OPTIONS = {

@@ -25,7 +25,7 @@ from apache_beam.metrics import Metrics
 
 from schemas import PARTITION_COLUMN, TABLES
 
-__all__ = ["COMMIT_ORDER", "WriteTables", "commit_files", "recover", "staging_dir"]
+__all__ = ["COMMIT_ORDER", "WriteTables", "abort", "commit_files", "recover", "staging_dir"]
 
 # Articles last: their presence promises that their entities and quotes are there.
 COMMIT_ORDER = ("errors", "entities", "quotes", "articles")
@@ -127,6 +127,19 @@ def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
     if "://" not in output_dir:  # object stores have no folders to tidy
         with contextlib.suppress(OSError):  # not empty: another run is staging there
             os.rmdir(os.path.join(output_dir, STAGING))
+
+
+def abort(output_dir: str, run_id: str) -> None:
+    """After a failed run: finish its commit if the journal was written, else drop its staging.
+
+    Either way readers see all of the run or none of it.
+    """
+    journal = FileSystems.join(staging_dir(output_dir, run_id), JOURNAL)
+    if FileSystems.exists(journal):
+        with FileSystems.open(journal) as handle:
+            _apply_journal(output_dir, run_id, json.loads(handle.read()))
+    elif FileSystems.exists(staging_dir(output_dir, run_id)):
+        FileSystems.delete([staging_dir(output_dir, run_id)])
 
 
 def recover(output_dir: str) -> list[str]:
