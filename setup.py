@@ -39,6 +39,7 @@ setup(
             "ruff>=0.8",
             "pandas>=2",
             "polars>=1",
+            "psutil>=5.9",
         ],
         "dask": ["apache-beam[dask]>=2.77,<2.78"],
     },

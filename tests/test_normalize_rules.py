@@ -71,14 +71,18 @@ def test_words_hash_and_language():
     assert text.content_hash("Hello   World") == text.content_hash("hello world")
     assert len(text.content_hash("x")) == 32
     assert text.detect_language(SEED_ARTICLE.read_text()) == "en"
-    assert text.detect_language("Die Regierung in Berlin hat am Montag neue Regeln beschlossen.") == "de"
+    german = "Die Regierung in Berlin hat am Montag neue Regeln beschlossen."
+    assert text.detect_language(german) == "de"
     assert text.detect_language("Too short") is None
 
 
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("HTTPS://WWW.Example.com:443/a?utm_source=x&id=2&fbclid=y#top", "https://www.example.com/a?id=2"),
+        (
+            "HTTPS://WWW.Example.com:443/a?utm_source=x&id=2&fbclid=y#top",
+            "https://www.example.com/a?id=2",
+        ),
         ("http://example.com", "http://example.com/"),
         ("http://example.com:8080/x?b=2&a=1", "http://example.com:8080/x?a=1&b=2"),
         ("ftp://example.com/file", None),
@@ -198,7 +202,9 @@ def test_bad_date_keeps_the_article_and_reports_it():
     assert [p.error_type for p in problems] == ["invalid_date"]
 
 
-@pytest.mark.parametrize("hostile", ["../../etc", "a/b", "x\ny", "2024-01-01/../../x", "date=..", "\x00"])
+@pytest.mark.parametrize(
+    "hostile", ["../../etc", "a/b", "x\ny", "2024-01-01/../../x", "date=..", "\x00"]
+)
 def test_partition_value_never_comes_from_input(hostile):
     row, _ = articles.normalize_article(
         raw_record("f", text="Body text here.", published=hostile, source=hostile, title=hostile),

@@ -1,0 +1,244 @@
+"""newsbeam against the limit of its model: throughput, scaling, memory and duplicates.
+
+    python benchmarks/bench_pipeline.py [--corpus DIR] [--limit N] [--memory-limit N]
+
+The corpus is a folder of ``.txt`` articles: by default the PolNeAR train
+texts in ../shared/evaldata when present, else a corpus generated from
+``seeds/``. Every figure is measured in this one run, on the same texts, and
+the final line gives the ratios (absolute times on a shared machine are noise):
+
+- L1 / L2: raw ``nlp.pipe`` with exactly newsbeam's spaCy components, model
+  preloaded, one process / ``n_process=2``;
+- P1 / P2: ``newsbeam ingest`` end to end on the local runner, in-process /
+  with two worker processes; the model load is measured apart and excluded;
+- P3: the same run with ``--no-nlp`` (articles per second);
+- P4: peak memory (RSS of the whole process tree) at 1x and 10x a corpus of
+  ``--memory-limit`` articles (copies get new ids);
+- P5: the corpus plus 30% duplicates, against the corpus plus 30% new articles.
+"""
+
+import argparse
+import json
+import pathlib
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import psutil
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+POLNEAR = REPO.parent / "shared" / "evaldata" / "polnear_train" / "data" / "train" / "text"
+
+
+def load_corpus(folder: pathlib.Path | None, limit: int | None) -> list[tuple[str, str]]:
+    """(name, text) pairs: the folder's .txt files, else PolNeAR, else generated from seeds."""
+    if folder is None and POLNEAR.exists():
+        folder = POLNEAR
+    if folder is not None:
+        files = sorted(folder.glob("*.txt"))[:limit]
+        return [(f.name, f.read_text(encoding="utf-8", errors="replace")) for f in files]
+    seeds = [p.read_text() for p in sorted((REPO / "seeds").glob("0*.txt"))]
+    count = limit or 200
+    return [(f"gen{i:05d}.txt", f"Report {i}.\n\n{seeds[i % len(seeds)]}") for i in range(count)]
+
+
+def write_corpus(folder: pathlib.Path, texts: list[tuple[str, str]]) -> pathlib.Path:
+    folder.mkdir(parents=True)
+    for name, text in texts:
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def renamed_copies(texts, copies: int) -> list[tuple[str, str]]:
+    """``copies`` versions of every text, each a new article (its text differs by one line)."""
+    return [
+        (f"c{copy:02d}_{name}", f"{text}\n\nCopy {copy} of this report.")
+        for copy in range(copies)
+        for name, text in texts
+    ]
+
+
+def words(texts) -> int:
+    from transforms.text import count_words
+
+    return sum(count_words(text) for _name, text in texts)
+
+
+def measure_limit(texts, *, n_process: int) -> float:
+    """Seconds for ``nlp.pipe`` over the texts with newsbeam's components, model preloaded."""
+    from transforms.nlp import DEFAULT_BATCH_SIZE, load_model
+
+    nlp = load_model()
+    started = time.perf_counter()
+    for _doc in nlp.pipe(
+        (t for _n, t in texts), batch_size=DEFAULT_BATCH_SIZE, n_process=n_process
+    ):
+        pass
+    return time.perf_counter() - started
+
+
+def model_load_seconds() -> float:
+    """One model load in a fresh interpreter, as a worker pays it."""
+    code = (
+        "import time; t = time.perf_counter(); from transforms.nlp import load_model; "
+        "load_model(); print(time.perf_counter() - t)"
+    )
+    return float(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+        ).stdout
+    )
+
+
+class PeakMemory:
+    """Samples the RSS of a process and all its children until stopped."""
+
+    def __init__(self, pid: int):
+        self._process = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                tree = [self._process, *self._process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def ingest(corpus: pathlib.Path, output: pathlib.Path, *extra: str) -> dict:
+    """Runs ``newsbeam ingest``; returns its _runs record plus the peak RSS of its process tree."""
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.cli",
+        "ingest",
+        "--input",
+        str(corpus / "*.txt"),
+        "--output",
+        str(output),
+        *extra,
+    ]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    memory = PeakMemory(process.pid)
+    stdout, stderr = process.communicate()
+    peak = memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"newsbeam ingest failed:\n{stderr[-2000:]}")
+    [run_file] = (output / "_runs").glob("*.json")
+    record = json.loads(run_file.read_text())
+    record["peak_rss"] = peak
+    record["stdout"] = stdout
+    return record
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=pathlib.Path, help="folder of .txt articles")
+    parser.add_argument("--limit", type=int, help="use only the first N articles")
+    parser.add_argument(
+        "--memory-limit",
+        type=int,
+        default=100,
+        help="articles in the 1x corpus of P4 (default 100)",
+    )
+    args = parser.parse_args(argv)
+
+    texts = load_corpus(args.corpus, args.limit)
+    n_words = words(texts)
+    print(
+        f"machine: {platform.machine()}, {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
+    )
+    print(
+        f"corpus: {len(texts)} articles, {n_words} words ({args.corpus or ('PolNeAR train' if POLNEAR.exists() else 'generated from seeds')})"
+    )
+
+    work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
+    try:
+        load = model_load_seconds()
+        print(f"model load: {load:.2f} s (excluded from P1 and P2)")
+
+        l1 = measure_limit(texts, n_process=1)
+        print(
+            f"L1 nlp.pipe, 1 process:   {n_words / l1:8.0f} words/s  {len(texts) / l1:6.2f} articles/s"
+        )
+        l2 = measure_limit(texts, n_process=2)
+        print(
+            f"L2 nlp.pipe, n_process=2: {n_words / l2:8.0f} words/s  {len(texts) / l2:6.2f} articles/s"
+        )
+
+        corpus = write_corpus(work / "corpus", texts)
+        p1_run = ingest(corpus, work / "p1")
+        p1 = p1_run["pipeline_seconds"] - load
+        print(
+            f"P1 ingest, in-process:    {n_words / p1:8.0f} words/s  {len(texts) / p1:6.2f} articles/s"
+        )
+        p2_run = ingest(
+            corpus,
+            work / "p2",
+            "--direct_running_mode",
+            "multi_processing",
+            "--direct_num_workers",
+            "2",
+        )
+        p2 = p2_run["pipeline_seconds"] - load
+        print(
+            f"P2 ingest, 2 workers:     {n_words / p2:8.0f} words/s  {len(texts) / p2:6.2f} articles/s"
+        )
+        p3_run = ingest(corpus, work / "p3", "--no-nlp")
+        p3 = len(texts) / p3_run["pipeline_seconds"]
+        print(f"P3 ingest --no-nlp:       {p3:8.0f} articles/s")
+
+        small = texts[: args.memory_limit]
+        p4_1 = ingest(write_corpus(work / "m1", small), work / "p4_1")["peak_rss"]
+        p4_10 = ingest(write_corpus(work / "m10", renamed_copies(small, 10)), work / "p4_10")[
+            "peak_rss"
+        ]
+        print(
+            f"P4 peak memory: {p4_1 / 2**20:.0f} MB at 1x ({len(small)} articles), {p4_10 / 2**20:.0f} MB at 10x"
+        )
+
+        extra = len(texts) * 3 // 10
+        duplicates = [(f"dup_{name}", text) for name, text in texts[:extra]]
+        distinct = [(f"new_{name}", f"{text}\n\nA new report.") for name, text in texts[:extra]]
+        with_dups = ingest(write_corpus(work / "d", texts + duplicates), work / "p5_d")
+        with_new = ingest(write_corpus(work / "n", texts + distinct), work / "p5_n")
+        assert with_dups["stages"]["dedupe"]["duplicates"] == extra, with_dups["stages"]["dedupe"]
+        p5 = (with_dups["pipeline_seconds"] - load) / (with_new["pipeline_seconds"] - load)
+        duplicate_cost = (with_dups["pipeline_seconds"] - p1_run["pipeline_seconds"]) / (
+            extra * p1 / len(texts)
+        )
+        print(
+            f"P5 +30% duplicates: {with_dups['pipeline_seconds'] - load:.1f} s; +30% new articles: "
+            f"{with_new['pipeline_seconds'] - load:.1f} s; a duplicate costs {duplicate_cost:.2f} of an article"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(
+        f"P1/L1={l1 / p1:.2f} P2/L2={l2 / p2:.2f} P2/P1={p1 / p2:.2f} P3={p3:.0f}/s "
+        f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())
