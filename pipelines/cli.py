@@ -6,12 +6,15 @@ before the pipeline starts, and fails with one line and exit status 2.
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import re
 import sys
 import time
 import uuid
+
+from pipelines import report
 
 USAGE_ERROR = 2
 # Beam logs these at WARNING on every start; they say nothing about a newsbeam run.
@@ -120,76 +123,104 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
-    import apache_beam as beam
-
-    from pipelines import options, report
-    from pipelines.graph import IngestConfig, build_pipeline
-    from transforms import nlp
-    from transforms.write import recover
-
     started = time.monotonic()
-    pipeline_options = options.check_beam_arguments(beam_args)
     if not args.inputs:
         raise UsageError("give at least one --input GLOB")
     _check_inputs(args.inputs)
-    _check_output(args.output)
-    model = None
-    if args.nlp:
-        model = args.model or nlp.default_model()
-        nlp.load_model(model)  # fail now, not in every worker
-    finished = recover(args.output)
-    if finished:
-        logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-
-    ingested_at = dt.datetime.now(dt.UTC)
-    config = IngestConfig(
-        inputs=args.inputs,
-        output_dir=args.output,
-        run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
-        ingested_at=ingested_at,
-        model=model,
-        labels=frozenset(options.split_list(args.labels) or ()),
-        cues=options.cues_from(args.cues),
-        nlp=args.nlp,
-        max_file_bytes=args.max_file_bytes,
-        max_nlp_chars=args.max_nlp_chars,
-        batch_size=args.batch_size,
-        shards=args.shards,
+    session = Session.start(args, beam_args)
+    record = session.run(session.config(args.inputs), started=started)
+    print(
+        report.summary(
+            record["stages"],
+            run_id=record["run_id"],
+            output_dir=args.output,
+            elapsed=record["elapsed_seconds"],
+        )
     )
-    runner = options.pipeline_runner(beam_args, pipeline_options)
-    pipeline = beam.Pipeline(runner=runner, options=pipeline_options)
-    build_pipeline(pipeline, config)
-    pipeline_started = time.monotonic()
-    try:
-        result = pipeline.run()
-        state = result.wait_until_finish()
-    except Exception as exc:
-        raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
-    if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
-        raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
-    pipeline_seconds = time.monotonic() - pipeline_started
-    counters = _counters(result)
-    counts = report.stage_counts(counters)
-    counts["files"] = counters.get("read.files", 0)
-    elapsed = time.monotonic() - started
-    report.write_run_file(
-        config.output_dir,
-        config.run_id,
-        {
+    return 0
+
+
+@dataclasses.dataclass
+class Session:
+    """What stays the same across the runs of one command: checked options, model, runner."""
+
+    args: argparse.Namespace
+    beam_args: list[str]
+    pipeline_options: object
+    model: str | None
+
+    @classmethod
+    def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
+        """Checks options, output and model and finishes interrupted commits, or raises."""
+        from pipelines import options
+        from transforms import nlp
+        from transforms.write import recover
+
+        pipeline_options = options.check_beam_arguments(beam_args)
+        _check_output(args.output)
+        model = None
+        if args.nlp:
+            model = args.model or nlp.default_model()
+            nlp.load_model(model)  # fail now, not in every worker
+        finished = recover(args.output)
+        if finished:
+            logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
+        return cls(args, beam_args, pipeline_options, model)
+
+    def config(self, inputs: list[str]):
+        from pipelines import options
+        from pipelines.graph import IngestConfig
+
+        ingested_at = dt.datetime.now(dt.UTC)
+        return IngestConfig(
+            inputs=list(inputs),
+            output_dir=self.args.output,
+            run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
+            ingested_at=ingested_at,
+            model=self.model,
+            labels=frozenset(options.split_list(self.args.labels) or ()),
+            cues=options.cues_from(self.args.cues),
+            nlp=self.args.nlp,
+            max_file_bytes=self.args.max_file_bytes,
+            max_nlp_chars=self.args.max_nlp_chars,
+            batch_size=self.args.batch_size,
+            shards=self.args.shards,
+        )
+
+    def run(self, config, *, started: float) -> dict:
+        """Runs one pipeline to its commit; returns the run record also written to ``_runs/``."""
+        import apache_beam as beam
+
+        from pipelines import options
+        from pipelines.graph import build_pipeline
+
+        runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
+        pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
+        build_pipeline(pipeline, config)
+        pipeline_started = time.monotonic()
+        try:
+            result = pipeline.run()
+            state = result.wait_until_finish()
+        except Exception as exc:
+            raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
+        if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
+            raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
+        pipeline_seconds = time.monotonic() - pipeline_started
+        counters = _counters(result)
+        counts = report.stage_counts(counters)
+        counts["files"] = counters.get("read.files", 0)
+        record = {
             "run_id": config.run_id,
             "ingested_at": config.ingested_at.isoformat(),
             "inputs": list(config.inputs),
             "model": config.model,
-            "elapsed_seconds": round(elapsed, 3),
+            "elapsed_seconds": round(time.monotonic() - started, 3),
             "pipeline_seconds": round(pipeline_seconds, 3),
             "stages": counts,
             "balance": report.balance(counts),
-        },
-    )
-    print(
-        report.summary(counts, run_id=config.run_id, output_dir=config.output_dir, elapsed=elapsed)
-    )
-    return 0
+        }
+        report.write_run_file(config.output_dir, config.run_id, record)
+        return record
 
 
 def _discard_staging(output_dir: str, run_id: str) -> None:

@@ -6,8 +6,6 @@ arithmetic is tested without a pipeline.
 
 import json
 
-from apache_beam.io.filesystems import FileSystems
-
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
 
 
@@ -98,6 +96,8 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
 
 def write_run_file(output_dir: str, run_id: str, record: dict) -> str:
     """Writes ``DIR/_runs/<run_id>.json`` atomically; returns its path."""
+    from apache_beam.io.filesystems import FileSystems
+
     path = FileSystems.join(output_dir, "_runs", f"{run_id}.json")
     with FileSystems.create(path + ".part") as handle:
         handle.write(json.dumps(record, indent=2, default=str).encode("utf-8"))

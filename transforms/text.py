@@ -35,16 +35,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ufffe\uffff]
 _INLINE_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
-_LANGUAGE_SAMPLE_CHARS = 3000
+_LANGUAGE_SAMPLE_CHARS = 1500
+# Mojibake is UTF-8 read as Windows-1252 or Latin-1: a Latin-1 letter followed by
+# a C1 or Latin-1 punctuation character ("â€™", "Ã©", "Â "). Only texts with such a
+# pair go through ftfy, which costs more than everything else newsbeam does to a text.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00ff][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _LANGUAGE_MIN_WORDS = 5
 
 
 def repair_text(text: str) -> str:
     """Mojibake repaired (``â€™`` -> ``’``), NFC, control characters and NULs removed."""
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    # A literal "&amp;" in plain text is text, and curly quotes are kept as written.
-    text = ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False, normalization="NFC")
-    return unicodedata.normalize("NFC", text)
+    if _MOJIBAKE_HINT.search(text):
+        # A literal "&amp;" in plain text is text, and curly quotes are kept as written.
+        text = ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False, normalization="NFC")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
 def split_paragraphs(text: str) -> list[str]:
