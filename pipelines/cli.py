@@ -58,14 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging()
     parser = _parser()
     args, beam_args = parser.parse_known_args(argv)
-    if args.command != "ingest" and beam_args:
+    if args.command not in ("ingest", "watch") and beam_args:
         parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
-    if args.command == "ingest":
+    if args.command in ("ingest", "watch"):
         from pipelines.options import OptionError
         from transforms.nlp import ModelError
 
         try:
-            return ingest(args, beam_args)
+            return ingest(args, beam_args) if args.command == "ingest" else watch(args, beam_args)
         except (UsageError, OptionError, ModelError) as exc:
             print(f"newsbeam: error: {exc}", file=sys.stderr)
             return USAGE_ERROR
@@ -110,6 +110,17 @@ def _parser() -> argparse.ArgumentParser:
         "--direct_num_workers, --direct_running_mode, ...).",
     )
     options.add_ingest_arguments(ingest_parser)
+    watch_parser = commands.add_parser(
+        "watch",
+        help="poll the inputs every interval and ingest what is new, until stopped",
+        description="Each poll is one incremental ingest run; SIGTERM or Ctrl-C stops after the "
+        "poll under way. Any option not listed here is passed to Beam.",
+    )
+    options.add_ingest_arguments(watch_parser)
+    watch_parser.add_argument("--interval", default="5m", help="time between polls (30s, 5m, 1h)")
+    watch_parser.add_argument(
+        "--max-polls", type=int, default=None, help="stop after this many polls (default: never)"
+    )
     query_parser = commands.add_parser("query", help="run DuckDB SQL over an output folder")
     query_parser.add_argument("output", metavar="DIR")
     query_parser.add_argument(
@@ -138,6 +149,19 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         )
     )
     return 0
+
+
+def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
+    from pipelines import watch as watching
+
+    try:
+        interval = watching.parse_interval(args.interval)
+    except ValueError as exc:
+        raise UsageError(f"--interval: {exc}") from None
+    if not args.inputs:
+        raise UsageError("give at least one --input GLOB")
+    session = Session.start(args, beam_args)
+    return watching.watch(session, interval=interval, max_polls=args.max_polls)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,97 @@
+"""newsbeam watch: polls, freshness, no duplicates, and a clean stop on SIGTERM."""
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipelines import watch
+from tests.conftest import SEEDS
+from tests.test_cli import table
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("90", 90), ("30s", 30), ("5m", 300), ("1h", 3600), ("500ms", 0.5)]
+)
+def test_parse_interval(value, seconds):
+    assert watch.parse_interval(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["0s", "-5m", "five minutes", "5d", ""])
+def test_parse_interval_rejects(value):
+    with pytest.raises(ValueError, match="interval"):
+        watch.parse_interval(value)
+
+
+def test_changed_files():
+    known = {"a": (1, 10.0), "b": (2, 20.0)}
+    listing = {"a": (1, 10.0), "b": (3, 21.0), "c": (1, 1.0)}
+    assert watch.changed_files(listing, known) == ["b", "c"]
+    assert watch.changed_files(listing, listing) == []
+
+
+def test_state_round_trip(tmp_path):
+    watch.save_state(str(tmp_path), {"a": (1, 2.5)})
+    assert watch.load_state(str(tmp_path)) == {"a": (1, 2.5)}
+    assert not [p for p in (tmp_path / "_state").iterdir() if p.name.startswith(".")]
+    assert watch.load_state(str(tmp_path / "none")) == {}
+
+
+def _articles(output):
+    if not (output / "articles").exists():
+        return []
+    return table(output, "articles").column("origin").to_pylist()
+
+
+def _wait_for(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(0.1)
+    return None
+
+
+@pytest.mark.slow
+def test_watch_picks_up_new_files_fast_without_duplicates_and_stops_cleanly(tmp_path):
+    inputs, output = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    interval = 2.0
+    command = [sys.executable, "-m", "pipelines.cli", "watch", "--input", str(inputs / "*")]
+    process = subprocess.Popen(
+        [*command, "--output", str(output), "--interval", f"{interval}s"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)  # the first polls find nothing
+        shutil.copy(SEEDS / "001_harbour_bridge.txt", inputs / "a.txt")
+        added = time.monotonic()
+        seen = _wait_for(lambda: len(_articles(output)) == 1, interval + 60)
+        assert seen is not None, "the new file never reached Parquet"
+        freshness = seen - added
+        assert freshness <= interval + 60
+        # The same article again under another name, and a new one: one new row.
+        shutil.copy(SEEDS / "001_harbour_bridge.txt", inputs / "b.txt")
+        shutil.copy(SEEDS / "000_9ad307750ad99124.txt", inputs / "c.txt")
+        assert _wait_for(lambda: len(_articles(output)) == 2, interval + 60)
+        time.sleep(interval * 1.5)
+        assert len(_articles(output)) == 2
+        # SIGTERM while a poll is under way: that poll still commits.
+        shutil.copy(SEEDS / "003_newsplease.json", inputs / "d.json")
+        time.sleep(interval + 0.3)
+        process.send_signal(signal.SIGTERM)
+        _out, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "stopping after the poll under way" in stderr
+    assert sorted(o.rsplit("/", 1)[-1] for o in _articles(output)) == ["a.txt", "c.txt", "d.json"]
+    assert not list(output.glob("_tmp/*"))
+    polls = [line for line in stderr.splitlines() if "poll " in line]
+    assert any("1 duplicates" in line for line in polls), polls
+    print(f"freshness: {freshness:.1f} s with --interval {interval}s")
