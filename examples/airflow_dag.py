@@ -1,9 +1,12 @@
 """An Airflow DAG that runs newsbeam every hour with the Apache Beam provider.
 
-Install on the Airflow worker: ``pip install apache-airflow-providers-apache-beam``
-and newsbeam itself (``pip install /path/to/newsbeam``, model included). Each
-run adds only articles not yet in the output, so retries and backfills never
-duplicate rows. Point ``NEWSBEAM_INPUT`` and ``NEWSBEAM_OUTPUT`` at your data.
+Install on the Airflow worker:
+``pip install apache-airflow-providers-apache-beam apache-airflow-providers-google``
+(the Beam provider's operators refuse to be built without the Google provider,
+even for local runners), and newsbeam itself (``pip install /path/to/newsbeam``,
+model included). Each run adds only articles not yet in the output, so retries
+and backfills never duplicate rows. Point ``NEWSBEAM_INPUT`` and
+``NEWSBEAM_OUTPUT`` at your data.
 """
 
 import datetime as dt

@@ -16,9 +16,10 @@ def test_airflow_example_is_valid_python():
 
 def test_airflow_example_parses_as_a_dag():
     pytest.importorskip("airflow.providers.apache.beam")
+    pytest.importorskip("airflow.providers.google")  # the Beam operators require it
     from airflow.models import DagBag
 
-    bag = DagBag(dag_folder=str(REPO / "examples"), include_examples=False)
+    bag = DagBag(dag_folder=str(REPO / "examples" / "airflow_dag.py"))
     assert not bag.import_errors
     assert "newsbeam_hourly" in bag.dags
 
