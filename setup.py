@@ -41,7 +41,6 @@ setup(
             "polars>=1",
             "psutil>=5.9",
         ],
-        "dask": ["apache-beam[dask]>=2.77,<2.78"],
     },
     entry_points={"console_scripts": ["newsbeam=pipelines.cli:main"]},
 )

@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
 import re
 import sys
 import time
@@ -135,8 +136,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     started = time.monotonic()
-    if not args.inputs:
-        raise UsageError("give at least one --input GLOB")
+    if not args.inputs and not args.feeds:
+        raise UsageError("give at least one --input GLOB or --feeds FEED")
     _check_inputs(args.inputs)
     session = Session.start(args, beam_args)
     record = session.run(session.config(args.inputs), started=started)
@@ -158,8 +159,8 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         interval = watching.parse_interval(args.interval)
     except ValueError as exc:
         raise UsageError(f"--interval: {exc}") from None
-    if not args.inputs:
-        raise UsageError("give at least one --input GLOB")
+    if not args.inputs and not args.feeds:
+        raise UsageError("give at least one --input GLOB or --feeds FEED")
     session = Session.start(args, beam_args)
     return watching.watch(session, interval=interval, max_polls=args.max_polls)
 
@@ -172,15 +173,28 @@ class Session:
     beam_args: list[str]
     pipeline_options: object
     model: str | None
+    feeds: list[str]
+    fetch_policy: object
 
     @classmethod
     def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
         """Checks options, output and model and finishes interrupted commits, or raises."""
         from pipelines import options
-        from transforms import nlp
+        from transforms import feeds, nlp
+        from transforms.fetch import DEFAULT_USER_AGENT, FetchPolicy
         from transforms.write import recover
 
         pipeline_options = options.check_beam_arguments(beam_args)
+        try:
+            sources = [_absolute(s) if not feeds.is_http_url(s) else s for s in args.feeds]
+            sources = feeds.expand_feed_sources(sources)
+        except (feeds.FeedListError, OSError) as exc:
+            raise UsageError(f"--feeds: {exc}") from None
+        policy = FetchPolicy(
+            user_agent=args.user_agent or DEFAULT_USER_AGENT,
+            allow_private_hosts=args.allow_private_hosts,
+            max_bytes=args.max_fetch_bytes,
+        )
         _check_output(args.output)
         model = None
         if args.nlp:
@@ -189,16 +203,23 @@ class Session:
         finished = recover(args.output)
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, model)
+        return cls(args, beam_args, pipeline_options, model, sources, policy)
 
     def config(self, inputs: list[str]):
+        """The next run's configuration; feed state is read afresh for every run."""
         from pipelines import options
         from pipelines.graph import IngestConfig
+        from transforms import feeds
+
+        try:
+            feed_state = feeds.load_feed_state(self.args.output) if self.feeds else {}
+        except feeds.FeedStateError as exc:
+            raise UsageError(str(exc)) from None
 
         ingested_at = dt.datetime.now(dt.UTC)
         return IngestConfig(
-            inputs=list(inputs),
-            output_dir=self.args.output,
+            inputs=[_absolute(pattern) for pattern in inputs],
+            output_dir=_absolute(self.args.output),
             run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
             ingested_at=ingested_at,
             model=self.model,
@@ -209,6 +230,10 @@ class Session:
             max_nlp_chars=self.args.max_nlp_chars,
             batch_size=self.args.batch_size,
             shards=self.args.shards,
+            feeds=self.feeds,
+            feed_state=feed_state,
+            fetch_pages=self.args.fetch_articles,
+            fetch_policy=self.fetch_policy,
         )
 
     def run(self, config, *, started: float) -> dict:
@@ -245,6 +270,16 @@ class Session:
         }
         report.write_run_file(config.output_dir, config.run_id, record)
         return record
+
+
+def _absolute(path: str) -> str:
+    """A local path made absolute: workers of a remote runner run in other folders.
+
+    A path with a scheme (gs://, s3://, hdfs://, ...) is returned unchanged.
+    """
+    from apache_beam.io.filesystems import FileSystems
+
+    return path if FileSystems.get_scheme(path) else os.path.abspath(path)
 
 
 def _discard_staging(output_dir: str, run_id: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, normalize, read
+from transforms import dedupe, enrich, feeds, normalize, read, read_feeds
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
@@ -35,6 +35,10 @@ class IngestConfig:
     batch_size: int = enrich.DEFAULT_BATCH_SIZE
     shards: int = 1
     incremental: bool = True
+    feeds: Sequence[str] = ()
+    feed_state: dict = dataclasses.field(default_factory=dict)
+    fetch_pages: bool = False
+    fetch_policy: object = None  # a transforms.fetch.FetchPolicy
 
 
 def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
@@ -79,8 +83,47 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
 
 
 def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
-    """Adds the whole ingest graph, from ``config.inputs`` to Parquet, to ``pipeline``."""
-    raw = pipeline | "ReadArticles" >> ReadArticles(
-        config.inputs, ingested_at=config.ingested_at, max_file_bytes=config.max_file_bytes
-    )
-    return ingest(raw.articles, config, extra_errors=[raw[read.ERRORS]])
+    """Adds the whole ingest graph, from files and feeds to Parquet, to ``pipeline``.
+
+    Feed state (validators, entry ids seen) is saved only after the commit, so
+    a run that fails never marks a feed entry as ingested.
+    """
+    sources, errors = [], []
+    if config.inputs:
+        files = pipeline | "ReadArticles" >> ReadArticles(
+            config.inputs,
+            ingested_at=config.ingested_at,
+            max_file_bytes=config.max_file_bytes,
+            max_feed_bytes=(
+                config.fetch_policy.max_bytes
+                if config.fetch_policy
+                else read.DEFAULT_MAX_FEED_BYTES
+            ),
+        )
+        sources.append(files.articles)
+        errors.append(files[read.ERRORS])
+    if config.feeds:
+        fed = pipeline | "ReadFeeds" >> read_feeds.ReadFeeds(
+            config.feeds,
+            state=config.feed_state,
+            ingested_at=config.ingested_at,
+            policy=config.fetch_policy,
+        )
+        entries = fed.articles
+        errors.append(fed[read_feeds.ERRORS])
+        if config.fetch_pages:
+            pages = entries | "FetchArticlePages" >> read_feeds.FetchArticlePages(
+                ingested_at=config.ingested_at, policy=config.fetch_policy
+            )
+            entries = pages.articles
+            errors.append(pages[read_feeds.ERRORS])
+        sources.append(entries)
+    raw = sources | "AllSources" >> beam.Flatten()
+    committed = ingest(raw, config, extra_errors=errors)
+    if config.feeds:
+        output_dir = config.output_dir
+        _ = committed | "SaveFeedState" >> beam.Map(
+            lambda _files, updates: feeds.save_feed_state(output_dir, updates),
+            updates=beam.pvalue.AsList(fed[read_feeds.STATE]),
+        )
+    return committed

@@ -22,6 +22,35 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="files to read (.txt, .html/.htm, .json, .jsonl, optionally .gz); "
         "any Beam filesystem path; repeatable",
     )
+    parser.add_argument(
+        "--feeds",
+        action="append",
+        default=[],
+        metavar="FEED",
+        help="an RSS/Atom feed URL, a local feed file, a text file of feed URLs (one per "
+        "line) or an OPML subscription list; repeatable",
+    )
+    parser.add_argument(
+        "--fetch-articles",
+        action="store_true",
+        help="fetch each feed entry's page and keep its main text when it beats the feed's",
+    )
+    parser.add_argument(
+        "--user-agent",
+        default=None,
+        help="User-Agent of every request (default: newsbeam's own, with its URL)",
+    )
+    parser.add_argument(
+        "--allow-private-hosts",
+        action="store_true",
+        help="allow requests to loopback, private and link-local addresses (intranet feeds)",
+    )
+    parser.add_argument(
+        "--max-fetch-bytes",
+        type=_positive_int,
+        default=10 * 1024 * 1024,
+        help="largest feed or page body after decompression (default: %(default)s)",
+    )
     parser.add_argument("--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--model",
@@ -102,6 +131,11 @@ def check_beam_arguments(beam_args: list[str]):
     from apache_beam.options.pipeline_options import PipelineOptions
 
     runner = _value_of("--runner", beam_args)
+    if runner and runner.rsplit(".", 1)[-1].lower() in ("daskrunner", "dask"):
+        raise OptionError(
+            f"--runner {runner}: Beam 2.77's Dask runner mixes the tagged outputs of a "
+            "ParDo and reports no metrics; see docs/RUNNERS.md"
+        )
     if runner and "." in runner:  # a runner by module path registers its own options
         module = runner.rsplit(".", 1)[0]
         try:

@@ -12,12 +12,27 @@ STAGES = ("read", "normalize", "dedupe", "enrich", "write")
 def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
     """Records in, out, duplicates and errors for each stage."""
     c = counters.get
-    read_in = c("read.records", 0) + c("read.errors", 0)
+    # Feed entries are input records like the records of files; a feed that fails whole
+    # (DNS, timeout, malformed) counts as one record in error.
+    read_out = c("read.records", 0) + c("feeds.records", 0)
+    read_errors = c("read.errors", 0) + c("feeds.errors", 0)
     deduped = c("dedupe.duplicates", 0) + c("dedupe.already_in_output", 0)
     return {
-        "read": {"in": read_in, "out": c("read.records", 0), "errors": c("read.errors", 0)},
+        "read": {"in": read_out + read_errors, "out": read_out, "errors": read_errors},
+        "feeds": {
+            "polled": c("feeds.read", 0),
+            "not_modified": c("feeds.not_modified", 0),
+            "entries": c("feeds.records", 0),
+            "entries_seen_before": c("feeds.entries_seen_before", 0),
+            "errors": c("feeds.errors", 0),
+        },
+        "fetch": {
+            "pages": c("fetch.pages", 0),
+            "text_replaced": c("fetch.text_replaced", 0),
+            "warnings": c("fetch.errors", 0),
+        },
         "normalize": {
-            "in": c("read.records", 0),
+            "in": read_out,
             "out": c("normalize.articles", 0),
             "errors": c("normalize.errors", 0),
             "warnings": c("normalize.warnings", 0),
@@ -67,6 +82,15 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
         f"newsbeam: run {run_id} finished in {elapsed:.1f} s",
         f"  input files read      {counts.get('files', 0)}",
         f"  input records read    {totals['read']}",
+        *(
+            [
+                f"  feeds polled          {counts['feeds']['polled']} "
+                f"({counts['feeds']['not_modified']} not modified, "
+                f"{counts['feeds']['entries_seen_before']} entries seen before)"
+            ]
+            if counts.get("feeds", {}).get("polled")
+            else []
+        ),
         f"  articles written      {totals['written']}",
         f"  duplicates dropped    {totals['duplicates']}"
         + (
@@ -74,12 +98,7 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             if counts["dedupe"]["already_in_output"]
             else ""
         ),
-        f"  errors                {totals['errors']}"
-        + (
-            f" (+{counts['normalize']['warnings']} warnings)"
-            if counts["normalize"]["warnings"]
-            else ""
-        ),
+        f"  errors                {totals['errors']}" + _warnings(counts),
         f"  entities              {counts['write']['entities']}",
         f"  quotes                {counts['write']['quotes']}",
         f"  files written         {counts['write']['files']}",
@@ -92,6 +111,12 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             f"{totals['duplicates']} + errors {totals['errors']}; see _runs/{run_id}.json"
         )
     return "\n".join(lines)
+
+
+def _warnings(counts: dict) -> str:
+    """Problems an article was kept despite: a dropped date, a page that could not be fetched."""
+    warnings = counts["normalize"]["warnings"] + counts.get("fetch", {}).get("warnings", 0)
+    return f" (+{warnings} warnings)" if warnings else ""
 
 
 def write_run_file(output_dir: str, run_id: str, record: dict) -> str:

@@ -1,4 +1,4 @@
-"""``newsbeam watch``: poll folders (and feeds) every interval and ingest what is new.
+"""``newsbeam watch``: poll folders and feeds every interval and ingest what is new.
 
 Each poll is one incremental batch run of the same graph as ``ingest``:
 files that did not change since the last poll are not read again, articles
@@ -102,7 +102,8 @@ def poll_line(poll: int, record: dict | None, *, seconds: float) -> str:
 
 
 def watch(session, *, interval: float, max_polls: int | None = None) -> int:
-    """Polls until stopped (or ``max_polls``); each poll with new input is one committed run."""
+    """Polls until stopped (or ``max_polls``); each poll with new files, or any poll when
+    there are feeds, is one committed run."""
     args = session.args
     stop = StopSignal()
     known = load_state(args.output)
@@ -110,10 +111,10 @@ def watch(session, *, interval: float, max_polls: int | None = None) -> int:
     while not stop.requested:
         poll += 1
         started = time.monotonic()
-        listing = list_files(args.inputs)
+        listing = list_files(args.inputs) if args.inputs else {}
         new_files = changed_files(listing, known)
         record = None
-        if new_files:
+        if new_files or session.feeds:  # feeds are polled every time, with conditional GET
             record = session.run(session.config(new_files), started=started)
             known.update({path: listing[path] for path in new_files})
             save_state(args.output, known)

@@ -65,9 +65,9 @@ def seed_run(tmp_path_factory):
 def test_summary_counts(seed_run):
     _output, result = seed_run
     summary = result.stdout
-    assert "input files read      5" in summary
-    assert "input records read    7" in summary
-    assert "articles written      6" in summary
+    assert "input files read      8" in summary
+    assert "input records read    13" in summary
+    assert "articles written      12" in summary
     assert "duplicates dropped    1" in summary
     assert "errors                0" in summary
     assert "files written" in summary and "finished in" in summary
@@ -90,7 +90,7 @@ def test_layout_is_hive_partitioned_with_no_temporary_files(seed_run):
 def test_tables_read_back_with_pyarrow(seed_run):
     output, _ = seed_run
     articles = table(output, "articles")
-    assert articles.num_rows == 6
+    assert articles.num_rows == 12
     assert str(articles.schema.field("published_at").type) == "timestamp[us, tz=UTC]"
     assert articles.schema.field("authors").type.value_type == "string"
     assert "date" in articles.schema.names
@@ -134,7 +134,7 @@ def test_query_command_prints_speakers(seed_run):
     assert "Hong Lei" in result.stdout
     assert "Alfred Wu" in result.stdout
     as_json = newsbeam("query", output, "select count(*) as n from articles", "--format", "json")
-    assert json.loads(as_json.stdout) == {"n": 6}
+    assert json.loads(as_json.stdout) == {"n": 12}
 
 
 def test_query_over_empty_tables_and_bad_sql(seed_run, tmp_path):

@@ -36,6 +36,10 @@ FORMATS = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".xml": "feed",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".rdf": "feed",
 }
 # Beam's file readers decompress these transparently (CompressionTypes.AUTO).
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst", ".deflate")
@@ -84,7 +88,7 @@ DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def input_format(path: str) -> str | None:
-    """``text``, ``html``, ``json`` or ``jsonl`` from the file name, else None."""
+    """``text``, ``html``, ``json``, ``jsonl`` or ``feed`` from the file name, else None."""
     name = posixpath.basename(path.replace("\\", "/")).lower()
     for suffix in COMPRESSED_SUFFIXES:
         if name.endswith(suffix):

@@ -6,7 +6,7 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
-from transforms import formats
+from transforms import feeds, formats
 from transforms.records import Rejected, crash_row, reject_row
 
 __all__ = ["ERRORS", "ReadArticles"]
@@ -14,14 +14,16 @@ __all__ = ["ERRORS", "ReadArticles"]
 ERRORS = "errors"
 STAGE = "read"
 DEFAULT_MAX_FILE_BYTES = formats.DEFAULT_MAX_FILE_BYTES
+DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
 
 
 class _ParseFileFn(beam.DoFn):
     """One matched file to its raw records; a bad file or record to an errors row."""
 
-    def __init__(self, ingested_at: dt.datetime, max_file_bytes: int):
+    def __init__(self, ingested_at: dt.datetime, max_file_bytes: int, max_feed_bytes: int):
         self._ingested_at = ingested_at
         self._max_file_bytes = max_file_bytes
+        self._max_feed_bytes = max_feed_bytes
         self._files = Metrics.counter("newsbeam", "read.files")
         self._records = Metrics.counter("newsbeam", "read.records")
         self._errors = Metrics.counter("newsbeam", "read.errors")
@@ -54,17 +56,26 @@ class _ParseFileFn(beam.DoFn):
         if kind is None:
             raise Rejected(
                 "unsupported_format",
-                "unknown file type; expected .txt, .html, .htm, .json or .jsonl",
+                "unknown file type; expected .txt, .html, .htm, .json, .jsonl or a feed "
+                "(.xml, .rss, .atom, .rdf)",
             )
         if kind == "jsonl":
             yield from self._parse_lines(readable_file, path)
             return
+        # A feed is parsed whole in memory by feedparser: it gets the feed limit.
+        limit = (
+            min(self._max_file_bytes, self._max_feed_bytes)
+            if kind == "feed"
+            else self._max_file_bytes
+        )
         with readable_file.open() as handle:
-            data = handle.read(self._max_file_bytes + 1)
-        if len(data) > self._max_file_bytes:
-            raise Rejected(
-                "too_large", f"the file is larger than the limit of {self._max_file_bytes} bytes"
-            )
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise Rejected("too_large", f"the file is larger than the limit of {limit} bytes")
+        if kind == "feed":  # feedparser reads the raw bytes: it honours the XML encoding
+            records, _feed = feeds.parse_feed(data, feed_url=None, origin=path)
+            yield from records
+            return
         text = formats.normalise_newlines(formats.decode_bytes(data))
         if kind == "text":
             yield formats.parse_text_file(text, path)
@@ -106,11 +117,13 @@ class ReadArticles(beam.PTransform):
         *,
         ingested_at: dt.datetime,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
     ):
         super().__init__()
         self._patterns = list(patterns)
         self._ingested_at = ingested_at
         self._max_file_bytes = max_file_bytes
+        self._max_feed_bytes = max_feed_bytes
 
     def expand(self, pbegin):
         return (
@@ -119,7 +132,7 @@ class ReadArticles(beam.PTransform):
             | "MatchFiles" >> fileio.MatchAll()
             | "OpenFiles" >> fileio.ReadMatches()
             | "ParseFiles"
-            >> beam.ParDo(_ParseFileFn(self._ingested_at, self._max_file_bytes)).with_outputs(
-                ERRORS, main="articles"
-            )
+            >> beam.ParDo(
+                _ParseFileFn(self._ingested_at, self._max_file_bytes, self._max_feed_bytes)
+            ).with_outputs(ERRORS, main="articles")
         )

@@ -1,0 +1,248 @@
+"""ReadFeeds and FetchArticlePages: feeds to raw article records, pages to better text.
+
+Both have a dead-letter output, ``ERRORS``, like ``ReadArticles``. Network
+politeness (one request per host per second) is per worker process.
+"""
+
+import datetime as dt
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms import feeds
+from transforms.fetch import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    FetchPolicy,
+    RobotsCache,
+    conditional_headers,
+    crawl_policy,
+    fetch,
+    response_text,
+)
+from transforms.html import extract_article
+from transforms.records import Rejected, crash_row, reject_row
+
+__all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
+
+ERRORS = "errors"
+STATE = "state"
+FEED_STAGE = "feed"
+FETCH_STAGE = "fetch"
+# Records whose text came from a feed, and so may be improved by the linked page.
+_FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary"])
+_HTML_TYPES = ("html", "xml")
+
+
+class _ReadFeedFn(beam.DoFn):
+    """A (feed URL or path, its saved state) pair to new entries, errors and new state."""
+
+    def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy):
+        self._ingested_at = ingested_at
+        self._policy = policy
+        self._feeds = Metrics.counter("newsbeam", "feeds.read")
+        self._not_modified = Metrics.counter("newsbeam", "feeds.not_modified")
+        self._records = Metrics.counter("newsbeam", "feeds.records")
+        self._skipped = Metrics.counter("newsbeam", "feeds.entries_seen_before")
+        self._errors = Metrics.counter("newsbeam", "feeds.errors")
+
+    def process(self, source_and_state):
+        source, previous = source_and_state
+        self._feeds.inc()
+        try:
+            yield from self._read(source, previous or {})
+        except Rejected as reject:
+            yield self._error(reject_row(reject, stage=FEED_STAGE, origin=source, **self._at))
+        except Exception as exc:  # a library failure must not stop the run
+            yield self._error(crash_row(exc, stage=FEED_STAGE, origin=source, **self._at))
+
+    @property
+    def _at(self):
+        return {"ingested_at": self._ingested_at}
+
+    def _error(self, row):
+        self._errors.inc()
+        return beam.pvalue.TaggedOutput(ERRORS, row)
+
+    def _read(self, source: str, previous: dict):
+        etag = last_modified = feed_url = headers = None
+        if feeds.is_http_url(source):
+            response = fetch(
+                source,
+                policy=self._policy,
+                headers=conditional_headers(
+                    etag=previous.get("etag"), last_modified=previous.get("last_modified")
+                ),
+                accept=FEED_ACCEPT,
+            )
+            etag = response.headers.get("etag")
+            last_modified = response.headers.get("last-modified")
+            if response.status == 304:  # a 304 need not repeat the validators
+                self._not_modified.inc()
+                etag = etag or previous.get("etag")
+                last_modified = last_modified or previous.get("last_modified")
+                yield self._state(source, etag, last_modified, [])
+                return
+            data, feed_url, headers = response.body, response.url, response.headers
+        else:
+            data = _read_local(source, self._policy.max_bytes)
+        outcomes, info = feeds.parse_feed(
+            data,
+            feed_url=feed_url,
+            origin=source,
+            response_headers=headers,
+            seen_ids=previous.get("seen_ids", ()),
+        )
+        self._skipped.inc(info["skipped"])
+        for outcome in outcomes:
+            if isinstance(outcome, Rejected):
+                yield self._error(reject_row(outcome, stage=FEED_STAGE, origin=source, **self._at))
+            else:
+                self._records.inc()
+                yield outcome
+        yield self._state(source, etag, last_modified, info["entry_ids"])
+
+    def _state(self, source, etag, last_modified, seen_ids):
+        update = feeds.state_update(
+            source,
+            etag=etag,
+            last_modified=last_modified,
+            seen_ids=seen_ids,
+            checked_at=self._ingested_at,
+        )
+        return beam.pvalue.TaggedOutput(STATE, update)
+
+
+def _read_local(path: str, max_bytes: int) -> bytes:
+    """A local (or any Beam filesystem's) feed file, refused past ``max_bytes``."""
+    try:
+        with FileSystems.open(path) as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise Rejected("unreadable_file", f"the feed file cannot be read: {exc}") from None
+    if len(data) > max_bytes:
+        raise Rejected("too_large", f"the feed file is larger than the limit of {max_bytes} bytes")
+    return data
+
+
+class ReadFeeds(beam.PTransform):
+    """Feed URLs and local feed files to raw article records (see ``transforms.feeds``).
+
+    ``state`` is what ``feeds.load_feed_state`` returned: each feed's
+    validators, sent back for a conditional GET, and the ids of entries
+    already ingested, which are skipped. Returns a tagged output: the main
+    output holds raw records, ``ERRORS`` errors-table rows (stage ``feed``),
+    and ``STATE`` one new state entry per feed read (unchanged feeds
+    included) for ``feeds.save_feed_state`` once the output is committed.
+    """
+
+    def __init__(
+        self,
+        sources,
+        *,
+        state: dict,
+        ingested_at: dt.datetime,
+        policy: FetchPolicy | None = None,
+    ):
+        super().__init__()
+        self._sources = list(dict.fromkeys(sources))
+        self._state = state
+        self._ingested_at = ingested_at
+        self._policy = policy or FetchPolicy()
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "ListFeeds" >> beam.Create([(s, self._state.get(s, {})) for s in self._sources])
+            | "SpreadFeeds" >> beam.Reshuffle()
+            | "FetchFeeds"
+            >> beam.ParDo(
+                _ReadFeedFn(ingested_at=self._ingested_at, policy=self._policy)
+            ).with_outputs(ERRORS, STATE, main="articles")
+        )
+
+
+class _FetchPageFn(beam.DoFn):
+    """A feed record to the same record with its page's text when that is better.
+
+    A page that cannot be fetched or read is an errors row; the record
+    still goes on with the feed's text.
+    """
+
+    def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
+        self._ingested_at = ingested_at
+        self._policy = policy
+        self._respect_robots = respect_robots
+        self._robots = None
+        self._pages = Metrics.counter("newsbeam", "fetch.pages")
+        self._replaced = Metrics.counter("newsbeam", "fetch.text_replaced")
+        self._errors = Metrics.counter("newsbeam", "fetch.errors")
+
+    def setup(self):
+        if self._respect_robots:
+            self._robots = RobotsCache(policy=self._policy)
+
+    def process(self, record):
+        url = record.get("url")
+        if record.get("text_source") not in _FEED_TEXT_SOURCES or not feeds.is_http_url(url or ""):
+            yield record
+            return
+        self._pages.inc()
+        at = {"stage": FETCH_STAGE, "origin": url, "ingested_at": self._ingested_at}
+        try:
+            improved = feeds.with_page(record, self._page(url))
+        except Rejected as reject:
+            self._errors.inc()
+            yield beam.pvalue.TaggedOutput(ERRORS, reject_row(reject, **at))
+            yield record
+            return
+        except Exception as exc:  # a library failure must not stop the run
+            self._errors.inc()
+            yield beam.pvalue.TaggedOutput(ERRORS, crash_row(exc, **at))
+            yield record
+            return
+        if improved["text_source"] == "page":
+            self._replaced.inc()
+        yield improved
+
+    def _page(self, url: str) -> dict:
+        policy = self._policy
+        if self._robots is not None:
+            policy = crawl_policy(policy, self._robots.check(url))
+        response = fetch(url, policy=policy, accept=PAGE_ACCEPT)
+        content_type = response.headers.get("content-type", "").lower()
+        if content_type and not any(kind in content_type for kind in _HTML_TYPES):
+            raise Rejected("not_html", f"{response.url} is {content_type}, not an HTML page")
+        return extract_article(response_text(response), response.url)
+
+
+class FetchArticlePages(beam.PTransform):
+    """Raw feed records to the same records, their text replaced by the linked page's
+    main text when that is clearly longer (``text_source="page"``).
+
+    robots.txt is obeyed unless ``respect_robots`` is False. Returns a
+    tagged output: the main output holds every input record, ``ERRORS``
+    errors-table rows (stage ``fetch``) for pages that could not be used.
+    """
+
+    def __init__(
+        self,
+        *,
+        ingested_at: dt.datetime,
+        policy: FetchPolicy | None = None,
+        respect_robots: bool = True,
+    ):
+        super().__init__()
+        self._ingested_at = ingested_at
+        self._policy = policy or FetchPolicy()
+        self._respect_robots = respect_robots
+
+    def expand(self, records):
+        return records | "FetchPages" >> beam.ParDo(
+            _FetchPageFn(
+                ingested_at=self._ingested_at,
+                policy=self._policy,
+                respect_robots=self._respect_robots,
+            )
+        ).with_outputs(ERRORS, main="articles")
