@@ -94,7 +94,7 @@ def clean_line(value: str | None) -> str | None:
 
 def count_words(text: str) -> int:
     """Number of words (runs of letters and digits, keeping ``don't`` and ``U.S`` whole)."""
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))
 
 
 def content_hash(text: str) -> str:
