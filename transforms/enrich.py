@@ -16,13 +16,12 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
 from transforms import nlp
-from transforms.records import crash_row
+from transforms.deadletter import ERRORS, DeadLetterFn
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
-ERRORS = "errors"
 STAGE = "enrich"
 DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
 _PROGRESS_EVERY_SECONDS = 30.0
@@ -108,27 +107,17 @@ class SpacyModelHandler(ModelHandler):
         return "newsbeam.enrich"
 
 
-class _SplitRowsFn(beam.DoFn):
+class _SplitRowsFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime):
-        self._ingested_at = ingested_at
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="enrich.errors")
         self._articles = Metrics.counter("newsbeam", "enrich.articles")
         self._entities = Metrics.counter("newsbeam", "enrich.entities")
         self._quotes = Metrics.counter("newsbeam", "enrich.quotes")
-        self._errors = Metrics.counter("newsbeam", "enrich.errors")
 
     def process(self, result):
         article, annotations = result.example, result.inference
-        if isinstance(annotations, Exception):
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(
-                ERRORS,
-                crash_row(
-                    annotations,
-                    stage=STAGE,
-                    origin=article["origin"],
-                    ingested_at=self._ingested_at,
-                ),
-            )
+        if isinstance(annotations, Exception):  # the model failed on this article
+            yield self.dead_letter(annotations, origin=article["origin"])
             return
         shared = {"article_id": article["article_id"], "date": article["date"]}
         for entity in annotations["entities"]:

@@ -6,44 +6,27 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.articles import normalize_article
-from transforms.records import Rejected, crash_row, reject_row
+from transforms.deadletter import ERRORS, DeadLetterFn
 
 __all__ = ["ERRORS", "NormalizeArticles"]
 
-ERRORS = "errors"
 STAGE = "normalize"
 
 
-class _NormalizeFn(beam.DoFn):
+class _NormalizeFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime):
-        self._ingested_at = ingested_at
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="normalize.errors")
         self._articles = Metrics.counter("newsbeam", "normalize.articles")
-        self._errors = Metrics.counter("newsbeam", "normalize.errors")
         self._warnings = Metrics.counter("newsbeam", "normalize.warnings")
 
     def process(self, raw):
         origin = raw.get("origin") or "?"
-        try:
-            article, problems = normalize_article(raw, ingested_at=self._ingested_at)
-        except Rejected as reject:
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(
-                ERRORS,
-                reject_row(reject, stage=STAGE, origin=origin, ingested_at=self._ingested_at),
-            )
-            return
-        except Exception as exc:  # a library failure must not stop the run
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(
-                ERRORS, crash_row(exc, stage=STAGE, origin=origin, ingested_at=self._ingested_at)
-            )
-            return
-        for problem in problems:
-            self._warnings.inc()
-            yield beam.pvalue.TaggedOutput(
-                ERRORS,
-                reject_row(problem, stage=STAGE, origin=origin, ingested_at=self._ingested_at),
-            )
+        yield from self.guarded(self._normalize(raw, origin), origin=origin)
+
+    def _normalize(self, raw, origin):
+        article, problems = normalize_article(raw, ingested_at=self._ingested_at)
+        for problem in problems:  # the article is kept; the problem is still reported
+            yield self.dead_letter(problem, origin=origin, counter=self._warnings)
         self._articles.inc()
         yield article
 

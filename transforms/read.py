@@ -7,49 +7,33 @@ from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
 from transforms import feeds, formats
-from transforms.records import Rejected, crash_row, reject_row
+from transforms.deadletter import ERRORS, DeadLetterFn
+from transforms.records import Rejected
 
 __all__ = ["ERRORS", "ReadArticles"]
 
-ERRORS = "errors"
 STAGE = "read"
 DEFAULT_MAX_FILE_BYTES = formats.DEFAULT_MAX_FILE_BYTES
 DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
 
 
-class _ParseFileFn(beam.DoFn):
+class _ParseFileFn(DeadLetterFn):
     """One matched file to its raw records; a bad file or record to an errors row."""
 
     def __init__(self, ingested_at: dt.datetime, max_file_bytes: int, max_feed_bytes: int):
-        self._ingested_at = ingested_at
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="read.errors")
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
         self._files = Metrics.counter("newsbeam", "read.files")
         self._records = Metrics.counter("newsbeam", "read.records")
-        self._errors = Metrics.counter("newsbeam", "read.errors")
 
     def process(self, readable_file):
         path = readable_file.metadata.path
         self._files.inc()
-        try:
-            for outcome in self._parse(readable_file, path):
-                if isinstance(outcome, Rejected):
-                    yield self._error(reject_row(outcome, stage=STAGE, origin=path, **self._at))
-                else:
-                    self._records.inc()
-                    yield outcome
-        except Rejected as reject:
-            yield self._error(reject_row(reject, stage=STAGE, origin=path, **self._at))
-        except Exception as exc:  # a library failure must not stop the run
-            yield self._error(crash_row(exc, stage=STAGE, origin=path, **self._at))
-
-    @property
-    def _at(self):
-        return {"ingested_at": self._ingested_at}
-
-    def _error(self, row):
-        self._errors.inc()
-        return beam.pvalue.TaggedOutput(ERRORS, row)
+        for outcome in self.guarded(self._parse(readable_file, path), origin=path):
+            if isinstance(outcome, dict):
+                self._records.inc()
+            yield outcome
 
     def _parse(self, readable_file, path):
         kind = formats.input_format(path)

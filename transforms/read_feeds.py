@@ -11,6 +11,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms import feeds
+from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -22,11 +23,10 @@ from transforms.fetch import (
     response_text,
 )
 from transforms.html import extract_article
-from transforms.records import Rejected, crash_row, reject_row
+from transforms.records import Rejected
 
 __all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
 
-ERRORS = "errors"
 STATE = "state"
 FEED_STAGE = "feed"
 FETCH_STAGE = "fetch"
@@ -35,35 +35,21 @@ _FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary"])
 _HTML_TYPES = ("html", "xml")
 
 
-class _ReadFeedFn(beam.DoFn):
+class _ReadFeedFn(DeadLetterFn):
     """A (feed URL or path, its saved state) pair to new entries, errors and new state."""
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy):
-        self._ingested_at = ingested_at
+        super().__init__(stage=FEED_STAGE, ingested_at=ingested_at, errors_metric="feeds.errors")
         self._policy = policy
         self._feeds = Metrics.counter("newsbeam", "feeds.read")
         self._not_modified = Metrics.counter("newsbeam", "feeds.not_modified")
         self._records = Metrics.counter("newsbeam", "feeds.records")
         self._skipped = Metrics.counter("newsbeam", "feeds.entries_seen_before")
-        self._errors = Metrics.counter("newsbeam", "feeds.errors")
 
     def process(self, source_and_state):
         source, previous = source_and_state
         self._feeds.inc()
-        try:
-            yield from self._read(source, previous or {})
-        except Rejected as reject:
-            yield self._error(reject_row(reject, stage=FEED_STAGE, origin=source, **self._at))
-        except Exception as exc:  # a library failure must not stop the run
-            yield self._error(crash_row(exc, stage=FEED_STAGE, origin=source, **self._at))
-
-    @property
-    def _at(self):
-        return {"ingested_at": self._ingested_at}
-
-    def _error(self, row):
-        self._errors.inc()
-        return beam.pvalue.TaggedOutput(ERRORS, row)
+        yield from self.guarded(self._read(source, previous or {}), origin=source)
 
     def _read(self, source: str, previous: dict):
         etag = last_modified = feed_url = headers = None
@@ -95,12 +81,10 @@ class _ReadFeedFn(beam.DoFn):
             seen_ids=previous.get("seen_ids", ()),
         )
         self._skipped.inc(info["skipped"])
-        for outcome in outcomes:
-            if isinstance(outcome, Rejected):
-                yield self._error(reject_row(outcome, stage=FEED_STAGE, origin=source, **self._at))
-            else:
+        for outcome in outcomes:  # a Rejected entry becomes an errors row in guarded()
+            if not isinstance(outcome, Rejected):
                 self._records.inc()
-                yield outcome
+            yield outcome
         yield self._state(source, etag, last_modified, info["entry_ids"])
 
     def _state(self, source, etag, last_modified, seen_ids):
@@ -163,7 +147,7 @@ class ReadFeeds(beam.PTransform):
         )
 
 
-class _FetchPageFn(beam.DoFn):
+class _FetchPageFn(DeadLetterFn):
     """A feed record to the same record with its page's text when that is better.
 
     A page that cannot be fetched or read is an errors row; the record
@@ -171,13 +155,12 @@ class _FetchPageFn(beam.DoFn):
     """
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
-        self._ingested_at = ingested_at
+        super().__init__(stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric="fetch.errors")
         self._policy = policy
         self._respect_robots = respect_robots
         self._robots = None
         self._pages = Metrics.counter("newsbeam", "fetch.pages")
         self._replaced = Metrics.counter("newsbeam", "fetch.text_replaced")
-        self._errors = Metrics.counter("newsbeam", "fetch.errors")
 
     def setup(self):
         if self._respect_robots:
@@ -189,17 +172,10 @@ class _FetchPageFn(beam.DoFn):
             yield record
             return
         self._pages.inc()
-        at = {"stage": FETCH_STAGE, "origin": url, "ingested_at": self._ingested_at}
         try:
             improved = feeds.with_page(record, self._page(url))
-        except Rejected as reject:
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(ERRORS, reject_row(reject, **at))
-            yield record
-            return
-        except Exception as exc:  # a library failure must not stop the run
-            self._errors.inc()
-            yield beam.pvalue.TaggedOutput(ERRORS, crash_row(exc, **at))
+        except Exception as exc:  # Rejected or a library failure: keep the feed's text
+            yield self.dead_letter(exc, origin=url)
             yield record
             return
         if improved["text_source"] == "page":
