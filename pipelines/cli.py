@@ -230,6 +230,7 @@ class Session:
             max_nlp_chars=self.args.max_nlp_chars,
             batch_size=self.args.batch_size,
             shards=self.args.shards,
+            time_limit=self.args.time_limit,
             feeds=self.feeds,
             feed_state=feed_state,
             fetch_pages=self.args.fetch_articles,

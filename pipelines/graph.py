@@ -34,6 +34,7 @@ class IngestConfig:
     max_nlp_chars: int = 100_000
     batch_size: int = enrich.DEFAULT_BATCH_SIZE
     shards: int = 1
+    time_limit: float | None = 120.0
     incremental: bool = True
     feeds: Sequence[str] = ()
     feed_state: dict = dataclasses.field(default_factory=dict)
@@ -47,7 +48,7 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
     Returns the PCollection holding the one list of committed files.
     """
     normalized = raw_records | "NormalizeArticles" >> NormalizeArticles(
-        ingested_at=config.ingested_at
+        ingested_at=config.ingested_at, time_limit=config.time_limit
     )
     existing_ids = None
     if config.incremental:
@@ -66,6 +67,7 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
             cues=config.cues,
             max_chars=config.max_nlp_chars,
             batch_size=config.batch_size,
+            time_limit=config.time_limit,
         )
         enriched = articles | "ExtractEntitiesAndQuotes" >> ExtractEntitiesAndQuotes(
             handler, ingested_at=config.ingested_at

@@ -89,6 +89,14 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="longer texts go to spaCy in pieces cut at paragraph breaks (default: %(default)s)",
     )
     parser.add_argument(
+        "--time-limit",
+        type=_positive_float,
+        default=120.0,
+        metavar="SECONDS",
+        help="most time per article for HTML extraction and for NLP; an article that "
+        "takes longer becomes an errors row (default: %(default)s)",
+    )
+    parser.add_argument(
         "--batch-size",
         type=_positive_int,
         default=nlp.DEFAULT_BATCH_SIZE,
@@ -109,6 +117,16 @@ def _positive_int(value: str) -> int:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be more than 0")
     return number
 
 

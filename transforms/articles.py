@@ -9,6 +9,7 @@ import hashlib
 
 from schemas import SCHEMA_VERSION
 from transforms import dates, html, text, urls
+from transforms.limits import call_with_time_limit
 from transforms.records import Rejected
 
 ID_HEX_DIGITS = 16
@@ -33,17 +34,26 @@ def partition_date(*, published_at: dt.datetime | None, ingested_at: dt.datetime
     return (published_at or ingested_at).astimezone(dt.UTC).strftime("%Y-%m-%d")
 
 
-def normalize_article(raw: dict, *, ingested_at: dt.datetime) -> tuple[dict, list[Rejected]]:
+def normalize_article(
+    raw: dict, *, ingested_at: dt.datetime, time_limit: float | None = None
+) -> tuple[dict, list[Rejected]]:
     """The articles row for a raw record, and the problems it was kept despite.
 
-    Raises ``Rejected`` when no article text remains (``empty_text``). A date
+    Raises ``Rejected`` when no article text remains (``empty_text``), or when
+    extracting an HTML page takes longer than ``time_limit`` seconds. A date
     that cannot be read, or is implausible, is left out of the row and
     reported in the returned list (``invalid_date``); the article is kept.
     """
     fields = {key: raw.get(key) for key in ("url", "title", "authors", "published", "source")}
     body = raw.get("text")
     if body is None and raw.get("html") is not None:
-        page = html.extract_article(raw["html"], raw.get("url"))
+        page = call_with_time_limit(
+            html.extract_article,
+            raw["html"],
+            raw.get("url"),
+            seconds=time_limit,
+            what="HTML extraction",
+        )
         body = page.pop("text")
         fields = {key: fields[key] or page[key] for key in fields}
     body = text.clean_text(body or "")

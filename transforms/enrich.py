@@ -17,6 +17,7 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 
 from transforms import nlp
 from transforms.deadletter import ERRORS, DeadLetterFn
+from transforms.limits import call_with_time_limit
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
 
@@ -61,9 +62,10 @@ class _Progress:
 class SpacyModelHandler(ModelHandler):
     """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out.
 
-    A batch that fails is retried article by article, so one bad article
-    becomes one errors row (its inference is the exception) and the rest of
-    the batch is kept.
+    A batch that fails, or takes longer than ``time_limit`` seconds per
+    article, is retried article by article, so one bad article becomes one
+    errors row (its inference is the exception) and the rest of the batch is
+    kept.
     """
 
     def __init__(
@@ -74,9 +76,11 @@ class SpacyModelHandler(ModelHandler):
         cues: Collection[str],
         max_chars: int = nlp.DEFAULT_MAX_CHARS,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        time_limit: float | None = None,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)
         self._model = model
+        self._time_limit = time_limit
         self._options = {"labels": frozenset(labels), "cues": tuple(cues), "max_chars": max_chars}
         self._progress = None
 
@@ -87,16 +91,22 @@ class SpacyModelHandler(ModelHandler):
         if self._progress is None:
             self._progress = _Progress()
         texts = [article["text"] for article in batch]
+        limit = self._time_limit * len(texts) if self._time_limit else None
         try:
-            annotations = nlp.annotate(model, texts, **self._options)
+            annotations = self._annotate(model, texts, limit)
         except Exception:  # find the bad article(s); the others keep their annotations
             annotations = [self._annotate_one(model, text) for text in texts]
         self._progress.add(batch)
         return [PredictionResult(a, ann) for a, ann in zip(batch, annotations, strict=True)]
 
+    def _annotate(self, model, texts, seconds):
+        return call_with_time_limit(
+            nlp.annotate, model, texts, seconds=seconds, what="NLP", **self._options
+        )
+
     def _annotate_one(self, model, text):
         try:
-            return nlp.annotate(model, [text], **self._options)[0]
+            return self._annotate(model, [text], self._time_limit)[0]
         except Exception as exc:
             return exc
 

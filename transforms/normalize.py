@@ -14,8 +14,9 @@ STAGE = "normalize"
 
 
 class _NormalizeFn(DeadLetterFn):
-    def __init__(self, ingested_at: dt.datetime):
+    def __init__(self, ingested_at: dt.datetime, time_limit: float | None):
         super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="normalize.errors")
+        self._time_limit = time_limit
         self._articles = Metrics.counter("newsbeam", "normalize.articles")
         self._warnings = Metrics.counter("newsbeam", "normalize.warnings")
 
@@ -24,7 +25,9 @@ class _NormalizeFn(DeadLetterFn):
         yield from self.guarded(self._normalize(raw, origin), origin=origin)
 
     def _normalize(self, raw, origin):
-        article, problems = normalize_article(raw, ingested_at=self._ingested_at)
+        article, problems = normalize_article(
+            raw, ingested_at=self._ingested_at, time_limit=self._time_limit
+        )
         for problem in problems:  # the article is kept; the problem is still reported
             yield self.dead_letter(problem, origin=origin, counter=self._warnings)
         self._articles.inc()
@@ -38,11 +41,12 @@ class NormalizeArticles(beam.PTransform):
     usable article, and for kept articles whose date had to be dropped.
     """
 
-    def __init__(self, *, ingested_at: dt.datetime):
+    def __init__(self, *, ingested_at: dt.datetime, time_limit: float | None = None):
         super().__init__()
         self._ingested_at = ingested_at
+        self._time_limit = time_limit
 
     def expand(self, raw_records):
         return raw_records | "Normalize" >> beam.ParDo(
-            _NormalizeFn(self._ingested_at)
+            _NormalizeFn(self._ingested_at, self._time_limit)
         ).with_outputs(ERRORS, main="articles")
