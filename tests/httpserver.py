@@ -18,6 +18,19 @@ import ssl
 import threading
 from urllib.parse import urlsplit
 
+from transforms.fetch import FetchPolicy
+
+# How tests fetch from this server: private hosts allowed (it is on 127.0.0.1), no
+# throttling, and short limits so that timeout tests stay fast.
+LOCAL_POLICY = FetchPolicy(
+    allow_private_hosts=True,
+    min_host_interval=0,
+    connect_timeout=1.0,
+    read_timeout=0.5,
+    total_timeout=1.0,
+    max_bytes=100_000,
+)
+
 
 @dataclasses.dataclass
 class Route:

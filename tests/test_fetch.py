@@ -9,6 +9,7 @@ import zlib
 
 import pytest
 
+from tests.httpserver import LOCAL_POLICY as LOCAL
 from tests.httpserver import LoopbackServer, Route
 from transforms import fetch as fetch_module
 from transforms.fetch import (
@@ -23,16 +24,6 @@ from transforms.fetch import (
     response_text,
 )
 from transforms.records import Rejected
-
-# Private hosts allowed (the server is on 127.0.0.1), no throttling, short limits.
-LOCAL = FetchPolicy(
-    allow_private_hosts=True,
-    min_host_interval=0,
-    connect_timeout=1.0,
-    read_timeout=0.5,
-    total_timeout=1.0,
-    max_bytes=100_000,
-)
 
 
 def _rejected(url, policy=LOCAL, **kwargs) -> Rejected:

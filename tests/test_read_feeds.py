@@ -12,6 +12,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from tests.httpserver import LOCAL_POLICY as LOCAL
 from tests.httpserver import LoopbackServer, Route
 from transforms import read_feeds
 from transforms.feeds import load_feed_state, save_feed_state
@@ -20,15 +21,6 @@ from transforms.read_feeds import FetchArticlePages, ReadFeeds
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 CHECKED_AT = NOW.isoformat()
-# The server is on 127.0.0.1: private hosts allowed, no throttling, short limits.
-LOCAL = FetchPolicy(
-    allow_private_hosts=True,
-    min_host_interval=0,
-    connect_timeout=1.0,
-    read_timeout=0.5,
-    total_timeout=1.0,
-    max_bytes=100_000,
-)
 # The defaults, less the one-second pause between requests to a host.
 PUBLIC_ONLY = FetchPolicy(min_host_interval=0, total_timeout=2.0)
 RSS_ETAG = '"rss-v1"'
