@@ -225,3 +225,15 @@ def test_multiprocessing_runner_writes_the_same_rows(seed_run, tmp_path):
         "multi_processing",
     )
     assert comparable_rows(parallel) == comparable_rows(output)
+
+
+def test_stats_command_puts_the_seed_leaders_first(seed_run):
+    output, _ = seed_run
+    report = newsbeam("stats", output).stdout
+    persons = report.split("Most mentioned persons", 1)[1].splitlines()[2:5]
+    assert [line.split("  ")[0].strip() for line in persons] == [
+        "Kim Jong-un",
+        "Xi Jinping",
+        "Vladimir Putin",
+    ]
+    assert "Most quoted speakers" in report
