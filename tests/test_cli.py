@@ -231,7 +231,7 @@ def test_stats_command_puts_the_seed_leaders_first(seed_run):
     output, _ = seed_run
     report = newsbeam("stats", output).stdout
     persons = report.split("Most mentioned persons", 1)[1].splitlines()[2:5]
-    assert [line.split("  ")[0].strip() for line in persons] == [
+    assert [line.strip().split("  ")[0] for line in persons] == [
         "Kim Jong-un",
         "Xi Jinping",
         "Vladimir Putin",
