@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import SEEDS, evaldata
 from tests.httpserver import LoopbackServer, Route
 from tests.test_cli import newsbeam, table
+from tests.test_watch import _wait_for
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Harbour Gazette</title><link>{base}/</link>
@@ -187,11 +188,9 @@ def test_watch_picks_up_new_feed_items_without_duplicates(tmp_path):
             assert (output / "articles").exists(), "the first item never reached Parquet"
             _routes(server, ["Pier closes", "Ferry returns"])  # the feed changes between polls
             changed = time.monotonic()
-            while time.monotonic() < changed + interval + 60:
-                if table(output, "articles").num_rows == 2:
-                    break
-                time.sleep(0.1)
-            freshness = time.monotonic() - changed
+            seen = _wait_for(lambda: table(output, "articles").num_rows == 2, interval + 60)
+            assert seen is not None, "the new item never reached Parquet"
+            freshness = seen - changed
             time.sleep(interval * 2)  # more polls: 304s, nothing new
             process.send_signal(signal.SIGTERM)
             _out, stderr = process.communicate(timeout=120)

@@ -8,6 +8,7 @@ import pyarrow.dataset as ds
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from tests.test_write import _error
 from transforms import dedupe, normalize, read
 from transforms.dedupe import DeduplicateArticles
 from transforms.formats import raw_record
@@ -119,18 +120,7 @@ def test_deduplicate_articles_declares_duplicates():
 
 
 def test_write_tables_commits_every_table(tmp_path):
-    errors = [
-        {
-            "stage": "read",
-            "origin": f"f{i}",
-            "error_type": "x",
-            "message": "m",
-            "excerpt": None,
-            "ingested_at": NOW,
-            "date": f"2026-11-{20 + i % 2}",
-        }
-        for i in range(10)
-    ]
+    errors = [_error(i, date=f"2026-11-{20 + i % 2}") for i in range(10)]
     with TestPipeline() as p:
         committed = {"errors": p | beam.Create(errors)} | WriteTables(
             str(tmp_path), run_id="r", shards=3
