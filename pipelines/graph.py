@@ -33,7 +33,7 @@ class IngestConfig:
     max_file_bytes: int = read.DEFAULT_MAX_FILE_BYTES
     max_nlp_chars: int = 100_000
     batch_size: int = enrich.DEFAULT_BATCH_SIZE
-    shards: int = 1
+    shards: int | None = None  # None: one file per bundle, table and date
     time_limit: float | None = 120.0
     incremental: bool = True
     feeds: Sequence[str] = ()
@@ -56,8 +56,9 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
             config.output_dir
         )
     unique = normalized.articles | "DeduplicateArticles" >> dedupe.DeduplicateArticles(existing_ids)
-    # Spread the articles over the workers before the expensive step.
-    articles = unique.articles | "Redistribute" >> beam.Reshuffle()
+    # Deduplication ends in a grouping by article, so its output is already
+    # spread over the workers: no Reshuffle (and no copy of every text) is needed.
+    articles = unique.articles
     errors = [*extra_errors, normalized[normalize.ERRORS]]
     tables = {"articles": articles}
     if config.nlp:

@@ -105,8 +105,9 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shards",
         type=_positive_int,
-        default=1,
-        help="files per table and date partition written by one run (default: %(default)s)",
+        default=None,
+        help="group rows into exactly N files per table and date; by default each worker "
+        "bundle writes its rows as they come (one file per table and date it touches)",
     )
 
 

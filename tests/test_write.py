@@ -6,6 +6,7 @@ import os
 import time
 
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from transforms import write
 
@@ -24,22 +25,16 @@ def _error(i, date="2026-11-28"):
     }
 
 
-def _stage(out, run_id, table, date, rows, shard=0):
-    staged = os.path.join(write.staging_dir(str(out), run_id), table, f"{date}-{shard:05d}.parquet")
-    count = write._write_parquet(staged, write.TABLES[table], rows)
-    return {
-        "table": table,
-        "staged": staged,
-        "final": write.final_path(str(out), table, date, run_id, shard),
-        "rows": count,
-    }
+def _stage(out, run_id, table, rows, name="0"):
+    writer = write.PartitionWriter(str(out), run_id, table, name)
+    for row in rows:
+        writer.add(row)
+    return writer.close()
 
 
 def test_commit_moves_files_into_hive_partitions(tmp_path):
-    files = [
-        _stage(tmp_path, "r1", "errors", "2026-11-28", [_error(1), _error(2)]),
-        _stage(tmp_path, "r1", "errors", "2026-11-27", [_error(3, "2026-11-27")]),
-    ]
+    files = _stage(tmp_path, "r1", "errors", [_error(1), _error(2), _error(3, "2026-11-27")])
+    assert [f["rows"] for f in files] == [1, 2]  # one file per date
     write.commit_files(str(tmp_path), "r1", files)
     assert not (tmp_path / "_tmp" / "r1").exists()
     table = ds.dataset(tmp_path / "errors", format="parquet", partitioning="hive").to_table()
@@ -49,15 +44,15 @@ def test_commit_moves_files_into_hive_partitions(tmp_path):
 
 
 def test_staged_files_are_invisible_to_readers(tmp_path):
-    _stage(tmp_path, "r2", "errors", "2026-11-28", [_error(1)])
+    _stage(tmp_path, "r2", "errors", [_error(1)])
     assert not (tmp_path / "errors").exists()
     assert list(tmp_path.glob("errors/**/*.parquet")) == []
 
 
 def test_recover_finishes_a_commit_killed_half_way(tmp_path):
     files = [
-        _stage(tmp_path, "r3", "errors", "2026-11-28", [_error(1)]),
-        _stage(tmp_path, "r3", "errors", "2026-11-28", [_error(2)], shard=1),
+        *_stage(tmp_path, "r3", "errors", [_error(1)]),
+        *_stage(tmp_path, "r3", "errors", [_error(2)], name="1"),
     ]
     # The journal was written and the first file moved, then the process died.
     journal = os.path.join(write.staging_dir(str(tmp_path), "r3"), write.JOURNAL)
@@ -72,8 +67,8 @@ def test_recover_finishes_a_commit_killed_half_way(tmp_path):
 
 
 def test_recover_leaves_young_uncommitted_runs_and_removes_old_ones(tmp_path):
-    young = _stage(tmp_path, "young", "errors", "2026-11-28", [_error(1)])
-    old = _stage(tmp_path, "old", "errors", "2026-11-28", [_error(2)])
+    [young] = _stage(tmp_path, "young", "errors", [_error(1)])
+    [old] = _stage(tmp_path, "old", "errors", [_error(2)])
     long_ago = time.time() - 2 * write.ABANDONED_AFTER_SECONDS
     os.utime(old["staged"], (long_ago, long_ago))
     assert write.recover(str(tmp_path)) == []
@@ -98,7 +93,35 @@ def test_shards_keep_an_articles_rows_together():
     }
 
 
-def test_empty_group_still_writes_a_valid_file(tmp_path):
-    path = str(tmp_path / "x.parquet")
-    assert write._write_parquet(path, write.TABLES["errors"], []) == 0
-    assert ds.dataset(path).to_table().num_rows == 0
+def test_rows_are_written_in_row_groups_as_they_come(tmp_path):
+    writer = write.PartitionWriter(
+        str(tmp_path), "r", "errors", "b", max_rows=10, max_bytes=10**9, batch_rows=4
+    )
+    for i in range(25):
+        writer.add(_error(i))
+        # Rows wait in memory only until their row group is full.
+        assert writer._files["2026-11-28"].pending_rows == (i + 1) % 10
+    [file] = writer.close()
+    metadata = pq.ParquetFile(file["staged"]).metadata
+    assert (metadata.num_rows, metadata.num_row_groups, file["rows"]) == (25, 3, 25)
+    assert [metadata.row_group(g).num_rows for g in range(3)] == [10, 10, 5]
+    table = ds.dataset(file["staged"]).to_table()
+    assert table.column("origin").to_pylist() == [f"f{i}" for i in range(25)]
+
+
+def test_pending_rows_of_all_dates_are_written_at_the_byte_budget(tmp_path):
+    writer = write.PartitionWriter(
+        str(tmp_path), "r", "errors", "b", max_rows=1000, max_bytes=5000, batch_rows=2
+    )
+    for i in range(12):  # two dates, each row about 1 kB in Arrow
+        writer.add({**_error(i, f"2026-11-2{i % 2}"), "message": "x" * 1000})
+        pending = sum(f.pending_bytes for f in writer._files.values())
+        assert pending < 5000
+    files = writer.close()
+    assert [f["rows"] for f in files] == [6, 6]
+    assert all(pq.ParquetFile(f["staged"]).metadata.num_row_groups > 1 for f in files)
+
+
+def test_a_writer_with_no_rows_writes_no_file(tmp_path):
+    assert write.PartitionWriter(str(tmp_path), "r", "errors", "b").close() == []
+    assert not (tmp_path / "_tmp").exists()
