@@ -4,6 +4,7 @@ import pytest
 
 from transforms import nlp
 from transforms.dedupe import choose_article
+from transforms.nlp import annotate
 
 
 def test_default_model_prefers_official_then_reupload(monkeypatch):
@@ -59,3 +60,31 @@ def test_choose_article_is_deterministic():
     assert kept["origin"] == "z"
     assert choose_article(list(reversed(copies)))[0] == kept
     assert len(dropped) == 2
+
+
+def test_groups_by_size_never_pass_the_limit_except_alone():
+    sizes = [30, 30, 50, 120, 10, 10, 90]
+    groups = nlp.groups_by_size(sizes, max_size=100)
+    assert groups == [[0, 1], [2], [3], [4, 5], [6]]
+    assert [i for group in groups for i in group] == list(range(len(sizes)))
+    assert nlp.groups_by_size([], max_size=100) == []
+
+
+def test_annotate_feeds_the_model_a_bounded_amount_of_text_with_the_same_result(nlp):
+    seen = []
+
+    class Spy:
+        def pipe(self, texts, batch_size):
+            seen.append(sum(map(len, texts)))
+            return nlp.pipe(texts, batch_size=batch_size)
+
+    texts = [
+        f'Minister Anna Berg{i} said on Monday: "The budget is fair and final." ' * 4
+        for i in range(6)
+    ]
+    options = {"labels": {"PERSON"}, "cues": ("said",)}
+    whole = annotate(nlp, texts, **options)
+    bounded = annotate(Spy(), texts, batch_chars=700, **options)
+    assert bounded == whole
+    assert len(seen) == 3 and max(seen) <= 700
+    assert any(row["text"].startswith("Anna Berg") for row in whole[0]["entities"])

@@ -15,6 +15,11 @@ EXCLUDED_COMPONENTS = ("lemmatizer",)
 DEFAULT_MAX_CHARS = 100_000
 # Larger batches are no faster with the small model and hold far more memory (P4 in benchmarks/).
 DEFAULT_BATCH_SIZE = 16
+# spaCy's working memory grows with the text it is given at once (about 3.4 MB
+# per 1,000 characters with the small model), so texts go to nlp.pipe in groups
+# of at most this many characters: the peak no longer depends on which long
+# articles happen to share a batch, at no cost in speed (P4 in benchmarks/).
+DEFAULT_BATCH_CHARS = 50_000
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
@@ -83,13 +88,15 @@ def annotate(
     labels: Collection[str],
     cues: Collection[str],
     max_chars: int = DEFAULT_MAX_CHARS,
+    batch_chars: int = DEFAULT_BATCH_CHARS,
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 
     Entity rows come from ``transforms.entities.entity_rows`` and quote rows
     from ``transforms.quotes.find_quotes``; a text longer than ``max_chars``
     is annotated in pieces (see ``chunk_spans``) whose offsets and sentence
-    indexes are shifted back into the whole text.
+    indexes are shifted back into the whole text. The model sees at most
+    ``batch_chars`` characters at once (a longer piece goes alone).
     """
     from transforms.entities import entity_rows
     from transforms.quotes import find_quotes
@@ -97,7 +104,12 @@ def annotate(
     pieces = [
         (i, span) for i, text in enumerate(texts) for span in chunk_spans(text, max_chars=max_chars)
     ]
-    docs = nlp.pipe(texts[i][start:end] for i, (start, end) in pieces)
+    piece_texts = [texts[i][start:end] for i, (start, end) in pieces]
+    docs = (
+        doc
+        for group in groups_by_size([len(text) for text in piece_texts], max_size=batch_chars)
+        for doc in nlp.pipe([piece_texts[k] for k in group], batch_size=len(group))
+    )
     results = [{"entities": [], "quotes": []} for _ in texts]
     sentences_before = [0] * len(texts)
     for (i, (start, _end)), doc in zip(pieces, docs, strict=True):
@@ -112,6 +124,23 @@ def annotate(
         )
         sentences_before[i] += sum(1 for _ in doc.sents)
     return results
+
+
+def groups_by_size(sizes: Sequence[int], *, max_size: int) -> list[list[int]]:
+    """Consecutive indexes of ``sizes`` grouped so that no group's sizes add up past ``max_size``.
+
+    An item larger than ``max_size`` makes a group of its own.
+    """
+    groups, current, total = [], [], 0
+    for index, size in enumerate(sizes):
+        if current and total + size > max_size:
+            groups.append(current)
+            current, total = [], 0
+        current.append(index)
+        total += size
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _shifted(rows: Iterable[dict], chars: int, sentences: int, offset_keys) -> Iterable[dict]:
