@@ -1,6 +1,7 @@
 """Time limits: a pathological input becomes an errors row instead of hanging the run."""
 
 import datetime as dt
+import threading
 import time
 
 import apache_beam as beam
@@ -32,6 +33,22 @@ def test_a_call_over_the_limit_is_abandoned_as_a_reject():
     assert time.monotonic() - started < 2
     assert caught.value.error_type == "time_limit"
     assert "sleeping took longer than 0.2 s" in caught.value.message
+
+
+def test_calls_share_one_helper_thread_until_one_is_abandoned():
+    first = call_with_time_limit(threading.get_ident, seconds=5, what="ident")
+    assert call_with_time_limit(threading.get_ident, seconds=5, what="ident") == first
+    assert first != threading.get_ident()
+    with pytest.raises(Rejected):
+        call_with_time_limit(time.sleep, 0.5, seconds=0.1, what="sleeping")
+    after = call_with_time_limit(threading.get_ident, seconds=5, what="ident")
+    assert after != first  # a fresh helper, not the one still sleeping
+    # The abandoned helper ends once its call returns: no thread is leaked.
+    deadline = time.monotonic() + 5
+    while first in {t.ident for t in threading.enumerate()} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first not in {t.ident for t in threading.enumerate()}
+    assert after in {t.ident for t in threading.enumerate()}
 
 
 def test_slow_html_extraction_becomes_an_errors_row(monkeypatch):
