@@ -1,0 +1,52 @@
+"""The pipeline benchmark runs from the README's command and prints its final line.
+
+The figures themselves are measured by hand (README, "Performance"); this only
+keeps the benchmark from rotting, on a corpus small enough for CI.
+"""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.slow
+
+FINAL_LINE = re.compile(
+    r"P1/L1=\d+\.\d\d P2/L2=\d+\.\d\d P2/P1=\d+\.\d\d P3=\d+/s "
+    r"P4_growth=\d+\.\d\d P4_peak=\d+MB P5=\d+\.\d\d"
+)
+
+
+def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
+    seed = (SEEDS / "000_9ad307750ad99124.txt").read_text()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(6):
+        (corpus / f"a{i}.txt").write_text(f"Report {i}.\n\n{seed}")
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/bench_pipeline.py",
+            "--corpus",
+            str(corpus),
+            "--memory-limit",
+            "3",
+            "--repeat",
+            "1",
+        ],
+        cwd=SEEDS.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert "corpus: 6 articles" in result.stdout
+    for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P3 ", "P4 ", "P5 "):
+        assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
+    assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
