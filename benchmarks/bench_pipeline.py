@@ -11,6 +11,8 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   preloaded, one process / ``n_process=2``;
 - P1 / P2: ``newsbeam ingest`` end to end on the local runner, in-process /
   with two worker processes; the model load is measured apart and excluded;
+  beside them, two in-process runs side by side, each on half the corpus, show
+  how far two processes can scale on this machine at all (the P2 ceiling);
 - P3: the same run with ``--no-nlp`` (articles per second);
 - P4: peak memory (RSS of the whole process tree) at 1x and 10x a corpus of
   ``--memory-limit`` articles (copies get new ids);
@@ -18,12 +20,13 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   the corpus alone is run beside them to give what one duplicate costs.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
-interleaved (L1, L2, P1, P2, then again; P5's three runs likewise), and the
+interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs likewise), and the
 fastest of each is kept, so a slow spell on a shared machine does not land
 on one side of a ratio only.
 """
 
 import argparse
+import concurrent.futures
 import json
 import pathlib
 import platform
@@ -153,6 +156,13 @@ def ingest(corpus: pathlib.Path, output: pathlib.Path, *extra: str) -> dict:
     return record
 
 
+def ingest_side_by_side(corpora, output: pathlib.Path) -> float:
+    """Seconds until the last of several in-process runs, started together, finishes."""
+    with concurrent.futures.ThreadPoolExecutor(len(corpora)) as pool:
+        runs = pool.map(lambda i: ingest(corpora[i], output / str(i)), range(len(corpora)))
+        return max(run["pipeline_seconds"] for run in runs)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -189,7 +199,8 @@ def main(argv=None) -> int:
 
         corpus = write_corpus(work / "corpus", texts)
         two_workers = ("--direct_running_mode", "multi_processing", "--direct_num_workers", "2")
-        l1 = l2 = p1 = p2 = float("inf")
+        halves = [write_corpus(work / f"half{i}", texts[i::2]) for i in range(2)]
+        l1 = l2 = p1 = p2 = side_by_side = float("inf")
         for round_ in range(args.repeat):
             l1 = min(l1, measure_limit(texts, n_process=1))
             l2 = min(l2, measure_limit(texts, n_process=2))
@@ -197,6 +208,9 @@ def main(argv=None) -> int:
             p1 = min(p1, p1_run["pipeline_seconds"] - load)
             p2 = min(
                 p2, ingest(corpus, work / f"p2_{round_}", *two_workers)["pipeline_seconds"] - load
+            )
+            side_by_side = min(
+                side_by_side, ingest_side_by_side(halves, work / f"h{round_}") - load
             )
         print(
             f"L1 nlp.pipe, 1 process:   {n_words / l1:8.0f} words/s  {len(texts) / l1:6.2f} articles/s"
@@ -209,6 +223,11 @@ def main(argv=None) -> int:
         )
         print(
             f"P2 ingest, 2 workers:     {n_words / p2:8.0f} words/s  {len(texts) / p2:6.2f} articles/s"
+        )
+        print(
+            f"P2 ceiling: two in-process runs side by side, each on half the corpus, "
+            f"{side_by_side:.1f} s: P1 over this is {p1 / side_by_side:.2f}, "
+            f"the P2/P1 of two workers that cost nothing beyond two processes"
         )
         p3_seconds = min(
             ingest(corpus, work / f"p3_{round_}", "--no-nlp")["pipeline_seconds"]

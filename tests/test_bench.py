@@ -47,6 +47,6 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert "corpus: 6 articles" in result.stdout
-    for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P3 ", "P4 ", "P5 "):
+    for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 "):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
