@@ -20,9 +20,9 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   the corpus alone is run beside them to give what one duplicate costs.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
-interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs likewise), and the
-fastest of each is kept, so a slow spell on a shared machine does not land
-on one side of a ratio only.
+interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
+likewise), and the fastest of each is kept, so a slow spell on a shared
+machine does not land on one side of a ratio only.
 """
 
 import argparse
