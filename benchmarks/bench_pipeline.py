@@ -263,10 +263,12 @@ def main(argv=None) -> int:
                 with_new, ingest(new_corpus, work / f"p5_n{round_}")["pipeline_seconds"] - load
             )
         p5 = with_dups / with_new
-        duplicate_cost = (with_dups - base) / (with_new - base)
+        # On a tiny corpus the new articles may cost nothing measurable.
+        added = with_new - base
+        duplicate_cost = f"{(with_dups - base) / added:.2f}" if added > 0 else "n/a"
         print(
             f"P5 corpus alone: {base:.1f} s; +30% duplicates: {with_dups:.1f} s; "
-            f"+30% new articles: {with_new:.1f} s; a duplicate costs {duplicate_cost:.2f} "
+            f"+30% new articles: {with_new:.1f} s; a duplicate costs {duplicate_cost} "
             f"of a new article (floor of P5 with free duplicates: {1 / 1.3:.2f})"
         )
     finally:
