@@ -16,7 +16,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11,<3.12",
-    packages=["pipelines", "transforms", "schemas"],
+    packages=["pipelines", "transforms", "transforms.lib", "schemas"],
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "spacy>=3.8,<3.9",

@@ -72,14 +72,14 @@ def renamed_copies(texts, copies: int) -> list[tuple[str, str]]:
 
 
 def words(texts) -> int:
-    from transforms.text import count_words
+    from transforms.lib.text import count_words
 
     return sum(count_words(text) for _name, text in texts)
 
 
 def measure_limit(texts, *, n_process: int) -> float:
     """Seconds for ``nlp.pipe`` over the texts with newsbeam's components, model preloaded."""
-    from transforms.nlp import DEFAULT_BATCH_SIZE, load_model
+    from transforms.lib.nlp import DEFAULT_BATCH_SIZE, load_model
 
     nlp = load_model()
     started = time.perf_counter()
@@ -93,7 +93,7 @@ def measure_limit(texts, *, n_process: int) -> float:
 def model_load_seconds() -> float:
     """One model load in a fresh interpreter, as a worker pays it."""
     code = (
-        "import time; t = time.perf_counter(); from transforms.nlp import load_model; "
+        "import time; t = time.perf_counter(); from transforms.lib.nlp import load_model; "
         "load_model(); print(time.perf_counter() - t)"
     )
     return float(

@@ -1,4 +1,4 @@
-"""Run ``transforms.feeds.parse_feed`` over feedparser's own test corpus.
+"""Run ``transforms.lib.feeds.parse_feed`` over feedparser's own test corpus.
 
 Every file must either yield article records or be rejected with a reason
 (an errors row in a real run); nothing may crash or hang. Prints how many
@@ -22,8 +22,8 @@ CORPUS = REPO.parent / "shared" / "evaldata" / "feedparser_tests" / "tests"
 
 def survey(corpus: pathlib.Path) -> dict:
     """Outcome counts over every .xml and .json file under ``corpus``."""
-    from transforms.feeds import parse_feed
-    from transforms.records import Rejected
+    from transforms.lib.feeds import parse_feed
+    from transforms.lib.records import Rejected
 
     files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix in {".xml", ".json"})
     outcomes = collections.Counter()

@@ -1,4 +1,4 @@
-"""Benchmark ``transforms.quotes.find_quotes`` on the PolNeAR train split.
+"""Benchmark ``transforms.lib.quotes.find_quotes`` on the PolNeAR train split.
 
 Runs the English model over the original article files (so offsets need no
 mapping), extracts quotes, writes predictions in the format of
@@ -52,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped: {needed} absent")
             return 0
 
-    from transforms.entities import entity_rows
-    from transforms.nlp import load_model
-    from transforms.quotes import find_quotes
+    from transforms.lib.entities import entity_rows
+    from transforms.lib.nlp import load_model
+    from transforms.lib.quotes import find_quotes
 
     paths = sorted(TEXTS.glob("*.txt"))[: args.limit]
     texts = [p.read_text(encoding="utf-8") for p in paths]

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
     if args.command in ("ingest", "watch"):
         from pipelines.options import OptionError
-        from transforms.nlp import ModelError
+        from transforms.lib.nlp import ModelError
 
         try:
             return ingest(args, beam_args) if args.command == "ingest" else watch(args, beam_args)
@@ -180,8 +180,8 @@ class Session:
     def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
         """Checks options, output and model and finishes interrupted commits, or raises."""
         from pipelines import options
-        from transforms import feeds, nlp
-        from transforms.fetch import DEFAULT_USER_AGENT, FetchPolicy
+        from transforms.lib import feeds, nlp
+        from transforms.lib.fetch import DEFAULT_USER_AGENT, FetchPolicy
         from transforms.write import recover
 
         pipeline_options = options.check_beam_arguments(beam_args)
@@ -209,7 +209,7 @@ class Session:
         """The next run's configuration; feed state is read afresh for every run."""
         from pipelines import options
         from pipelines.graph import IngestConfig
-        from transforms import feeds
+        from transforms.lib import feeds
 
         try:
             feed_state = feeds.load_feed_state(self.args.output) if self.feeds else {}

@@ -11,8 +11,10 @@ from collections.abc import Collection, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, feeds, normalize, read, read_feeds
+from transforms import dedupe, enrich, normalize, read
+from transforms import feeds as read_feeds
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
+from transforms.lib import feeds
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.write import WriteTables

@@ -3,9 +3,9 @@
 import argparse
 import importlib
 
-from transforms import formats, nlp
-from transforms.entities import DEFAULT_LABELS
-from transforms.quotes import DEFAULT_CUES
+from transforms.lib import formats, nlp
+from transforms.lib.entities import DEFAULT_LABELS
+from transforms.lib.quotes import DEFAULT_CUES
 
 
 class OptionError(ValueError):

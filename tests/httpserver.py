@@ -18,7 +18,7 @@ import ssl
 import threading
 from urllib.parse import urlsplit
 
-from transforms.fetch import FetchPolicy
+from transforms.lib.fetch import FetchPolicy
 
 # How tests fetch from this server: private hosts allowed (it is on 127.0.0.1), no
 # throttling, and short limits so that timeout tests stay fast.

@@ -5,7 +5,7 @@ import datetime as dt
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.records import Rejected, crash_row, reject_row
+from transforms.lib.records import Rejected, crash_row, reject_row
 
 ERRORS = "errors"
 

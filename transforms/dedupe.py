@@ -12,23 +12,11 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-__all__ = ["DUPLICATES", "DeduplicateArticles", "ReadExistingIds", "choose_article"]
+from transforms.lib.dedupe import choose_article
+
+__all__ = ["DUPLICATES", "DeduplicateArticles", "ReadExistingIds"]
 
 DUPLICATES = "duplicates"
-
-
-def choose_article(articles) -> tuple[dict, list[dict]]:
-    """The copy to keep among articles sharing an id, and the others.
-
-    Deterministic whatever order the copies arrive in: prefer the copy with
-    a publication date, then with a title, then the longest text, then the
-    smallest origin.
-    """
-    ranked = sorted(
-        articles,
-        key=lambda a: (a["published_at"] is None, a["title"] is None, -len(a["text"]), a["origin"]),
-    )
-    return ranked[0], ranked[1:]
 
 
 def _article_ids(readable_file):

@@ -1,7 +1,7 @@
 """ExtractEntitiesAndQuotes: articles to entity and quote rows, with spaCy under RunInference.
 
 RunInference batches articles (``BatchElements``) and loads the model once
-per worker process; the handler below only adapts ``transforms.nlp.annotate``
+per worker process; the handler below only adapts ``transforms.lib.nlp.annotate``
 to it. Rows leave as plain dicts: no ``Doc`` crosses a stage.
 """
 
@@ -15,9 +15,9 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
-from transforms import nlp
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.limits import call_with_time_limit
+from transforms.lib import nlp
+from transforms.lib.limits import call_with_time_limit
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
 

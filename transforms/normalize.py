@@ -5,8 +5,8 @@ import datetime as dt
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.articles import normalize_article
 from transforms.deadletter import ERRORS, DeadLetterFn
+from transforms.lib.normalize import normalize_article
 
 __all__ = ["ERRORS", "NormalizeArticles"]
 

@@ -6,9 +6,9 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
-from transforms import feeds, formats
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.records import Rejected
+from transforms.lib import feeds, formats
+from transforms.lib.records import Rejected
 
 __all__ = ["ERRORS", "ReadArticles"]
 

@@ -1,6 +1,5 @@
 """Parquet writing, the all-at-once commit, and recovery after a kill (no Beam pipeline)."""
 
-import datetime as dt
 import json
 import os
 import time
@@ -8,21 +7,8 @@ import time
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from tests.helpers import error_row
 from transforms import write
-
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
-
-
-def _error(i, date="2026-11-28"):
-    return {
-        "stage": "read",
-        "origin": f"f{i}",
-        "error_type": "x",
-        "message": "m",
-        "excerpt": None,
-        "ingested_at": NOW,
-        "date": date,
-    }
 
 
 def _stage(out, run_id, table, rows, name="0"):
@@ -33,7 +19,9 @@ def _stage(out, run_id, table, rows, name="0"):
 
 
 def test_commit_moves_files_into_hive_partitions(tmp_path):
-    files = _stage(tmp_path, "r1", "errors", [_error(1), _error(2), _error(3, "2026-11-27")])
+    files = _stage(
+        tmp_path, "r1", "errors", [error_row(1), error_row(2), error_row(3, "2026-11-27")]
+    )
     assert [f["rows"] for f in files] == [1, 2]  # one file per date
     write.commit_files(str(tmp_path), "r1", files)
     assert not (tmp_path / "_tmp" / "r1").exists()
@@ -44,15 +32,15 @@ def test_commit_moves_files_into_hive_partitions(tmp_path):
 
 
 def test_staged_files_are_invisible_to_readers(tmp_path):
-    _stage(tmp_path, "r2", "errors", [_error(1)])
+    _stage(tmp_path, "r2", "errors", [error_row(1)])
     assert not (tmp_path / "errors").exists()
     assert list(tmp_path.glob("errors/**/*.parquet")) == []
 
 
 def test_recover_finishes_a_commit_killed_half_way(tmp_path):
     files = [
-        *_stage(tmp_path, "r3", "errors", [_error(1)]),
-        *_stage(tmp_path, "r3", "errors", [_error(2)], name="1"),
+        *_stage(tmp_path, "r3", "errors", [error_row(1)]),
+        *_stage(tmp_path, "r3", "errors", [error_row(2)], name="1"),
     ]
     # The journal was written and the first file moved, then the process died.
     journal = os.path.join(write.staging_dir(str(tmp_path), "r3"), write.JOURNAL)
@@ -67,8 +55,8 @@ def test_recover_finishes_a_commit_killed_half_way(tmp_path):
 
 
 def test_recover_leaves_young_uncommitted_runs_and_removes_old_ones(tmp_path):
-    [young] = _stage(tmp_path, "young", "errors", [_error(1)])
-    [old] = _stage(tmp_path, "old", "errors", [_error(2)])
+    [young] = _stage(tmp_path, "young", "errors", [error_row(1)])
+    [old] = _stage(tmp_path, "old", "errors", [error_row(2)])
     long_ago = time.time() - 2 * write.ABANDONED_AFTER_SECONDS
     os.utime(old["staged"], (long_ago, long_ago))
     assert write.recover(str(tmp_path)) == []
@@ -98,7 +86,7 @@ def test_rows_are_written_in_row_groups_as_they_come(tmp_path):
         str(tmp_path), "r", "errors", "b", max_rows=10, max_bytes=10**9, batch_rows=4
     )
     for i in range(25):
-        writer.add(_error(i))
+        writer.add(error_row(i))
         # Rows wait in memory only until their row group is full.
         assert writer._files["2026-11-28"].pending_rows == (i + 1) % 10
     [file] = writer.close()
@@ -114,7 +102,7 @@ def test_pending_rows_of_all_dates_are_written_at_the_byte_budget(tmp_path):
         str(tmp_path), "r", "errors", "b", max_rows=1000, max_bytes=5000, batch_rows=2
     )
     for i in range(12):  # two dates, each row about 1 kB in Arrow
-        writer.add({**_error(i, f"2026-11-2{i % 2}"), "message": "x" * 1000})
+        writer.add({**error_row(i, f"2026-11-2{i % 2}"), "message": "x" * 1000})
         pending = sum(f.pending_bytes for f in writer._files.values())
         assert pending < 5000
     files = writer.close()

@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, SEEDS
-from tests.test_cli import table
+from tests.helpers import REPO, SEEDS, table
 
 
 def test_airflow_example_is_valid_python():

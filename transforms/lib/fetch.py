@@ -37,8 +37,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import protego
 
-from transforms.formats import decode_bytes
-from transforms.records import Rejected
+from transforms.lib.formats import decode_bytes
+from transforms.lib.records import Rejected
 
 __all__ = [
     "DEFAULT_USER_AGENT",

@@ -13,7 +13,7 @@ arena. A new helper is started only after a call is abandoned.
 import queue
 import threading
 
-from transforms.records import Rejected
+from transforms.lib.records import Rejected
 
 _STOP = object()
 _local = threading.local()

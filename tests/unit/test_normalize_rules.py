@@ -4,10 +4,11 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import SEED_ARTICLE
-from transforms import articles, dates, text, urls
-from transforms.formats import parse_text_file, raw_record
-from transforms.records import Rejected
+from tests.helpers import SEED_ARTICLE
+from transforms.lib import dates, text, urls
+from transforms.lib import normalize as articles
+from transforms.lib.formats import parse_text_file, raw_record
+from transforms.lib.records import Rejected
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 

@@ -8,10 +8,8 @@ import time
 
 import pytest
 
-from tests.conftest import SEEDS, evaldata
+from tests.helpers import SEEDS, evaldata, newsbeam, table, wait_for
 from tests.httpserver import LoopbackServer, Route
-from tests.test_cli import newsbeam, table
-from tests.test_watch import _wait_for
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Harbour Gazette</title><link>{base}/</link>
@@ -117,8 +115,8 @@ def test_a_50_mb_feed_file_is_refused_by_the_feed_cap(tmp_path):
 # VmHWM is the peak RSS of this process image; ru_maxrss would include the forked parent's.
 ATTACK_PROBE = """
 import re, sys, time
-from transforms.feeds import parse_feed
-from transforms.records import Rejected
+from transforms.lib.feeds import parse_feed
+from transforms.lib.records import Rejected
 
 def peak_mb():
     status = open("/proc/self/status").read()
@@ -188,7 +186,7 @@ def test_watch_picks_up_new_feed_items_without_duplicates(tmp_path):
             assert (output / "articles").exists(), "the first item never reached Parquet"
             _routes(server, ["Pier closes", "Ferry returns"])  # the feed changes between polls
             changed = time.monotonic()
-            seen = _wait_for(lambda: table(output, "articles").num_rows == 2, interval + 60)
+            seen = wait_for(lambda: table(output, "articles").num_rows == 2, interval + 60)
             assert seen is not None, "the new item never reached Parquet"
             freshness = seen - changed
             time.sleep(interval * 2)  # more polls: 304s, nothing new

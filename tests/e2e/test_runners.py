@@ -19,8 +19,7 @@ import time
 
 import pytest
 
-from tests.conftest import SEEDS
-from tests.test_cli import comparable_rows, newsbeam
+from tests.helpers import SEEDS, comparable_rows, newsbeam
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import pytest
 
 from tests.httpserver import LOCAL_POLICY as LOCAL
 from tests.httpserver import LoopbackServer, Route
-from transforms import fetch as fetch_module
-from transforms.fetch import (
+from transforms.lib import fetch as fetch_module
+from transforms.lib.fetch import (
     FetchPolicy,
     HostThrottle,
     Response,
@@ -23,7 +23,7 @@ from transforms.fetch import (
     fetch,
     response_text,
 )
-from transforms.records import Rejected
+from transforms.lib.records import Rejected
 
 
 def _rejected(url, policy=LOCAL, **kwargs) -> Rejected:

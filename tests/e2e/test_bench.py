@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.helpers import SEEDS
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,7 @@ import zlib
 import duckdb
 import pytest
 
-from tests.conftest import SEED_ARTICLE
-from tests.test_cli import comparable_rows, newsbeam, table
+from tests.helpers import SEED_ARTICLE, comparable_rows, newsbeam, table
 
 
 def _gzip_bomb(path: pathlib.Path, *, megabytes: int) -> None:

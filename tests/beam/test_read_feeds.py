@@ -14,10 +14,10 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.httpserver import LOCAL_POLICY as LOCAL
 from tests.httpserver import LoopbackServer, Route
-from transforms import read_feeds
-from transforms.feeds import load_feed_state, save_feed_state
-from transforms.fetch import FetchPolicy
-from transforms.read_feeds import FetchArticlePages, ReadFeeds
+from transforms import feeds as read_feeds
+from transforms.feeds import FetchArticlePages, ReadFeeds
+from transforms.lib.feeds import load_feed_state, save_feed_state
+from transforms.lib.fetch import FetchPolicy
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 CHECKED_AT = NOW.isoformat()

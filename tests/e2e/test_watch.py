@@ -9,8 +9,7 @@ import time
 import pytest
 
 from pipelines import watch
-from tests.conftest import SEEDS
-from tests.test_cli import table
+from tests.helpers import SEEDS, table, wait_for
 
 
 @pytest.mark.parametrize(
@@ -46,15 +45,6 @@ def _articles(output):
     return table(output, "articles").column("origin").to_pylist()
 
 
-def _wait_for(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return time.monotonic()
-        time.sleep(0.1)
-    return None
-
-
 @pytest.mark.slow
 def test_watch_picks_up_new_files_fast_without_duplicates_and_stops_cleanly(tmp_path):
     inputs, output = tmp_path / "in", tmp_path / "out"
@@ -70,14 +60,14 @@ def test_watch_picks_up_new_files_fast_without_duplicates_and_stops_cleanly(tmp_
         time.sleep(3)  # the first polls find nothing
         shutil.copy(SEEDS / "001_harbour_bridge.txt", inputs / "a.txt")
         added = time.monotonic()
-        seen = _wait_for(lambda: len(_articles(output)) == 1, interval + 60)
+        seen = wait_for(lambda: len(_articles(output)) == 1, interval + 60)
         assert seen is not None, "the new file never reached Parquet"
         freshness = seen - added
         assert freshness <= interval + 60
         # The same article again under another name, and a new one: one new row.
         shutil.copy(SEEDS / "001_harbour_bridge.txt", inputs / "b.txt")
         shutil.copy(SEEDS / "000_9ad307750ad99124.txt", inputs / "c.txt")
-        assert _wait_for(lambda: len(_articles(output)) == 2, interval + 60)
+        assert wait_for(lambda: len(_articles(output)) == 2, interval + 60)
         time.sleep(interval * 1.5)
         assert len(_articles(output)) == 2
         # SIGTERM while a poll is under way: that poll still commits.

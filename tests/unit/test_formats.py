@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from transforms import formats
-from transforms.records import Rejected
+from transforms.lib import formats
+from transforms.lib.records import Rejected
 
 
 @pytest.mark.parametrize(

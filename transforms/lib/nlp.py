@@ -92,14 +92,14 @@ def annotate(
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 
-    Entity rows come from ``transforms.entities.entity_rows`` and quote rows
-    from ``transforms.quotes.find_quotes``; a text longer than ``max_chars``
+    Entity rows come from ``transforms.lib.entities.entity_rows`` and quote rows
+    from ``transforms.lib.quotes.find_quotes``; a text longer than ``max_chars``
     is annotated in pieces (see ``chunk_spans``) whose offsets and sentence
     indexes are shifted back into the whole text. The model sees at most
     ``batch_chars`` characters at once (a longer piece goes alone).
     """
-    from transforms.entities import entity_rows
-    from transforms.quotes import find_quotes
+    from transforms.lib.entities import entity_rows
+    from transforms.lib.quotes import find_quotes
 
     pieces = [
         (i, span) for i, text in enumerate(texts) for span in chunk_spans(text, max_chars=max_chars)

@@ -8,9 +8,9 @@ import datetime as dt
 import hashlib
 
 from schemas import SCHEMA_VERSION
-from transforms import dates, html, text, urls
-from transforms.limits import call_with_time_limit
-from transforms.records import Rejected
+from transforms.lib import dates, html, text, urls
+from transforms.lib.limits import call_with_time_limit
+from transforms.lib.records import Rejected
 
 ID_HEX_DIGITS = 16
 

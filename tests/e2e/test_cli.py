@@ -3,56 +3,11 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 
 import duckdb
-import pyarrow.dataset as ds
 import pytest
 
-from tests.conftest import SEEDS
-
-TABLES = ("articles", "entities", "quotes", "errors")
-
-
-def newsbeam(*args, check=True):
-    """Runs the installed console script (or the module, if the script is not on PATH)."""
-    command = (
-        [shutil.which("newsbeam")]
-        if shutil.which("newsbeam")
-        else [sys.executable, "-m", "pipelines.cli"]
-    )
-    result = subprocess.run(
-        [*command, *map(str, args)], capture_output=True, text=True, timeout=600
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"newsbeam {args} failed ({result.returncode}):\n{result.stderr[-3000:]}"
-        )
-    return result
-
-
-def table(output, name):
-    return ds.dataset(
-        output / name, format="parquet", partitioning="hive", exclude_invalid_files=False
-    ).to_table()
-
-
-def comparable_rows(output):
-    """Every row of every table, without the columns that differ between runs by design."""
-    rows = {}
-    connection = duckdb.connect()
-    for name in TABLES:
-        if not (output / name).exists():
-            rows[name] = []
-            continue
-        varying = "exclude (ingested_at)" if name in ("articles", "errors") else ""
-        relation = connection.sql(
-            f"select * {varying} from read_parquet('{output / name}/*/*.parquet', "
-            "hive_partitioning = true)"
-        )
-        rows[name] = sorted(map(repr, relation.fetchall()))
-    return rows
+from tests.helpers import SEEDS, comparable_rows, newsbeam, table
 
 
 @pytest.fixture(scope="module")

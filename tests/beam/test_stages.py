@@ -8,10 +8,10 @@ import pyarrow.dataset as ds
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.test_write import _error
+from tests.helpers import error_row
 from transforms import dedupe, normalize, read
 from transforms.dedupe import DeduplicateArticles
-from transforms.formats import raw_record
+from transforms.lib.formats import raw_record
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.write import WriteTables
@@ -120,7 +120,7 @@ def test_deduplicate_articles_declares_duplicates():
 
 
 def test_write_tables_commits_every_table(tmp_path):
-    errors = [_error(i, date=f"2026-11-{20 + i % 2}") for i in range(10)]
+    errors = [error_row(i, date=f"2026-11-{20 + i % 2}") for i in range(10)]
     with TestPipeline() as p:
         committed = {"errors": p | beam.Create(errors)} | WriteTables(
             str(tmp_path), run_id="r", shards=3

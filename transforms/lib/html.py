@@ -10,7 +10,7 @@ import re
 import lxml.html
 import trafilatura
 
-from transforms.records import Rejected
+from transforms.lib.records import Rejected
 
 # trafilatura logs a warning per page it cannot use; newsbeam reports those as errors rows.
 for _name in ("trafilatura", "htmldate", "courlan", "justext"):

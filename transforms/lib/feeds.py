@@ -1,0 +1,484 @@
+"""RSS and Atom feeds to raw article records; feed lists; feed state. Pure functions.
+
+Feeds are parsed from bytes only, through feedparser (RSS 0.9x, 1.0, 2.0,
+Atom 0.3 and 1.0). A feed's state (its HTTP validators and the ids of the
+entries already ingested) lives in ``DIR/_state/feeds.json`` and is saved
+only after the run's output is committed. Only the state functions touch
+Beam, for its ``FileSystems`` (so ``DIR`` may be any Beam filesystem), and
+they import it when called.
+"""
+
+import calendar
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections.abc import Collection, Iterable, Mapping
+from urllib.parse import urljoin
+
+import feedparser
+import lxml.etree
+
+from transforms.lib.html import fragment_to_text
+from transforms.lib.records import Rejected
+from transforms.lib.urls import site_of
+
+__all__ = [
+    "FeedListError",
+    "FeedStateError",
+    "entry_key",
+    "expand_feed_sources",
+    "is_http_url",
+    "load_feed_state",
+    "merge_feed_state",
+    "page_text_wins",
+    "parse_feed",
+    "save_feed_state",
+    "state_update",
+    "with_page",
+]
+
+FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
+MAX_SEEN_IDS = 5000
+STATE_DIR = "_state"
+STATE_FILE = "feeds.json"
+STATE_VERSION = 1
+MAX_LIST_BYTES = 10 * 1024 * 1024
+
+_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+# The first element of an XML document, after the prolog, comments and doctype.
+_ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+# An entity declared in the internal DTD subset, with its replacement text or external id.
+_ENTITY_DECLARATION = re.compile(
+    r"<!ENTITY\s+(%\s+)?[\w.:-]+\s+(\"[^\"]*\"|'[^']*'|SYSTEM|PUBLIC)", re.IGNORECASE
+)
+_INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+_PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.DOTALL)
+# A character reference, or a short literal: at most a tenfold expansion per reference.
+_SAFE_ENTITY_VALUE = re.compile(r"^[\"'](?:&#(?:\d+|x[0-9a-fA-F]+);|[^&<%\"']{0,32})[\"']$")
+_LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]|$)")
+_DATE_FIELDS = ("published", "updated", "created")
+_PLAIN_TYPES = frozenset(["text/plain", "text"])
+_XML_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+# Page text replaces feed text when it is this much longer: a summary is a teaser.
+_PAGE_GAIN = 1.2
+
+
+class FeedListError(ValueError):
+    """A ``--feeds`` value that is neither a URL nor a readable feed, list or OPML file."""
+
+
+class FeedStateError(ValueError):
+    """A feed-state file that exists but cannot be read."""
+
+
+def is_http_url(value: str) -> bool:
+    """True for an absolute http(s) URL, the only kind newsbeam fetches."""
+    return bool(_URL.match(value.strip()))
+
+
+# ---------------------------------------------------------------- feed lists
+
+
+def expand_feed_sources(values: Iterable[str]) -> list[str]:
+    """Feed URLs and local feed files from ``--feeds`` values, in order, without repeats.
+
+    A value is an http(s) URL, a local feed file (kept as its path), a text
+    file of feed URLs one per line (blank lines and ``#`` comments skipped),
+    or an OPML subscription list (every ``outline`` with an ``xmlUrl``).
+    Raises ``FeedListError`` for anything else, naming the value or line.
+    """
+    sources: list[str] = []
+    for value in values:
+        value = value.strip()
+        if is_http_url(value):
+            sources.append(value)
+            continue
+        try:
+            with open(value, "rb") as handle:
+                data = handle.read(MAX_LIST_BYTES + 1)
+        except OSError as exc:
+            raise FeedListError(f"{value}: not an http(s) URL or a readable file ({exc})") from None
+        if len(data) > MAX_LIST_BYTES:
+            raise FeedListError(f"{value}: larger than {MAX_LIST_BYTES} bytes")
+        root = _root_name(data)
+        if root == "opml":
+            sources.extend(_opml_feed_urls(data, value))
+        elif root is not None:
+            sources.append(value)
+        else:
+            sources.extend(_listed_feed_urls(data, value))
+    return list(dict.fromkeys(sources))
+
+
+def _root_name(data: bytes) -> str | None:
+    """Local name of the root element when ``data`` looks like XML, else None."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    for bom, encoding in _XML_BOMS:
+        if head.startswith(bom):
+            head = head.decode(encoding, "replace").lstrip("\ufeff").encode("utf-8", "replace")
+            break
+    if not head.startswith(b"<"):
+        return None
+    match = _ROOT_ELEMENT.search(_PROLOG.sub(b"", head))
+    return match.group(1).decode("ascii", "replace").rsplit(":", 1)[-1].lower() if match else ""
+
+
+def _opml_feed_urls(data: bytes, name: str) -> list[str]:
+    parser = lxml.etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        root = lxml.etree.fromstring(data, parser)
+    except lxml.etree.XMLSyntaxError as exc:
+        raise FeedListError(f"{name}: not a well-formed OPML file ({exc})") from None
+    urls = []
+    for outline in root.iter("{*}outline"):
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if not url:
+            continue
+        if not is_http_url(url):
+            raise FeedListError(f"{name}: the outline feed {url!r} is not an http(s) URL")
+        urls.append(url)
+    return urls
+
+
+def _listed_feed_urls(data: bytes, name: str) -> list[str]:
+    urls = []
+    text = data.decode("utf-8-sig", "replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not is_http_url(line):
+            raise FeedListError(f"{name} line {number}: {line[:80]!r} is not an http(s) URL")
+        urls.append(line)
+    return urls
+
+
+# ---------------------------------------------------------------- feeds
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    feed_url: str | None,
+    origin: str,
+    response_headers: Mapping[str, str] | None = None,
+    seen_ids: Collection[str] = (),
+) -> tuple[list[dict | Rejected], dict]:
+    """Raw records of a feed's entries, and what the feed says about itself.
+
+    ``feed_url`` (the final URL, or None for a local file) resolves relative
+    links; ``origin`` prefixes each record's origin, ``#`` and the entry id
+    (or its index). Entries whose ``entry_key`` is in ``seen_ids`` are
+    skipped. An entry with a link but no text gets ``text=""`` (for
+    ``FetchArticlePages`` to fill); one with neither is a ``Rejected``
+    (``empty_entry``) in the list. The returned dict holds ``title``,
+    ``source``, ``version``, ``entry_ids`` (every entry's key, in order) and
+    ``skipped`` (how many were seen before).
+
+    Raises ``Rejected`` for the whole feed: ``unsafe_xml`` (entity
+    declarations, the billion-laughs family), ``malformed_feed`` (nothing
+    readable as RSS or Atom) and ``empty_feed`` (a valid feed, no entries).
+    """
+    _refuse_entity_declarations(data)
+    headers = {name.lower(): value for name, value in (response_headers or {}).items()}
+    if feed_url:  # the base for relative links, as feedparser would have had fetching it
+        headers["content-location"] = urljoin(feed_url, headers.get("content-location", ""))
+    # A file object, never bytes or str: feedparser opens a str as a URL and bytes as a path.
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    if not parsed.entries:
+        if parsed.get("bozo") or not parsed.get("version"):
+            problem = parsed.get("bozo_exception")
+            raise Rejected(
+                "malformed_feed",
+                "not a readable RSS or Atom feed" + (f": {problem}" if problem else ""),
+                excerpt=data,
+            )
+        raise Rejected("empty_feed", "the feed has no entries")
+    feed = parsed.feed
+    title = _detail_text(feed.get("title_detail"), feed.get("title"))
+    source = title or site_of(feed.get("link")) or site_of(feed_url)
+    context = {
+        "origin": origin,
+        "source": source,
+        "language": feed.get("language"),
+        "authors": _authors(feed),
+    }
+    seen = frozenset(seen_ids)
+    outcomes: list[dict | Rejected] = []
+    entry_ids = []
+    for index, entry in enumerate(parsed.entries):
+        key = entry_key(entry)
+        entry_ids.append(key)
+        if key in seen:
+            continue
+        entry_origin = f"{origin}#{entry.get('id') or index}"
+        try:
+            outcomes.append(_entry_record(entry, entry_origin, context))
+        except Rejected as reject:
+            reject.origin = entry_origin
+            outcomes.append(reject)
+    info = {
+        "title": title,
+        "source": source,
+        "version": parsed.get("version") or None,
+        "entry_ids": entry_ids,
+        "skipped": len(entry_ids) - len(outcomes),
+    }
+    return outcomes, info
+
+
+def entry_key(entry: Mapping) -> str:
+    """A stable id for a feed entry: its id, else its link, else a hash of what it says."""
+    for field in ("id", "link"):
+        value = entry.get(field)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    words = "\x1f".join(str(entry.get(f) or "") for f in ("title", "published", "summary"))
+    return "sha256:" + hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+
+
+def page_text_wins(feed_text: str | None, page_text: str | None) -> bool:
+    """True when a fetched page's main text should replace the feed's text.
+
+    The page wins when it has text and the feed has none, or when it is
+    clearly longer (by a fifth): a feed summary is usually a teaser.
+    """
+    if not page_text or not page_text.strip():
+        return False
+    feed_length = len((feed_text or "").strip())
+    return len(page_text.strip()) > feed_length * _PAGE_GAIN
+
+
+def with_page(record: dict, page: Mapping) -> dict:
+    """``record`` improved by its fetched page (``transforms.lib.html.extract_article``'s dict).
+
+    The page's text replaces the feed's when ``page_text_wins``, with
+    ``text_source="page"``; the page's title, authors and date fill only
+    fields the feed left empty.
+    """
+    improved = dict(record)
+    if page_text_wins(record.get("text"), page.get("text")):
+        improved["text"] = page["text"]
+        improved["text_source"] = "page"
+    for field in ("title", "authors", "published"):
+        if not improved.get(field) and page.get(field):
+            improved[field] = page[field]
+    return improved
+
+
+def _refuse_entity_declarations(data: bytes) -> None:
+    """Rejects DTD entities other than character references and short literals.
+
+    feedparser keeps literal entities of any length (the quadratic blowup),
+    and expat's amplification limit still lets a 10 MB feed grow a
+    hundredfold; external entities (SYSTEM, PUBLIC) are refused outright.
+    Entities can only be declared in a DOCTYPE's internal subset, so a
+    document without one is never scanned.
+    """
+    text = _decoded(data)
+    subset = _INTERNAL_SUBSET.search(text)
+    if subset is None:
+        return
+    for match in _ENTITY_DECLARATION.finditer(text, subset.start()):
+        if not _SAFE_ENTITY_VALUE.match(match.group(2)):
+            raise Rejected(
+                "unsafe_xml",
+                "the feed declares an external or long XML entity (refused: entity expansion "
+                "and external entity attacks)",
+                excerpt=match.group(0),
+            )
+
+
+def _decoded(data: bytes) -> str:
+    """Enough of a decoding to find markup: UTF-16/32 by BOM or NULs, else Latin-1."""
+    for bom, encoding in _XML_BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, "replace")
+    return data.decode("latin-1")
+
+
+def _entry_record(entry: Mapping, origin: str, context: dict) -> dict:
+    text, text_source, language = _entry_text(entry)
+    link = entry.get("link") or None
+    if not text and not link:
+        raise Rejected(
+            "empty_entry",
+            "the feed entry has neither text nor a link",
+            excerpt=entry.get("title") or entry.get("id"),
+        )
+    return {
+        "origin": origin,
+        "text": text,
+        "html": None,
+        "url": link,
+        "title": _detail_text(entry.get("title_detail"), entry.get("title")) or None,
+        "authors": _authors(entry) or context["authors"],
+        "published": _published(entry),
+        "source": context["source"],
+        "language": _language(language or context["language"]),
+        "text_source": text_source,
+    }
+
+
+def _entry_text(entry: Mapping) -> tuple[str, str, str | None]:
+    """The entry's text, where it came from, and its declared language."""
+    contents = [c for c in entry.get("content") or [] if (c.get("value") or "").strip()]
+    if contents:
+        content = max(contents, key=lambda c: len(c.get("value") or ""))
+        text = _detail_text(content, content.get("value"))
+        if text:
+            return text, "feed_content", content.get("language")
+    detail = entry.get("summary_detail") or {}
+    text = _detail_text(detail, entry.get("summary"))
+    return text, "feed_summary", detail.get("language")
+
+
+def _detail_text(detail: Mapping | None, value: str | None) -> str:
+    """Plain text of a feedparser text construct: HTML types through ``fragment_to_text``."""
+    value = value if value is not None else (detail or {}).get("value")
+    if not value:
+        return ""
+    kind = ((detail or {}).get("type") or "text/html").lower()
+    if kind in _PLAIN_TYPES:
+        return value.strip()
+    return fragment_to_text(value)
+
+
+def _authors(item: Mapping) -> list[str]:
+    names = [
+        (author.get("name") or author.get("email") or "").strip()
+        for author in item.get("authors") or []
+        if isinstance(author, Mapping)
+    ]
+    names = [name for name in names if name]
+    if not names and isinstance(item.get("author"), str) and item["author"].strip():
+        names = [item["author"].strip()]
+    return list(dict.fromkeys(names))
+
+
+def _published(entry: Mapping) -> dt.datetime | str | None:
+    """feedparser's parsed date (UTC) as an aware datetime, else the raw string, else None."""
+    for field in _DATE_FIELDS:
+        parsed = entry.get(f"{field}_parsed")
+        if parsed:
+            try:
+                return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                pass
+    for field in _DATE_FIELDS:
+        raw = entry.get(field)
+        if isinstance(raw, str) and raw.strip():
+            return raw.strip()
+    return None
+
+
+def _language(tag: str | None) -> str | None:
+    match = _LANGUAGE_TAG.match((tag or "").strip())
+    return match.group(1).lower() if match else None
+
+
+# ---------------------------------------------------------------- state
+
+
+def state_update(
+    feed: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    seen_ids: Iterable[str],
+    checked_at: dt.datetime,
+) -> dict:
+    """One feed's new state, as ``ReadFeeds`` emits it and ``save_feed_state`` takes it."""
+    return {
+        "feed": feed,
+        "etag": etag,
+        "last_modified": last_modified,
+        "seen_ids": list(seen_ids),
+        "checked_at": checked_at.astimezone(dt.UTC).isoformat(),
+    }
+
+
+def load_feed_state(output_dir: str) -> dict[str, dict]:
+    """Each feed's saved state, by feed URL or path: ``etag``, ``last_modified``,
+    ``seen_ids`` (oldest first) and ``checked_at``. Empty when nothing is saved.
+
+    Raises ``FeedStateError`` when the state file cannot be read.
+    """
+    from apache_beam.io.filesystems import FileSystems  # parsing feeds needs no Beam
+
+    path = _state_path(output_dir)
+    if not FileSystems.exists(path):
+        return {}
+    try:
+        with FileSystems.open(path) as handle:
+            document = json.loads(handle.read().decode("utf-8"))
+        feeds = document["feeds"]
+        if not isinstance(feeds, dict):
+            raise TypeError("'feeds' is not an object")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FeedStateError(f"the feed state {path} cannot be read: {exc}") from None
+    return feeds
+
+
+def merge_feed_state(
+    state: Mapping[str, dict], updates: Iterable[dict], *, max_seen_ids: int = MAX_SEEN_IDS
+) -> dict[str, dict]:
+    """``state`` with ``updates`` applied: validators replaced, seen ids appended and bounded.
+
+    Only the last ``max_seen_ids`` ids of each feed are kept, most recent last.
+    """
+    merged = {feed: dict(entry) for feed, entry in state.items()}
+    for update in updates:
+        previous = merged.get(update["feed"], {})
+        seen = dict.fromkeys(previous.get("seen_ids", []))
+        for key in update.get("seen_ids", []):
+            seen.pop(key, None)
+            seen[key] = None
+        merged[update["feed"]] = {
+            "etag": update.get("etag"),
+            "last_modified": update.get("last_modified"),
+            "seen_ids": list(seen)[-max_seen_ids:],
+            "checked_at": update.get("checked_at"),
+        }
+    return merged
+
+
+def save_feed_state(
+    output_dir: str, updates: list[dict], *, max_seen_ids: int = MAX_SEEN_IDS
+) -> None:
+    """Merges ``updates`` into ``DIR/_state/feeds.json``, atomically (temp file + rename).
+
+    Call it only after the run's output is committed, so a crash before
+    then leaves the entries to be read again.
+    """
+    if not updates:
+        return
+    from apache_beam.io.filesystems import FileSystems  # parsing feeds needs no Beam
+
+    merged = merge_feed_state(load_feed_state(output_dir), updates, max_seen_ids=max_seen_ids)
+    path = _state_path(output_dir)
+    temporary = f"{path}.{uuid.uuid4().hex[:8]}.part"
+    document = {"version": STATE_VERSION, "feeds": merged}
+    with FileSystems.create(temporary) as handle:  # creates missing parent folders
+        handle.write(json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    FileSystems.rename([temporary], [path])
+
+
+def _state_path(output_dir: str) -> str:
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.join(output_dir, STATE_DIR, STATE_FILE)
