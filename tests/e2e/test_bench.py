@@ -4,6 +4,7 @@ The figures themselves are measured by hand (README, "Performance"); this only
 keeps the benchmark from rotting, on a corpus small enough for CI.
 """
 
+import math
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from tests.helpers import SEEDS
 pytestmark = pytest.mark.slow
 
 # On six articles a run minus the model load can come out below zero, so a
-# ratio may be negative: this checks the line's shape, not its values.
+# ratio may be negative; it must still be a finite number, and throughput and
+# memory must be positive.
 RATIO = r"-?\d+\.\d\d"
 FINAL_LINE = re.compile(
     rf"P1/L1={RATIO} P2/L2={RATIO} P2/P1={RATIO} P3=\d+/s "
@@ -53,3 +55,7 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 "):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
+    figures = dict(pair.split("=") for pair in lines[-1].split())
+    values = {name: float(re.sub(r"(/s|MB)$", "", value)) for name, value in figures.items()}
+    assert all(math.isfinite(value) for value in values.values()), values
+    assert values["P3"] > 0 and values["P4_peak"] > 0 and values["P4_growth"] > 0, values
