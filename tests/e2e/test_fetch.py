@@ -184,6 +184,15 @@ def test_a_429_is_asked_again_after_its_retry_after(server):
     assert server.hits["/feed.xml"] == 2
 
 
+def test_a_retry_waits_its_turn_at_the_host(server):
+    server.routes["/feed.xml"] = [Route(status=503), Route(body=b"<rss/>")]
+    polite = dataclasses.replace(LOCAL, min_host_interval=0.4, total_timeout=3.0)
+    started = time.monotonic()
+    fetch(server.url("/feed.xml"), policy=polite, throttle=HostThrottle())
+    assert time.monotonic() - started >= 0.4
+    assert server.hits["/feed.xml"] == 2
+
+
 def test_a_server_that_stays_down_is_an_error_once_the_retries_end(server):
     server.routes["/down"] = Route(status=503, body=b"down")
     policy = dataclasses.replace(LOCAL, total_timeout=2.5)

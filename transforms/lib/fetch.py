@@ -1,19 +1,17 @@
 """Safe, polite HTTP GET for feeds and article pages, on urllib3. Pure Python, no Beam.
 
-urllib3 does the HTTP: the connection pool, retries of 429 and 5xx answers
-(backing off, obeying ``Retry-After``), and incremental decompression.
-newsbeam adds what it cannot do:
+urllib3 does the HTTP, retries 429 and 5xx answers (backing off, obeying
+``Retry-After``) and decompresses a chunk at a time. newsbeam adds:
 
 Safety: only http and https; every address a host name resolves to is
 checked, the connection goes to the checked address (no second lookup a
 DNS rebinding could change), the connected peer is checked again, and each
-redirect hop, followed here rather than by urllib3, is checked the same way.
+redirect hop (followed here, not by urllib3) is checked the same way.
 Loopback, private, link-local (cloud metadata included), multicast and
 reserved addresses are refused unless ``FetchPolicy.allow_private_hosts``
-is set. Bodies are capped after decompression, which urllib3 does a chunk
-at a time, so a gzip bomb costs at most the cap; a total time limit on
-every socket call stops servers that drip bytes, and retries never wait
-past it.
+is set. Bodies are capped after decompression, so a gzip bomb costs at
+most the cap; a total time limit on every socket call stops servers that
+drip bytes, and no retry waits past it.
 
 Politeness: a ``User-Agent`` naming newsbeam, at most one request per host
 per ``min_host_interval`` seconds *per worker process* (``HostThrottle``),
@@ -32,10 +30,10 @@ import codecs
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import http.client
 import io
 import ipaddress
-import math
 import re
 import socket
 import threading
@@ -97,11 +95,7 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _MAX_CRAWL_DELAY = 10.0
 # RFC 9309: crawlers must parse at least 500 KiB of robots.txt.
 _ROBOTS_MAX_BYTES = 512 * 1024
-# Retries of 429 and 5xx answers: right away, then after 1 s and 2 s, or as
-# long as Retry-After asks, up to 30 s, and never past the fetch's deadline.
-_RETRIES = 3
-_RETRY_STATUSES = (429, 500, 502, 503, 504)
-_BACKOFF_SECONDS = 0.5
+# Retry-After is obeyed up to this many seconds (and never past the fetch's deadline).
 _MAX_RETRY_AFTER = 30.0
 
 
@@ -227,10 +221,11 @@ def fetch(
     current = url
     while True:
         parts = _checked_url(current)
+        pace = functools.partial(throttle.wait, parts.hostname.lower(), policy.min_host_interval)
         # Waiting for our own turn at a host does not count against the time limit.
-        deadline += throttle.wait(parts.hostname.lower(), policy.min_host_interval)
+        deadline += pace()
         visited.append(current)
-        with _get(parts, current, policy, request_headers, deadline) as answer:
+        with _get(parts, current, policy, request_headers, deadline, pace) as answer:
             location = answer.headers.get("location")
             if answer.status in _REDIRECTS and location:
                 target = urljoin(current, location.strip())
@@ -346,7 +341,7 @@ def _checked_url(url: str):
 
 
 @contextlib.contextmanager
-def _get(parts, url: str, policy: FetchPolicy, headers: dict, deadline: float):
+def _get(parts, url: str, policy: FetchPolicy, headers: dict, deadline: float, pace):
     """urllib3's answer to one GET, its body still to read; its errors become ``Rejected``."""
     tls = parts.scheme.lower() == "https"
     port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
@@ -371,12 +366,12 @@ def _get(parts, url: str, policy: FetchPolicy, headers: dict, deadline: float):
                 "GET",
                 target,
                 headers=headers,
-                retries=_Retry.until(deadline),
+                retries=_RETRY.new(deadline=deadline, pace=pace),
                 redirect=False,  # followed by fetch(), so each hop is checked
                 preload_content=False,
                 decode_content=True,
             )
-        except (HTTPError, OSError) as exc:
+        except (HTTPError, OSError, ValueError) as exc:  # ValueError: http.client's bad header
             raise _rejection(exc, url) from None
         try:
             yield answer
@@ -458,41 +453,28 @@ def _resolve(host: str, port: int, policy: FetchPolicy, deadline: float) -> list
 
 
 class _Retry(Retry):
-    """urllib3's ``Retry`` for 429 and 5xx answers to a GET that gives up rather
-    than wait past the fetch's deadline, and caps ``Retry-After``."""
+    """urllib3's ``Retry`` that gives up rather than wait past ``deadline``,
+    obeys ``Retry-After`` up to 30 s, and then calls ``pace`` (the host
+    throttle) so a retry waits its turn at the host like any request."""
 
-    deadline = math.inf
-
-    @classmethod
-    def until(cls, deadline: float) -> "_Retry":
-        retry = cls(
-            total=_RETRIES,
-            connect=0,  # errors are not retried: only answers that ask for it
-            read=0,
-            other=0,
-            status_forcelist=_RETRY_STATUSES,
-            allowed_methods=frozenset(["GET"]),
-            backoff_factor=_BACKOFF_SECONDS,
-            respect_retry_after_header=True,
-            raise_on_status=False,  # the last answer is returned, to become http_<status>
-        )
-        retry.deadline = deadline
-        return retry
+    def __init__(self, *args, deadline: float = float("inf"), pace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+        self.pace = pace
 
     def new(self, **params) -> "_Retry":
-        retry = super().new(**params)
-        retry.deadline = self.deadline
-        return retry
+        return super().new(**{"deadline": self.deadline, "pace": self.pace, **params})
+
+    def sleep(self, response=None) -> None:
+        super().sleep(response)
+        if self.pace is not None:
+            self.pace()
 
     def increment(self, method=None, url=None, response=None, error=None, **kwargs):
         retry = super().increment(method, url, response, error, **kwargs)
-        wait = (response is not None and retry.get_retry_after(response)) or (
-            retry.get_backoff_time()
-        )
-        if time.monotonic() + wait >= self.deadline:
-            raise MaxRetryError(
-                kwargs.get("_pool"), url, ResponseError("no time left for another try")
-            )
+        wait = response is not None and retry.get_retry_after(response)
+        if time.monotonic() + (wait or retry.get_backoff_time()) >= self.deadline:
+            raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("no time left to retry"))
         return retry
 
     def get_retry_after(self, response) -> float | None:
@@ -501,6 +483,21 @@ class _Retry(Retry):
         except InvalidHeader:  # a garbled Retry-After: back off as if there were none
             return None
         return None if seconds is None else min(seconds, _MAX_RETRY_AFTER)
+
+
+# 429 and 5xx answers to a GET are asked again up to 3 times: at the host's next
+# turn, then after 1 s and 2 s more, or as Retry-After says. Errors are not: the
+# server may have seen the request.
+_RETRY = _Retry(
+    total=3,
+    connect=0,
+    read=0,
+    other=0,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset(["GET"]),
+    backoff_factor=0.5,
+    raise_on_status=False,  # the last answer comes back, to become http_<status>
+)
 
 
 class _Pinned:
@@ -568,19 +565,12 @@ class _PinnedHTTPSPool(HTTPSConnectionPool):
 class _DeadlineSocket:
     """A connected (TLS or plain) socket whose every send and receive ends by
     the deadline: urllib3's timeouts bound one call each, which a server
-    sending a byte per call never reaches.
-
-    Like a socket, it stays open until the reader http.client made from it
-    is closed too: http.client closes the connection and leaves the
-    response reading.
-    """
+    sending a byte per call never reaches."""
 
     def __init__(self, sock, deadline: float):
         self._sock = sock
         self._deadline = deadline
         self._timeout: float | None = None
-        self._readers = 0
-        self._closed = False
 
     def settimeout(self, timeout: float | None) -> None:
         self._timeout = timeout
@@ -599,19 +589,11 @@ class _DeadlineSocket:
         self._arm()
         return self._sock.recv_into(buffer, *args)
 
-    def makefile(self, mode="rb", *args, **kwargs):
-        self._readers += 1
+    def makefile(self, *args, **kwargs):
+        # As socket.makefile does: the socket's close() waits for this reader, since
+        # http.client closes the connection and leaves the response reading.
+        self._sock._io_refs += 1
         return io.BufferedReader(socket.SocketIO(self, "rb"), _CHUNK_BYTES)
 
-    def _decref_socketios(self) -> None:  # socket.SocketIO.close calls this
-        self._readers -= 1
-        if self._closed and self._readers == 0:
-            self._sock.close()
-
-    def close(self) -> None:
-        self._closed = True
-        if self._readers == 0:
-            self._sock.close()
-
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # close, _decref_socketios, fileno...: the socket's own
         return getattr(self._sock, name)
