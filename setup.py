@@ -25,7 +25,7 @@ setup(
         "feedparser>=6.0.11,<7",
         "trafilatura>=2.0,<3",
         "lxml_html_clean>=0.4",
-        "courlan>=1.3",
+        "urllib3>=2.7,<3",
         "protego>=0.3",
         "duckdb>=1.1",
         "ftfy>=6.2",

@@ -6,7 +6,10 @@
 
 A route answers with its status, headers and body, and can instead redirect,
 answer 304 to a matching conditional request, gzip its body, wait before
-answering, or drip its body one byte at a time. Nothing leaves the machine.
+answering, drip its body one byte at a time, send it chunked, or close the
+connection part way through it. A path can also map to a list of routes,
+answered in turn (the last one repeats), as for a server that answers 503
+once and then 200. Nothing leaves the machine.
 """
 
 import collections
@@ -34,7 +37,11 @@ LOCAL_POLICY = FetchPolicy(
 
 @dataclasses.dataclass
 class Route:
-    """One canned answer. ``body`` is sent as is unless ``gzip`` is set."""
+    """One canned answer. ``body`` is sent as is unless ``gzip`` is set.
+
+    ``truncate_at`` sends only that many bytes of the body, though the
+    Content-Length (or the chunk size) announces all of it, then closes.
+    """
 
     body: bytes = b""
     status: int = 200
@@ -47,6 +54,8 @@ class Route:
     delay_seconds: float = 0.0
     drip_seconds: float = 0.0
     send_length: bool = True
+    chunked: bool = False
+    truncate_at: int | None = None
 
 
 class LoopbackServer:
@@ -58,12 +67,12 @@ class LoopbackServer:
 
     def __init__(
         self,
-        routes: dict[str, Route] | None = None,
+        routes: dict[str, Route | list[Route]] | None = None,
         *,
         host: str = "127.0.0.1",
         tls_cert: tuple[str, str] | None = None,
     ):
-        self.routes: dict[str, Route] = dict(routes or {})
+        self.routes: dict[str, Route | list[Route]] = dict(routes or {})
         self.hits: collections.Counter = collections.Counter()
         self.not_modified: collections.Counter = collections.Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -111,9 +120,12 @@ class LoopbackServer:
         with self._lock:
             self.hits[path] += 1
             self.requests.append((path, headers))
+            hit = self.hits[path]
         route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
         if route is None:
             route = Route(body=b"not found", status=404, content_type="text/plain")
+        if isinstance(route, list):
+            route = route[min(hit, len(route)) - 1]
         if route.delay_seconds:
             self._stopping.wait(route.delay_seconds)
         if route.redirect_to is not None:
@@ -134,16 +146,26 @@ class LoopbackServer:
         handler.send_header("Content-Type", route.content_type)
         if route.gzip:
             handler.send_header("Content-Encoding", "gzip")
-        if route.send_length:
+        if route.chunked:
+            handler.send_header("Transfer-Encoding", "chunked")
+        elif route.send_length:
             handler.send_header("Content-Length", str(len(body)))
         _send_validators(handler, route)
         for name, value in route.headers.items():
             handler.send_header(name, value)
         handler.end_headers()
+        if route.chunked:
+            handler.wfile.write(f"{len(body):x}\r\n".encode())
+        if route.truncate_at is not None:
+            handler.wfile.write(body[: route.truncate_at])
+            handler.close_connection = True
+            return
         if route.drip_seconds:
             self._drip(handler, body, route.drip_seconds)
         else:
             handler.wfile.write(body)
+        if route.chunked:
+            handler.wfile.write(b"\r\n0\r\n\r\n")
 
     def _drip(self, handler, body: bytes, pause: float) -> None:
         for index in range(len(body)):

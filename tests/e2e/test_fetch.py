@@ -1,5 +1,6 @@
-"""The safe fetcher against a real HTTP server on 127.0.0.1: limits, redirects, robots."""
+"""The safe fetcher against a real HTTP server on 127.0.0.1: limits, retries, redirects, robots."""
 
+import dataclasses
 import datetime as dt
 import ipaddress
 import socket
@@ -108,6 +109,7 @@ def test_a_server_that_never_answers_hits_the_read_timeout(server):
     started = time.monotonic()
     assert _rejected(server.url("/silent")).error_type == "timeout"
     assert time.monotonic() - started < 1.5
+    assert server.hits["/silent"] == 1  # a request that may have reached the server is not repeated
 
 
 @pytest.mark.parametrize("send_length", [True, False])
@@ -161,6 +163,80 @@ def test_an_encoding_that_was_not_asked_for_is_an_error(server):
 def test_http_errors_name_their_status(server, status):
     server.routes["/gone"] = Route(status=status, body=b"no")
     assert _rejected(server.url("/gone")).error_type == f"http_{status}"
+
+
+def test_a_503_is_asked_again_and_the_second_answer_is_used(server):
+    server.routes["/feed.xml"] = [Route(status=503, body=b"busy"), Route(body=b"<rss/>")]
+    response = fetch(server.url("/feed.xml"), policy=LOCAL)
+    assert (response.status, response.body) == (200, b"<rss/>")
+    assert server.hits["/feed.xml"] == 2
+
+
+def test_a_429_is_asked_again_after_its_retry_after(server):
+    server.routes["/feed.xml"] = [
+        Route(status=429, headers={"Retry-After": "1"}),
+        Route(body=b"<rss/>"),
+    ]
+    patient = dataclasses.replace(LOCAL, total_timeout=3.0)
+    started = time.monotonic()
+    assert fetch(server.url("/feed.xml"), policy=patient).body == b"<rss/>"
+    assert 0.9 <= time.monotonic() - started < 2.0
+    assert server.hits["/feed.xml"] == 2
+
+
+def test_a_retry_waits_its_turn_at_the_host(server):
+    server.routes["/feed.xml"] = [Route(status=503), Route(body=b"<rss/>")]
+    polite = dataclasses.replace(LOCAL, min_host_interval=0.4, total_timeout=3.0)
+    started = time.monotonic()
+    fetch(server.url("/feed.xml"), policy=polite, throttle=HostThrottle())
+    assert time.monotonic() - started >= 0.4
+    assert server.hits["/feed.xml"] == 2
+
+
+def test_a_server_that_stays_down_is_an_error_once_the_retries_end(server):
+    server.routes["/down"] = Route(status=503, body=b"down")
+    policy = dataclasses.replace(LOCAL, total_timeout=2.5)
+    started = time.monotonic()
+    assert _rejected(server.url("/down"), policy).error_type == "http_503"
+    # Asked at once, again at once, then after 1 s; waiting 2 s more would pass the deadline.
+    assert server.hits["/down"] == 3
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_retry_after_beyond_the_deadline_is_not_waited_for(server):
+    server.routes["/feed.xml"] = [
+        Route(status=503, headers={"Retry-After": "120"}),
+        Route(body=b"<rss/>"),
+    ]
+    started = time.monotonic()
+    assert _rejected(server.url("/feed.xml")).error_type == "http_503"
+    assert time.monotonic() - started < 0.5
+    assert server.hits["/feed.xml"] == 1
+
+
+def test_client_errors_and_broken_connections_are_not_retried(server):
+    server.routes["/gone"] = Route(status=404)
+    server.routes["/cut"] = Route(body=b"x" * 1000, truncate_at=10)
+    assert _rejected(server.url("/gone")).error_type == "http_404"
+    assert _rejected(server.url("/cut")).error_type == "incomplete_body"
+    assert (server.hits["/gone"], server.hits["/cut"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("chunked", "gzip"), [(False, False), (True, False), (False, True), (True, True)]
+)
+def test_a_body_cut_short_is_an_error_never_a_shorter_feed(server, chunked, gzip):
+    feed = b"<rss>" + b"<item>news</item>" * 100 + b"</rss>"
+    server.routes["/feed.xml"] = Route(body=feed, chunked=chunked, gzip=gzip, truncate_at=40)
+    reject = _rejected(server.url("/feed.xml"))
+    assert reject.error_type == "incomplete_body"
+
+
+@pytest.mark.parametrize("gzip", [False, True])
+def test_chunked_bodies_are_read_whole(server, gzip):
+    feed = b"<rss>" + b"<item>news</item>" * 100 + b"</rss>"
+    server.routes["/feed.xml"] = Route(body=feed, chunked=True, gzip=gzip)
+    assert fetch(server.url("/feed.xml"), policy=LOCAL).body == feed
 
 
 def test_loopback_is_blocked_by_default_before_any_request(server):

@@ -1,13 +1,17 @@
-"""Safe, polite HTTP GET for feeds and article pages. Pure Python, no Beam.
+"""Safe, polite HTTP GET for feeds and article pages, on urllib3. Pure Python, no Beam.
+
+urllib3 does the HTTP, retries 429 and 5xx answers (backing off, obeying
+``Retry-After``) and decompresses a chunk at a time. newsbeam adds:
 
 Safety: only http and https; every address a host name resolves to is
 checked, the connection goes to the checked address (no second lookup a
 DNS rebinding could change), the connected peer is checked again, and each
-redirect hop is checked the same way. Loopback, private, link-local (cloud
-metadata included), multicast and reserved addresses are refused unless
-``FetchPolicy.allow_private_hosts`` is set. Bodies are capped after
-decompression, which is done here, incrementally, so a gzip bomb costs at
-most the cap; a total time limit stops servers that drip bytes.
+redirect hop (followed here, not by urllib3) is checked the same way.
+Loopback, private, link-local (cloud metadata included), multicast and
+reserved addresses are refused unless ``FetchPolicy.allow_private_hosts``
+is set. Bodies are capped after decompression, so a gzip bomb costs at
+most the cap; a total time limit on every socket call stops servers that
+drip bytes, and no retry waits past it.
 
 Politeness: a ``User-Agent`` naming newsbeam, at most one request per host
 per ``min_host_interval`` seconds *per worker process* (``HostThrottle``),
@@ -15,33 +19,50 @@ and robots.txt for page fetches (``RobotsCache``).
 
 Failures raise ``Rejected`` with a short ``error_type``: ``invalid_url``,
 ``unsupported_scheme``, ``dns``, ``blocked_address``, ``connection_refused``,
-``connection``, ``timeout``, ``tls``, ``bad_response``, ``http_<status>``,
-``too_many_redirects``, ``redirect_loop``, ``too_large``, ``bad_encoding``,
-``unsupported_encoding``, ``robots_disallowed``.
+``connection``, ``timeout``, ``tls``, ``bad_response``, ``http_<status>``
+(after the retries, for 429 and 5xx), ``too_many_redirects``,
+``redirect_loop``, ``too_large``, ``incomplete_body`` (the connection ended
+before the body did), ``bad_encoding``, ``unsupported_encoding``,
+``robots_disallowed``.
 """
 
 import codecs
 import concurrent.futures
+import contextlib
 import dataclasses
+import functools
 import http.client
 import io
 import ipaddress
 import re
 import socket
-import ssl
 import threading
 import time
-import zlib
 from collections.abc import Mapping
 from urllib.parse import quote, urljoin, urlsplit
 
 import protego
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import (
+    DecodeError,
+    HTTPError,
+    InvalidHeader,
+    MaxRetryError,
+    ProtocolError,
+    ResponseError,
+    SSLError,
+)
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util import Retry
 
 from transforms.lib.formats import decode_bytes
 from transforms.lib.records import Rejected
 
 __all__ = [
     "DEFAULT_USER_AGENT",
+    "FEED_ACCEPT",
+    "PAGE_ACCEPT",
     "FetchPolicy",
     "HostThrottle",
     "Response",
@@ -64,6 +85,9 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 _REDIRECTS = frozenset([301, 302, 303, 307, 308])
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _CHUNK_BYTES = 64 * 1024
+# The encodings we ask for; urllib3 would also decode br or zstd, which we never asked for.
+_ACCEPT_ENCODING = "gzip, deflate"
+_ENCODINGS = frozenset(["", "identity", "gzip", "x-gzip", "deflate"])
 # Characters left as they are when quoting a request path (RFC 3986 pchar, "/", "?", "%").
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -71,6 +95,8 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _MAX_CRAWL_DELAY = 10.0
 # RFC 9309: crawlers must parse at least 500 KiB of robots.txt.
 _ROBOTS_MAX_BYTES = 512 * 1024
+# Retry-After is obeyed up to this many seconds (and never past the fetch's deadline).
+_MAX_RETRY_AFTER = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,21 +204,29 @@ def fetch(
     """GET ``url`` under ``policy``, following up to ``policy.max_redirects`` redirects.
 
     Returns a 2xx response with its decompressed body, or a 304 (for
-    conditional ``headers``) with an empty body. Raises ``Rejected`` for
-    everything else: see the module docstring for the error types.
+    conditional ``headers``) with an empty body. A 429 or 5xx answer is
+    asked again a few times first. Raises ``Rejected`` for everything
+    else: see the module docstring for the error types.
     """
     throttle = throttle or _PROCESS_THROTTLE
     deadline = time.monotonic() + policy.total_timeout
+    request_headers = {
+        "User-Agent": policy.user_agent,
+        "Accept": accept,
+        "Accept-Encoding": _ACCEPT_ENCODING,
+        "Connection": "close",
+        **(headers or {}),
+    }
     visited: list[str] = []
     current = url
     while True:
         parts = _checked_url(current)
+        pace = functools.partial(throttle.wait, parts.hostname.lower(), policy.min_host_interval)
         # Waiting for our own turn at a host does not count against the time limit.
-        deadline += throttle.wait(parts.hostname.lower(), policy.min_host_interval)
+        deadline += pace()
         visited.append(current)
-        connection, answer = _request(parts, policy, headers or {}, accept, deadline)
-        try:
-            location = answer.getheader("Location")
+        with _get(parts, current, policy, request_headers, deadline, pace) as answer:
+            location = answer.headers.get("location")
             if answer.status in _REDIRECTS and location:
                 target = urljoin(current, location.strip())
                 if target in visited:
@@ -204,25 +238,16 @@ def fetch(
                     )
                 current = target
                 continue
-            response_headers = {name.lower(): value for name, value in answer.getheaders()}
+            response_headers = {name.lower(): value for name, value in answer.headers.items()}
             if answer.status == 304:
                 return Response(current, 304, response_headers, b"", tuple(visited[:-1]))
             if not 200 <= answer.status < 300:
                 raise Rejected(
                     f"http_{answer.status}",
-                    f"{current} answered HTTP {answer.status} {answer.reason}".rstrip(),
+                    f"{current} answered HTTP {answer.status} {answer.reason or ''}".rstrip(),
                 )
-            body = _read_body(answer, response_headers, policy, deadline, current)
+            body = _read_body(answer, response_headers, policy.max_bytes, current)
             return Response(current, answer.status, response_headers, body, tuple(visited[:-1]))
-        except TimeoutError:
-            raise Rejected("timeout", f"{current} did not answer within the time limit") from None
-        except http.client.HTTPException as exc:
-            raise Rejected("bad_response", f"{current} sent a broken response: {exc!r}") from None
-        except OSError as exc:
-            raise Rejected("connection", f"reading from {current} failed: {exc}") from None
-        finally:
-            answer.close()
-            connection.close()
 
 
 def response_text(response: Response) -> str:
@@ -315,53 +340,91 @@ def _checked_url(url: str):
     return parts
 
 
-def _request(parts, policy: FetchPolicy, headers, accept: str, deadline: float):
-    """Connection and response for one GET, before its body is read."""
-    scheme = parts.scheme.lower()
-    port = parts.port or _DEFAULT_PORTS[scheme]
+@contextlib.contextmanager
+def _get(parts, url: str, policy: FetchPolicy, headers: dict, deadline: float, pace):
+    """urllib3's answer to one GET, its body still to read; its errors become ``Rejected``."""
+    tls = parts.scheme.lower() == "https"
+    port = parts.port or _DEFAULT_PORTS[parts.scheme.lower()]
     try:
         host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError:
         raise Rejected("invalid_url", f"the host name {parts.hostname!r} is not valid") from None
-    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    target = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
-        path += "?" + quote(parts.query, safe=_PATH_SAFE + "=")
-    addresses = _resolve(host, port, policy, deadline)
-    connection = _PinnedConnection(
-        host, port, addresses=addresses, tls=scheme == "https", policy=policy, deadline=deadline
+        target += "?" + quote(parts.query, safe=_PATH_SAFE + "=")
+    pool = (_PinnedHTTPSPool if tls else _PinnedHTTPPool)(
+        host,
+        port,
+        timeout=Timeout(connect=policy.connect_timeout, read=policy.read_timeout),
+        addresses=_resolve(host, port, policy, deadline),
+        allow_private_hosts=policy.allow_private_hosts,
+        deadline=deadline,
     )
-    request_headers = {
-        "User-Agent": policy.user_agent,
-        "Accept": accept,
-        "Accept-Encoding": "gzip, deflate",
-        "Connection": "close",
-        **headers,
-    }
-    try:
-        connection.request("GET", path, headers=request_headers)
-        return connection, connection.getresponse()
-    except Rejected:
-        connection.close()
-        raise
-    except Exception as exc:
-        connection.close()
-        raise _connection_error(exc, host) from None
+    with pool:
+        try:
+            answer = pool.urlopen(
+                "GET",
+                target,
+                headers=headers,
+                retries=_RETRY.new(deadline=deadline, pace=pace),
+                redirect=False,  # followed by fetch(), so each hop is checked
+                preload_content=False,
+                decode_content=True,
+            )
+        except (HTTPError, OSError, ValueError) as exc:  # ValueError: http.client's bad header
+            raise _rejection(exc, url) from None
+        try:
+            yield answer
+        except ProtocolError as exc:
+            raise Rejected(
+                "incomplete_body", f"the body from {url} ended before it was complete: {exc}"
+            ) from None
+        except (HTTPError, OSError) as exc:
+            raise _rejection(exc, url) from None
+        finally:
+            answer.close()
 
 
-def _connection_error(exc: Exception, host: str) -> Exception:
-    if isinstance(exc, TimeoutError):
-        return Rejected("timeout", f"{host} did not answer within the time limit")
-    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return Rejected("tls", f"TLS with {host} failed: {exc}")
-    if isinstance(exc, ConnectionRefusedError):
-        return Rejected("connection_refused", f"{host} refused the connection")
-    if isinstance(exc, http.client.InvalidURL | ValueError):
-        return Rejected("invalid_url", f"the request to {host} is invalid: {exc}")
-    if isinstance(exc, http.client.HTTPException):
-        return Rejected("bad_response", f"{host} sent a broken response: {exc!r}")
-    if isinstance(exc, OSError):
-        return Rejected("connection", f"connecting to {host} failed: {exc}")
-    return exc
+def _rejection(exc: Exception, url: str) -> Rejected:
+    """The ``Rejected`` for an error urllib3 raised while asking ``url``."""
+    if isinstance(exc, MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    if isinstance(exc, ProtocolError) and len(exc.args) > 1:
+        exc = exc.args[1]  # what broke the exchange, as urllib3 wraps it
+    if isinstance(exc, Urllib3Timeout | TimeoutError):
+        return Rejected("timeout", f"{url} did not answer within the time limit")
+    if isinstance(exc, SSLError):
+        return Rejected("tls", f"TLS with {url} failed: {exc}")
+    if isinstance(exc, DecodeError):
+        return Rejected("bad_encoding", f"{url} sent a corrupt compressed body: {exc}")
+    if isinstance(exc, ValueError):
+        return Rejected("invalid_url", f"the request to {url} is invalid: {exc}")
+    if isinstance(exc, http.client.HTTPException | ProtocolError):
+        return Rejected("bad_response", f"{url} sent a broken response: {exc!r}")
+    return Rejected("connection", f"asking {url} failed: {exc}")
+
+
+def _read_body(answer, headers: dict, limit: int, url: str) -> bytes:
+    """The body, decompressed by urllib3 a chunk at a time, refused past ``limit`` bytes."""
+    encoding = headers.get("content-encoding", "").strip().lower()
+    if encoding not in _ENCODINGS:
+        raise Rejected(
+            "unsupported_encoding", f"{url} sent a body in {encoding!r}, which was not asked for"
+        )
+    declared = headers.get("content-length", "")
+    if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
+        raise _too_large(url, limit)
+    body = bytearray()
+    # decode_content is explicit: for a chunked body urllib3 2.8 reads None as False.
+    for chunk in answer.stream(_CHUNK_BYTES, decode_content=True):
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(url, limit)
+    return bytes(body)
+
+
+def _too_large(url: str, limit: int) -> Rejected:
+    return Rejected("too_large", f"{url} sent more than the limit of {limit} bytes")
 
 
 def _resolve(host: str, port: int, policy: FetchPolicy, deadline: float) -> list[tuple]:
@@ -389,192 +452,148 @@ def _resolve(host: str, port: int, policy: FetchPolicy, deadline: float) -> list
     return addresses
 
 
-class _PinnedConnection(http.client.HTTPConnection):
-    """An HTTP(S) connection to addresses checked in advance, never to a fresh lookup."""
+class _Retry(Retry):
+    """urllib3's ``Retry`` that gives up rather than wait past ``deadline``,
+    obeys ``Retry-After`` up to 30 s, and then calls ``pace`` (the host
+    throttle) so a retry waits its turn at the host like any request."""
 
-    def __init__(self, host, port, *, addresses, tls, policy, deadline):
-        super().__init__(host, port)
-        self.default_port = 443 if tls else 80  # so the Host header omits the usual port
+    def __init__(self, *args, deadline: float = float("inf"), pace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+        self.pace = pace
+
+    def new(self, **params) -> "_Retry":
+        return super().new(**{"deadline": self.deadline, "pace": self.pace, **params})
+
+    def sleep(self, response=None) -> None:
+        super().sleep(response)
+        if self.pace is not None:
+            self.pace()
+
+    def increment(self, method=None, url=None, response=None, error=None, **kwargs):
+        retry = super().increment(method, url, response, error, **kwargs)
+        wait = response is not None and retry.get_retry_after(response)
+        if time.monotonic() + (wait or retry.get_backoff_time()) >= self.deadline:
+            raise MaxRetryError(kwargs.get("_pool"), url, ResponseError("no time left to retry"))
+        return retry
+
+    def get_retry_after(self, response) -> float | None:
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:  # a garbled Retry-After: back off as if there were none
+            return None
+        return None if seconds is None else min(seconds, _MAX_RETRY_AFTER)
+
+
+# 429 and 5xx answers to a GET are asked again up to 3 times: at the host's next
+# turn, then after 1 s and 2 s more, or as Retry-After says. Errors are not: the
+# server may have seen the request.
+_RETRY = _Retry(
+    total=3,
+    connect=0,
+    read=0,
+    other=0,
+    status_forcelist=(429, 500, 502, 503, 504),
+    allowed_methods=frozenset(["GET"]),
+    backoff_factor=0.5,
+    raise_on_status=False,  # the last answer comes back, to become http_<status>
+)
+
+
+class _Pinned:
+    """What newsbeam adds to urllib3's connections: connect only to addresses
+    checked in advance (never to a fresh lookup), check the connected peer,
+    and keep every later read and write within the fetch's deadline.
+    The host name still goes into the Host header and TLS (SNI and the
+    certificate check)."""
+
+    def __init__(self, *args, addresses, allow_private_hosts, deadline, **kwargs):
+        super().__init__(*args, **kwargs)
         self._addresses = addresses
-        self._tls = tls
-        self._policy = policy
+        self._allow_private_hosts = allow_private_hosts
         self._deadline = deadline
 
-    def connect(self):
-        sock = None
-        error: BaseException | None = None
+    def _new_conn(self) -> socket.socket:
+        error: OSError | None = None
         for family, sockaddr in self._addresses:
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("the total time limit ran out")
+                break
             sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.settimeout(min(self._policy.connect_timeout, remaining))
+            sock.settimeout(min(self.timeout, remaining))
             try:
                 sock.connect(sockaddr)
-                break
             except OSError as exc:
                 sock.close()
-                sock, error = None, exc
-        if sock is None:
-            raise error or OSError("no address to connect to")
-        try:
-            # The address actually connected to is checked, whatever resolved it.
-            check_address(
-                sock.getpeername()[0], allow_private_hosts=self._policy.allow_private_hosts
-            )
-            if self._tls:
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = _DeadlineSocket(sock, deadline=self._deadline, policy=self._policy)
+                error = exc
+                continue
+            try:
+                check_address(sock.getpeername()[0], allow_private_hosts=self._allow_private_hosts)
+            except Rejected:
+                sock.close()
+                raise
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        # Rejected passes through urllib3 untouched, as connection errors are never retried.
+        if isinstance(error, ConnectionRefusedError):
+            raise Rejected("connection_refused", f"{self.host} refused the connection")
+        if error is None or isinstance(error, TimeoutError):
+            raise Rejected("timeout", f"connecting to {self.host} took too long")
+        raise Rejected("connection", f"connecting to {self.host} failed: {error}")
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self._deadline)
+
+
+class _PinnedHTTPConnection(_Pinned, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_Pinned, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection
 
 
 class _DeadlineSocket:
-    """A socket whose reads and writes stop at the fetch's deadline.
+    """A connected (TLS or plain) socket whose every send and receive ends by
+    the deadline: urllib3's timeouts bound one call each, which a server
+    sending a byte per call never reaches."""
 
-    Like ``socket.socket``, it stays open until its last reader is closed:
-    http.client closes the connection and leaves the response reading.
-    """
-
-    def __init__(self, sock, *, deadline: float, policy: FetchPolicy):
+    def __init__(self, sock, deadline: float):
         self._sock = sock
         self._deadline = deadline
-        self._read_timeout = policy.read_timeout
-        self._readers = 0
-        self._closed = False
+        self._timeout: float | None = None
 
-    def settimeout_for_next_call(self) -> None:
+    def settimeout(self, timeout: float | None) -> None:
+        self._timeout = timeout
+
+    def _arm(self) -> None:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the total time limit ran out")
-        self._sock.settimeout(min(self._read_timeout, remaining))
+        self._sock.settimeout(remaining if self._timeout is None else min(self._timeout, remaining))
 
-    def sendall(self, data) -> None:
-        self.settimeout_for_next_call()
-        self._sock.sendall(data)
+    def sendall(self, data, *args) -> None:
+        self._arm()
+        self._sock.sendall(data, *args)
 
-    def makefile(self, mode="rb", *args, **kwargs):
-        self._readers += 1
-        return io.BufferedReader(_DeadlineReader(self), buffer_size=_CHUNK_BYTES)
+    def recv_into(self, buffer, *args) -> int:
+        self._arm()
+        return self._sock.recv_into(buffer, *args)
 
-    def reader_closed(self) -> None:
-        self._readers -= 1
-        if self._closed and self._readers == 0:
-            self._sock.close()
+    def makefile(self, *args, **kwargs):
+        # As socket.makefile does: the socket's close() waits for this reader, since
+        # http.client closes the connection and leaves the response reading.
+        self._sock._io_refs += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"), _CHUNK_BYTES)
 
-    def recv_into(self, buffer) -> int:
-        self.settimeout_for_next_call()
-        return self._sock.recv_into(buffer)
-
-    def close(self) -> None:
-        self._closed = True
-        if self._readers == 0:
-            self._sock.close()
-
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # close, _decref_socketios, fileno...: the socket's own
         return getattr(self._sock, name)
-
-
-class _DeadlineReader(io.RawIOBase):
-    def __init__(self, sock: _DeadlineSocket):
-        self._sock = sock
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        return self._sock.recv_into(buffer)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._sock.reader_closed()
-        super().close()
-
-
-def _read_body(answer, headers: dict, policy: FetchPolicy, deadline: float, url: str) -> bytes:
-    """The body, decompressed here, cut off at ``policy.max_bytes`` or the deadline."""
-    limit = policy.max_bytes
-    encoding = headers.get("content-encoding", "identity").strip().lower()
-    if encoding in ("", "identity"):
-        decoder = None
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise _too_large(url, limit)
-    elif encoding in ("gzip", "x-gzip", "deflate"):
-        decoder = _Decompressor(encoding)
-    else:
-        raise Rejected(
-            "unsupported_encoding", f"{url} sent a body in {encoding!r}, which was not asked for"
-        )
-    body = bytearray()
-    received = 0
-    while True:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the total time limit ran out")
-        chunk = answer.read1(_CHUNK_BYTES)
-        if not chunk:
-            break
-        received += len(chunk)
-        if received > limit:
-            raise _too_large(url, limit)
-        body += decoder.decompress(chunk, limit - len(body), url) if decoder else chunk
-        if len(body) > limit:
-            raise _too_large(url, limit)
-        if decoder and decoder.finished:
-            break
-    if decoder:
-        body += decoder.flush(url)
-        if len(body) > limit:
-            raise _too_large(url, limit)
-    return bytes(body)
-
-
-def _too_large(url: str, limit: int) -> Rejected:
-    return Rejected("too_large", f"{url} sent more than the limit of {limit} bytes")
-
-
-class _Decompressor:
-    """gzip or deflate, never producing more than one byte past the room it is given."""
-
-    def __init__(self, encoding: str):
-        self._encoding = encoding
-        self._zlib = None
-
-    @property
-    def finished(self) -> bool:
-        return self._zlib is not None and self._zlib.eof
-
-    def decompress(self, data: bytes, room: int, url: str) -> bytes:
-        if self._zlib is None:
-            self._zlib = zlib.decompressobj(self._wbits(data))
-        out = bytearray()
-        try:
-            while data and not self._zlib.eof:
-                out += self._zlib.decompress(data, room - len(out) + 1)
-                if len(out) > room:
-                    break
-                data = self._zlib.unconsumed_tail
-        except zlib.error as exc:
-            raise Rejected(
-                "bad_encoding", f"{url} sent a corrupt {self._encoding} body: {exc}"
-            ) from None
-        return bytes(out)
-
-    def flush(self, url: str) -> bytes:
-        """What zlib still holds once all input is consumed: at most its 32 KiB window."""
-        if self._zlib is None:
-            return b""
-        try:
-            return self._zlib.flush()
-        except zlib.error as exc:
-            raise Rejected(
-                "bad_encoding", f"{url} sent a corrupt {self._encoding} body: {exc}"
-            ) from None
-
-    def _wbits(self, first: bytes) -> int:
-        if self._encoding != "deflate":
-            return 16 + zlib.MAX_WBITS
-        # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
-        wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
-        return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
