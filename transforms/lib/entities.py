@@ -101,6 +101,14 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from transforms.lib.vocabulary import (
+    ACRONYM_SKIPPED_WORDS,
+    APOSTROPHE_LIKE,
+    DETERMINERS,
+    DOUBLE_QUOTE_MARKS,
+    LEADING_DETERMINER,
+)
+
 if TYPE_CHECKING:  # spaCy is only needed by callers that already have a Doc
     from spacy.tokens import Doc
 
@@ -151,14 +159,12 @@ _KINDS = {
 }
 
 # --- regexes, compiled once -------------------------------------------------
-_DOUBLE_QUOTES = re.compile(r"[\"“”„‟«»″‶〝〞＂]")
-_SINGLE_QUOTE_CHARS = "'‘’‚‛`´ʼ′"
+_DOUBLE_QUOTES = re.compile(f"[{re.escape(DOUBLE_QUOTE_MARKS)}]")
+_SINGLE_QUOTE_CHARS = re.escape(APOSTROPHE_LIKE)
 # An apostrophe between two word characters is part of the name (O'Brien, People's).
 _INNER_APOSTROPHE = re.compile(rf"(?<=[^\W_])[{_SINGLE_QUOTE_CHARS}](?=[^\W_])")
 _OTHER_SINGLE_QUOTES = re.compile(rf"[{_SINGLE_QUOTE_CHARS}]")
 _WHITESPACE = re.compile(r"\s+")
-_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-_DETERMINER_WORDS = frozenset({"the", "a", "an"})
 # Names whose "The" is part of the name, so "the Hague" and "The Hague" stay whole.
 _KEEP_ARTICLE = frozenset({"hague", "gambia"})
 _TITLE = re.compile(r"^(?:mr|mrs|ms|mx|dr|prof)\.?\s+", re.IGNORECASE)
@@ -198,8 +204,6 @@ _HYPHEN_PREFIX_STOP = frozenset(
 _APOSTROPHE_SUFFIX_STOP = frozenset({"s", "ll", "re", "ve", "d", "t", "m"})
 # Names that own their trailing 's (compared casefolded, without the 's).
 _KEEP_POSSESSIVE = frozenset({"mcdonald", "macy", "sotheby", "christie", "moody", "lloyd"})
-# Lower-case words skipped when spelling an acronym from a name.
-_MINOR_WORDS = frozenset({"of", "for", "the", "and", "de", "la", "du", "del", "on", "in", "&"})
 
 
 class Mention(NamedTuple):
@@ -364,9 +368,9 @@ def _strip_edges(name: str) -> str:
         if last == "." and _KEEP_FINAL_DOT.search(name):
             break
         name = name[:-1].rstrip()
-    if name.casefold() in _DETERMINER_WORDS:
+    if name.casefold() in DETERMINERS:
         return ""
-    match = _DETERMINER.match(name)
+    match = LEADING_DETERMINER.match(name)
     if match and name[match.end() :].casefold() not in _KEEP_ARTICLE:
         name = name[match.end() :]
     match = _POSSESSIVE.search(name)
@@ -478,7 +482,7 @@ def fits_acronym(short: str, full: str) -> bool:
     letters = _INITIAL_DOT.sub(r"\1", short).replace(" ", "")
     if not _ACRONYM.match(letters):
         return False
-    words = [w for w in full.split() if w.casefold() not in _MINOR_WORDS]
+    words = [w for w in full.split() if w.casefold() not in ACRONYM_SKIPPED_WORDS]
     if len(words) < 2 or not all(w[0].isupper() or w[0].isdigit() for w in words):
         return False
     return "".join(w[0] for w in words).upper() == letters

@@ -1,0 +1,76 @@
+"""Quotations in a parsed news article: who said what, verbatim or reported.
+
+``find_quotes`` is pure logic over a spaCy ``Doc`` (tagger, parser and NER,
+no lemmatizer) and the article's entity rows; it imports nothing from Beam.
+It finds three kinds of quotes:
+
+* ``direct``: a quoted sentence or more (``"We move on," Brandt said.``);
+* ``partial``: a quoted fragment inside reported speech
+  (``described the plan as "a step backwards"``);
+* ``indirect``: reported speech without marks (``Fox said that ...``,
+  ``according to the BBC, ...``).
+
+Quoted names, titles and scare quotes are not speech and are not returned.
+Odd, unbalanced or unusual quote marks never raise: the sound parts are kept.
+
+The steps live in submodules: ``marks`` (pairing quote marks, no model),
+``classify`` (speech or name, no model), ``attribution`` (cues and
+speakers), ``reported`` (indirect speech); ``context`` holds the
+per-document lookups they share.
+"""
+
+from collections.abc import Collection, Mapping, Sequence
+
+from transforms.lib.quotes.attribution import (
+    DEFAULT_CUES,
+    Attribution,
+    follow_on,
+    frame_attribution,
+    quote_row,
+)
+from transforms.lib.quotes.classify import classify
+from transforms.lib.quotes.context import build_context
+from transforms.lib.quotes.marks import quote_segments
+from transforms.lib.quotes.reported import indirect_quotes
+
+__all__ = ["DEFAULT_CUES", "find_quotes"]
+
+
+def find_quotes(
+    doc, entities: Sequence[Mapping], *, cues: Collection[str] = DEFAULT_CUES
+) -> list[dict]:
+    """One dict per quote in ``doc`` (see the module docstring for the kinds).
+
+    Keys: ``text, start_char, end_char`` (content without marks, so
+    ``doc.text[start_char:end_char] == text``), ``speaker, speaker_mention,
+    speaker_start, speaker_end, speaker_entity_id, cue, kind, sentence_index``.
+    Never raises on odd text; quotes it cannot place soundly are left out.
+    """
+    text = doc.text
+    if not text.strip():
+        return []
+    ctx = build_context(doc, text, entities, cues, quote_segments(text))
+    rows: list[dict] = []
+    previous: tuple[Attribution, int] | None = None  # last attributed quote and its paragraph
+    group_attr: dict[int, Attribution] = {}
+    for seg in ctx.segments:
+        kind = classify(text, seg)
+        if kind is None:
+            continue
+        attribution = group_attr.get(seg.group) or frame_attribution(ctx, seg, kind)
+        if kind == "name":
+            if attribution is None:
+                continue
+            kind = "direct"
+        if attribution is None and kind == "direct":
+            attribution = follow_on(previous, seg)
+        if attribution is None and kind == "partial":
+            continue  # an unattributed fragment is a scare quote, not speech
+        if attribution is not None and attribution.cue is not None:
+            group_attr.setdefault(seg.group, attribution)
+        if attribution is not None:
+            previous = (attribution, seg.paragraph)
+        rows.append(quote_row(ctx, seg.start, seg.end, kind, attribution))
+    rows.extend(indirect_quotes(ctx))
+    rows.sort(key=lambda row: (row["start_char"], row["end_char"]))
+    return rows

@@ -1,0 +1,418 @@
+"""Who said a quote, and by which cue: the attribution rules over a parsed ``Doc``.
+
+A cue verb's subject (through participles and clauses), a named apposition
+for an unnamed subject, a pronoun's antecedent among earlier entities,
+``according to X``, ``X:`` before a quote, and the previous speaker for a
+follow-on quote. Each rule returns None rather than guess.
+"""
+
+import bisect
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from transforms.lib.quotes.context import Context, inside_segment, sentence_index, token_at
+from transforms.lib.quotes.marks import Segment
+from transforms.lib.vocabulary import LEADING_DETERMINER
+
+__all__ = [
+    "DEFAULT_CUES",
+    "Attribution",
+    "cue_attribution",
+    "follow_on",
+    "frame_attribution",
+    "is_according_to",
+    "quote_row",
+]
+
+# Base verbs of attribution in newswire, one concern per line. Forms are
+# generated below because the lemmatizer is excluded from the pipeline for speed.
+_CUE_VERBS = (
+    "say tell add note state write warn argue insist explain claim reply ask predict describe",
+    "call announce acknowledge admit agree allege answer assert believe boast caution charge",
+    "comment complain concede conclude confirm contend continue declare deny emphasize",
+    "estimate joke lament maintain mention observe promise recall remark report respond",
+    "reveal scoff shout stress suggest testify tweet urge vow wonder worry quip counter retort",
+)
+# Past forms the regular rules below would get wrong.
+_IRREGULAR_PAST = {"say": ("said",), "tell": ("told",), "write": ("wrote", "written")}
+_VOWELS = frozenset("aeiou")
+
+
+def _inflections(verb: str) -> set[str]:
+    """The base, third-person, -ing and past forms of an English verb."""
+    consonant_y = verb.endswith("y") and verb[-2:-1] not in _VOWELS
+    if consonant_y:
+        third, past = verb[:-1] + "ies", verb[:-1] + "ied"
+    elif verb.endswith(("s", "sh", "ch", "x")):
+        third, past = verb + "es", verb + "ed"
+    else:
+        third, past = verb + "s", verb + ("d" if verb.endswith("e") else "ed")
+    ing = (verb[:-1] if verb.endswith("e") and not verb.endswith("ee") else verb) + "ing"
+    return {verb, third, ing, *_IRREGULAR_PAST.get(verb, (past,))}
+
+
+DEFAULT_CUES: frozenset[str] = frozenset(
+    {form for line in _CUE_VERBS for verb in line.split() for form in _inflections(verb)}
+    | {"according to"}
+)
+
+
+_PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
+_THING_PRONOUNS = frozenset({"it"})
+_SPEAKER_DEPS = frozenset({"nsubj", "nsubjpass"})
+_CLIMB_DEPS = frozenset({"advcl", "conj", "xcomp", "ccomp", "pcomp", "prep"})
+_NP_LEFT_DEPS = frozenset({"det", "poss", "compound", "amod", "nmod", "nummod", "case", "punct"})
+_SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "FAC")
+_FRAME_TOKENS = 30  # how far a cue may sit from the quote it introduces or closes
+_CUE_GAP = 10  # tokens allowed between a cue and the opening mark (said on Monday in a statement:)
+
+
+@dataclass(slots=True)
+class Attribution:
+    """Who a quote is attributed to, and by which cue."""
+
+    cue: str | None
+    speaker: str | None = None
+    mention: str | None = None
+    mention_start: int | None = None
+    mention_end: int | None = None
+    entity_id: str | None = None
+
+
+# --- the words around a quote ----------------------------------------------------------------
+
+
+def frame_attribution(ctx: Context, seg: Segment, kind: str) -> Attribution | None:
+    """The cue and speaker next to a quote: after it (``," X said``) or before it."""
+    if not ctx.parsed:
+        return None
+    first = token_at(ctx, seg.start)
+    content = ctx.text[seg.start : seg.end]
+    may_close = seg.close_at is not None and (
+        content.rstrip()[-1:] in ",?!—–-…" or ctx.text[seg.close_at + 1 : seg.close_at + 2] == ","
+    )
+    right = _right_frame(ctx, seg) if seg.close_at is not None else []
+    adjacent = kind in ("direct", "name")
+    ends_sentence = content.rstrip()[-1:] == "."
+    if may_close or (kind == "direct" and len(right) <= 6 and not ends_sentence):
+        for token in right:
+            attribution = cue_attribution(ctx, token)
+            if attribution is not None:
+                return attribution
+    left = _left_frame(ctx, seg)
+    for distance, token in enumerate(reversed(left)):
+        if adjacent and distance > (_CUE_GAP if kind == "direct" else 1):
+            break
+        if kind == "name" and left[-1].text not in (":", ","):
+            break
+        if not adjacent and not _is_ancestor(token, first):
+            continue
+        attribution = cue_attribution(ctx, token)
+        if attribution is not None:
+            return attribution
+    if kind == "direct":
+        attribution = _colon_attribution(ctx, left)
+        if attribution is not None:
+            return attribution
+    if kind == "partial" or (kind == "direct" and seg.close_at is not None):
+        for token in _ancestors_in_sentence(first):
+            if inside_segment(ctx, token.idx):
+                continue
+            attribution = cue_attribution(ctx, token)
+            if attribution is not None:
+                return attribution
+    return None
+
+
+def _right_frame(ctx: Context, seg: Segment) -> list:
+    """Tokens after the closing mark up to the sentence end, a line break or the next quote."""
+    token = token_at(ctx, seg.close_at)
+    tokens = []
+    limit = _next_open(ctx, seg)
+    for t in ctx.doc[token.i + 1 : token.i + 1 + _FRAME_TOKENS]:
+        if t.idx >= limit or "\n" in t.text or t.text in (".", "?", "!", ";"):
+            break
+        tokens.append(t)
+    return tokens
+
+
+def _left_frame(ctx: Context, seg: Segment) -> list:
+    """Tokens before the opening mark back to the sentence start, a line break or a quote.
+
+    A quote opening a paragraph gets the previous paragraph's last sentence
+    when that ends in a colon (``Brandt told the meeting:``).
+    """
+    token = token_at(ctx, seg.open_at)
+    i = token.i
+    while i > 0 and ctx.doc[i - 1].is_space:
+        i -= 1
+    if i < token.i and not (i > 0 and ctx.doc[i - 1].text == ":"):
+        return []
+    floor = _previous_close(ctx, seg)
+    tokens = []
+    for t in reversed(ctx.doc[max(i - _FRAME_TOKENS, 0) : i]):
+        if t.idx <= floor or "\n" in t.text or t.text in (".", "?", "!", ";"):
+            break
+        tokens.append(t)
+    tokens.reverse()
+    return tokens
+
+
+def _colon_attribution(ctx: Context, left: list) -> Attribution | None:
+    """``Brandt, in his first interview:`` or ``Brandt went further:`` before a quote."""
+    if len(left) < 2 or left[-1].text != ":":
+        return None
+    before = left[:-1]
+    verbs = [t for t in before if t.pos_ == "VERB" and not inside_segment(ctx, t.idx)]
+    for verb in reversed(verbs):
+        speaker = next((c for c in verb.children if c.dep_ in _SPEAKER_DEPS), None)
+        if speaker is not None and not inside_segment(ctx, speaker.idx):
+            return _attribution(ctx, speaker, None)
+    last = before[-1]
+    if not verbs and last.pos_ in ("PROPN", "NOUN") and not inside_segment(ctx, last.idx):
+        return _attribution(ctx, last, None)
+    return None
+
+
+def _next_open(ctx: Context, seg: Segment) -> int:
+    i = bisect.bisect_right(ctx.segment_opens, seg.open_at)
+    return ctx.segment_opens[i] if i < len(ctx.segment_opens) else len(ctx.text)
+
+
+def _previous_close(ctx: Context, seg: Segment) -> int:
+    i = bisect.bisect_left(ctx.segment_opens, seg.open_at) - 1
+    if i < 0:
+        return -1
+    earlier = ctx.segments[i]
+    return earlier.close_at if earlier.close_at is not None else earlier.end
+
+
+def _is_ancestor(token, descendant) -> bool:
+    return descendant is not None and token.is_ancestor(descendant)
+
+
+def _ancestors_in_sentence(token) -> Iterable:
+    if token is None:
+        return []
+    return list(token.ancestors)
+
+
+# --- cues and speakers -----------------------------------------------------------------------
+
+
+def follow_on(previous: tuple[Attribution, int] | None, seg: Segment) -> Attribution | None:
+    """The previous quote's speaker for an unattributed quote in the same or next paragraph."""
+    if previous is None or seg.paragraph - previous[1] > 1 or previous[0].mention is None:
+        return None
+    attribution = previous[0]
+    return Attribution(
+        cue=None,
+        speaker=attribution.speaker,
+        mention=attribution.mention,
+        mention_start=attribution.mention_start,
+        mention_end=attribution.mention_end,
+        entity_id=attribution.entity_id,
+    )
+
+
+def cue_attribution(ctx: Context, token) -> Attribution | None:
+    """The attribution when ``token`` is a cue with a speaker; None for other tokens."""
+    if is_according_to(ctx, token):
+        source = _according_to_source(token)
+        return _attribution(ctx, source, "according to") if source is not None else None
+    if token.lower_ not in ctx.cues or token.pos_ not in ("VERB", "AUX"):
+        return None
+    speaker = _speaker_token(token)
+    if speaker is None or inside_segment(ctx, speaker.idx):
+        return None
+    return _attribution(ctx, speaker, token.lower_)
+
+
+def is_according_to(ctx: Context, token) -> bool:
+    return (
+        token.lower_ == "according"
+        and "according to" in ctx.cues
+        and token.i + 1 < len(token.doc)
+        and token.doc[token.i + 1].lower_ == "to"
+    )
+
+
+def _according_to_source(token):
+    to = token.doc[token.i + 1]
+    objects = [c for c in to.children if c.dep_ == "pobj"]
+    if objects:
+        return objects[0]
+    following = token.doc[to.i + 1] if to.i + 1 < len(token.doc) else None
+    return following if following is not None and following.pos_ in ("PROPN", "NOUN") else None
+
+
+def _speaker_token(cue):
+    """The subject of a cue verb, inherited through participles and clauses (``X, stating``)."""
+    verb = cue
+    for _ in range(4):
+        subjects = [c for c in verb.children if c.dep_ in _SPEAKER_DEPS]
+        if subjects:
+            subject = subjects[0]
+            if subject.lower_ in ("who", "which", "that") and verb.dep_ == "relcl":
+                return verb.head
+            if subject.pos_ == "PRON" and subject.lower_ == "it" and verb.dep_ == "ccomp":
+                return None  # "it is said": no speaker
+            return subject
+        if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN"):
+            return verb.head  # "Hong Lei, stating ..."
+        if verb.dep_ not in _CLIMB_DEPS or verb.head is verb:
+            break
+        verb = verb.head
+    return _adjacent_noun(cue)
+
+
+def _adjacent_noun(cue):
+    """A noun right beside a cue the parser left without a subject (``Jake Sullivan, said``)."""
+    doc = cue.doc
+    for i in range(cue.i - 1, max(cue.i - 4, -1), -1):
+        token = doc[i]
+        if token.pos_ in ("PROPN", "NOUN") or token.lower_ in _PERSON_PRONOUNS:
+            return token
+        if not (token.is_punct or token.pos_ in ("ADV", "AUX", "PART")):
+            break
+    for token in doc[cue.i + 1 : cue.i + 3]:
+        if token.pos_ == "PROPN":
+            return token
+    return None
+
+
+# --- speaker names and entities --------------------------------------------------------------
+
+
+def _attribution(ctx: Context, speaker, cue: str | None) -> Attribution:
+    """Mention offsets, resolved name and entity id for a speaker token."""
+    if speaker.lower_ in _PERSON_PRONOUNS | _THING_PRONOUNS or speaker.pos_ == "PRON":
+        entity = _antecedent(ctx, speaker)
+        start, end = speaker.idx, speaker.idx + len(speaker.text)
+        return Attribution(
+            cue=cue,
+            speaker=_entity_name(entity) if entity else None,
+            mention=speaker.text,
+            mention_start=start,
+            mention_end=end,
+            entity_id=entity.get("entity_id") if entity else None,
+        )
+    head = _appositive_name(ctx, speaker) or speaker
+    entity = _entity_at(ctx, head.idx, head.idx + len(head.text))
+    if entity is not None:
+        start, end = entity["start_char"], entity["end_char"]
+        return Attribution(
+            cue=cue,
+            speaker=_entity_name(entity),
+            mention=ctx.text[start:end],
+            mention_start=start,
+            mention_end=end,
+            entity_id=entity.get("entity_id"),
+        )
+    start, end = _noun_phrase(head)
+    mention = ctx.text[start:end]
+    return Attribution(
+        cue=cue,
+        speaker=LEADING_DETERMINER.sub("", mention) or mention,
+        mention=mention,
+        mention_start=start,
+        mention_end=end,
+    )
+
+
+def _appositive_name(ctx: Context, head):
+    """``the club's chairman, Ivo Brandt,``: the named appositive when the head is unnamed."""
+    if _entity_at(ctx, head.idx, head.idx + len(head.text)) is not None:
+        return None
+    for child in head.children:
+        if child.dep_ != "appos":
+            continue
+        if child.pos_ == "PROPN" or _entity_at(ctx, child.idx, child.idx + len(child.text)):
+            return child
+    return None
+
+
+def _noun_phrase(head) -> tuple[int, int]:
+    """Character span of a head noun with its determiners, possessors, compounds, adjectives."""
+    left = head
+    for child in head.lefts:
+        if child.dep_ in _NP_LEFT_DEPS and child.dep_ != "punct":
+            left = min(left, child.left_edge, key=lambda t: t.i)
+            break
+    right = head
+    for child in head.rights:
+        if child.dep_ in ("compound", "flat"):
+            right = child
+    return left.idx, right.idx + len(right.text)
+
+
+def _entity_at(ctx: Context, start: int, end: int) -> Mapping | None:
+    """The speaker-like entity row overlapping ``[start, end)``, if any."""
+    i = bisect.bisect_left(ctx.entity_starts, end)
+    for entity in reversed(ctx.entities[max(i - 8, 0) : i]):
+        if entity["end_char"] > start and entity.get("label") in _SPEAKER_LABELS:
+            return entity
+    return None
+
+
+def _entity_name(entity: Mapping) -> str | None:
+    return entity.get("canonical") or entity.get("text")
+
+
+def _antecedent(ctx: Context, pronoun) -> Mapping | None:
+    """The entity a pronoun most likely refers to: the latest fitting mention before it.
+
+    Mentions inside quotes are skipped (they are the speaker's words), subjects
+    are preferred, and the search stays within the last few sentences.
+    """
+    labels = ("PERSON",) if pronoun.lower_ in _PERSON_PRONOUNS else ("ORG", "NORP", "GPE")
+    if pronoun.lower_ not in _PERSON_PRONOUNS | _THING_PRONOUNS:
+        return None
+    sentence = sentence_index(ctx, pronoun.idx)
+    floor = ctx.sentence_starts[max(sentence - 4, 0)]
+    i = bisect.bisect_left(ctx.entity_starts, pronoun.idx)
+    fallback = None
+    subject_of_other_label = None  # the small model often tags an unknown name ORG
+    for entity in reversed(ctx.entities[:i]):
+        if entity["start_char"] < floor:
+            break
+        if inside_segment(ctx, entity["start_char"]):
+            continue
+        root = ctx.doc[_entity_root_index(ctx, entity)]
+        is_subject = root.dep_ in _SPEAKER_DEPS and root.pos_ == "PROPN"
+        if entity.get("label") not in labels:
+            if is_subject and entity.get("label") in _SPEAKER_LABELS:
+                subject_of_other_label = subject_of_other_label or entity
+            continue
+        if is_subject or root.dep_ in _SPEAKER_DEPS:
+            return entity
+        fallback = fallback or entity
+    return fallback or subject_of_other_label
+
+
+def _entity_root_index(ctx: Context, entity: Mapping) -> int:
+    first = bisect.bisect_right(ctx.token_starts, entity["start_char"]) - 1
+    last = bisect.bisect_left(ctx.token_starts, entity["end_char"]) - 1
+    span = ctx.doc[max(first, 0) : max(last, first) + 1]
+    return span.root.i if len(span) else max(first, 0)
+
+
+def quote_row(
+    ctx: Context, start: int, end: int, kind: str, attribution: Attribution | None
+) -> dict:
+    """The output row of one quote; ``text`` is ``ctx.text[start:end]``, speaker keys None
+    when ``attribution`` is None."""
+    attribution = attribution or Attribution(cue=None)
+    return {
+        "text": ctx.text[start:end],
+        "start_char": start,
+        "end_char": end,
+        "speaker": attribution.speaker,
+        "speaker_mention": attribution.mention,
+        "speaker_start": attribution.mention_start,
+        "speaker_end": attribution.mention_end,
+        "speaker_entity_id": attribution.entity_id,
+        "cue": attribution.cue,
+        "kind": kind,
+        "sentence_index": sentence_index(ctx, start),
+    }
