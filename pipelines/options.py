@@ -74,7 +74,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         "--cues",
         default=None,
         help="comma-separated speech verbs and phrases that introduce quotes "
-        "(default: the newswire list in transforms.quotes)",
+        "(default: the newswire list in transforms.lib.quotes)",
     )
     parser.add_argument(
         "--max-file-bytes",

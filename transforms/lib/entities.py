@@ -1,95 +1,9 @@
 """Entity mentions analysts can count: cleaned names, article-level canonicals, stable ids.
 
-``entity_rows(doc)`` is the only function that touches spaCy; it turns
-``doc.ents`` and the sentences into plain ``Mention`` records and hands them
-to ``rows_from_mentions``, which is built from small pure functions over
-strings and offsets (each tested without the model).
-
-The steps, in order, for every mention:
-
-1. **Span extension** (``extend_span``). The small English model often cuts a
-   name at a hyphen or apostrophe (``Moon Seong`` + ``-mook``). A piece
-   attached to the span with no space is taken in when it looks like part of
-   a name: digits (``Covid-19``), a capitalised piece unless it is all
-   capitals (``China-US`` stays ``China``), a lower-case one only when it is short
-   (at most five letters or digits) and is not one of the common compound
-   words (``-led``, ``-based``, ``-backed``...), and never when it belongs to
-   another entity (``Kim-Putin summit`` stays two mentions). ``text`` and the
-   offsets cover the extended span; ``text`` is otherwise the surface text.
-2. **Clean-up** (``clean_name``), which only affects ``canonical``: double
-   quote marks anywhere and single quote marks that are not apostrophes
-   inside a word are dropped, then leading ``the/a/an``, a trailing
-   possessive ``'s`` and unbalanced or surrounding punctuation are stripped
-   until nothing changes. A final ``.`` after an initial or an abbreviation
-   (``U.S.``, ``Jr.``, ``Inc.``) is kept. Person names also lose a leading
-   ``Mr/Mrs/Ms/Mx/Dr/Prof``. Curly apostrophes become ``'``; an apostrophe
-   inside a word is not a quote mark and stays (``People's``, ``O'Brien``).
-   ``The Hague`` and ``The Gambia`` keep their article. A mention left
-   with no letter or digit is dropped (it names nothing).
-3. **Aliases** (``DEFAULT_ALIASES`` merged with the caller's ``aliases``):
-   a cleaned name whose normalised form is an alias key takes the alias's
-   canonical name. Choices: ``U.S./US/USA/United States of America`` ->
-   ``United States``; ``U.K./UK/Britain/Great Britain`` -> ``United Kingdom``
-   (strictly Britain is the island, but news uses it for the state;
-   ``England``, ``Scotland`` and ``America`` are *not* folded because they
-   name something else); ``U.N./UN`` -> ``United Nations``; ``EU``;
-   ``DPRK/Democratic People's Republic of Korea`` -> ``North Korea``;
-   ``Republic of Korea`` -> ``South Korea`` (``ROK`` left out: rare and
-   ambiguous); ``PRC/People's Republic of China`` -> ``China`` (``Republic of
-   China``, i.e. Taiwan, is deliberately absent); ``USSR`` -> ``Soviet
-   Union``; ``UAE``; ``Nato``/``North Atlantic Treaty Organization`` ->
-   ``NATO``; ``WWII/Second World War`` -> ``World War II`` (and WWI).
-4. **Within-article canonical names** (``resolve_short_names``): word
-   matching for persons, acronyms for other kinds but places; every name
-   keeps the spelling of its first mention in the article. A name is a
-   *short form* of another name of the same kind when its words are a
-   contiguous, shorter run of the other's words (compared normalised:
-   ``Kim`` and ``Jong-un`` fit ``Kim Jong-un``; ``Kim`` also fits
-   ``Soo Kim``). A short form takes the canonical name of one of
-   the longest names it fits (those that fit nothing longer), and:
-
-   - if it fits exactly one, that one;
-   - if it fits several, those already introduced before the short mention
-     are preferred (a short name points back; if none was introduced yet all
-     are considered), then the one mentioned most in the article (its full
-     mentions plus short mentions that fit only it), then the one introduced
-     first.
-
-   So in the seed article every ``Kim`` -- including ``Kim's presence`` in
-   Soo Kim's own sentence -- becomes ``Kim Jong-un`` (introduced first,
-   mentioned in full twice), ``Soo Kim`` stays ``Soo Kim``, ``Xi`` becomes
-   ``Xi Jinping`` even before the model first finds the full name.
-   For other kinds only acronyms are resolved: an all-capital short name
-   (dots ignored) that spells the initials of the capitalised words of a
-   longer name of the same kind in the article (``ICC`` -> ``International
-   Criminal Court``), with the same preference order. Place names are never
-   matched by words (``Korea`` is not ``North Korea``, ``Sudan`` is not
-   ``South Sudan``), and organisation words are not either (``Court`` is not
-   the ``International Criminal Court``).
-
-   Limits, stated plainly: the rule never reads the sentence, so a short
-   name that really means the less prominent person (``Soo Kim said ... Kim
-   added``) gets the prominent one; a person mentioned only by surname in an
-   article keeps the surname as canonical (and so a different ``entity_id``
-   from the full name elsewhere); mentions the model gives a wrong label
-   (``Trump`` as ORG) are resolved within that wrong kind; titles other than
-   the few above stay in the name; trailing ``'s`` is dropped even in names
-   that own it, except a few listed brands (``McDonald's``...); a text the
-   caller annotates in pieces is resolved piece by piece.
-5. **Ids** (``entity_id``): the first 16 hex digits of SHA-256 over
-   ``f"{kind}\\x1f{normalise(canonical)}"``; no randomness, no ``hash()``, so
-   the same name of the same kind gets the same id in every article and run.
-   Kinds group the labels: ``person`` (PERSON), ``org`` (ORG), ``place`` (GPE,
-   LOC and FAC: the small model swaps these freely, and all name places),
-   ``group`` (NORP); any other label is its own kind in lower case
-   (``event``, ``product``, ``work_of_art``, ``law``, ``date``...). A country
-   the model labels ORG therefore gets an ``org`` id, not its ``place`` id
-   (the seed's ``DPRK``, ORG, becomes ``North Korea`` with an ``org`` id).
-
-``normalise`` does: NFKC, curly -> straight apostrophes, dots of acronyms and
-initials removed (``U.S.`` -> ``US``), casefold, whitespace collapsed.
-Nothing here raises on odd input: an empty doc, a doc of punctuation, or
-strange unicode give an empty or shorter list.
+``entity_rows(doc)`` is the only function that touches spaCy; ``rows_from_mentions`` applies
+every rule to plain mentions, so each rule is tested without the model. The rules, in order
+(span extension, clean-up, aliases, short names, ids), and their known limits are in
+``docs/ENTITIES.md``.
 """
 
 from __future__ import annotations
