@@ -78,14 +78,23 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "query":
-            from pipelines.query import run_query
+            from pipelines import query
 
-            sys.stdout.write(run_query(args.output, args.sql, output_format=args.format))
+            if args.export is None:
+                sys.stdout.write(query.run_query(args.output, args.sql, output_format=args.format))
+            else:
+                try:
+                    query.check_export_path(args.output, args.export)
+                except query.ExportPathError as exc:
+                    print(f"newsbeam: error: {exc}", file=sys.stderr)
+                    return USAGE_ERROR
+                rows = query.export_query(args.output, args.sql, args.export)
+                print(f"{rows} row{'s' if rows != 1 else ''} written to {args.export}")
         else:
             from pipelines.stats import stats_report
 
             sys.stdout.write(stats_report(args.output, limit=args.limit))
-    except duckdb.Error as exc:
+    except (duckdb.Error, OSError) as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -122,12 +131,23 @@ def _parser() -> argparse.ArgumentParser:
     watch_parser.add_argument(
         "--max-polls", type=int, default=None, help="stop after this many polls (default: never)"
     )
-    query_parser = commands.add_parser("query", help="run DuckDB SQL over an output folder")
+    query_parser = commands.add_parser(
+        "query",
+        help="run DuckDB SQL over an output folder",
+        description="Runs SELECT statements over the views; DuckDB can read no file outside DIR "
+        "and write none.",
+    )
     query_parser.add_argument("output", metavar="DIR")
     query_parser.add_argument(
         "sql", metavar="SQL", help="over views articles, entities, quotes, errors"
     )
     query_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query_parser.add_argument(
+        "--output",
+        dest="export",
+        metavar="FILE",
+        help="write the result to FILE (.csv, .parquet or .json lines) instead of printing it",
+    )
     stats_parser = commands.add_parser("stats", help="most mentioned entities and quoted speakers")
     stats_parser.add_argument("output", metavar="DIR")
     stats_parser.add_argument("--limit", type=int, default=10)

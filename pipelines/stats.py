@@ -1,24 +1,21 @@
 """``newsbeam stats DIR``: a printable summary of a pipeline output folder, via DuckDB.
 
 Reads the Hive-partitioned Parquet tables ``DIR/{articles,entities,quotes}/
-date=YYYY-MM-DD/*.parquet``; a table folder that is missing or holds no
-files counts as an empty table. Entities are ranked per label group
-(persons: PERSON; organisations: ORG; places: GPE, LOC, FAC; others: every
-other label) by mentions, counted per ``entity_id`` (so ``U.S.`` and
-``United States`` are one line) and shown under their most frequent
-canonical name; speakers are ranked by quotes, per ``speaker_entity_id``
-(else the speaker name, case-insensitively).
+date=YYYY-MM-DD/*.parquet`` through ``query.connect`` (read-only); a table
+folder that is missing or holds no files counts as an empty table.
+Entities are ranked per label group (persons: PERSON; organisations: ORG;
+places: GPE, LOC, FAC; others: every other label) by mentions, counted per
+``entity_id`` (so ``U.S.`` and ``United States`` are one line) and shown
+under their most frequent canonical name; speakers are ranked by quotes,
+per ``speaker_entity_id`` (else the speaker name, case-insensitively).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+from pipelines.query import connect
 
-from schemas import empty_table
-
-TABLE_NAMES = ("articles", "entities", "quotes")
 LABEL_GROUPS = (
     ("persons", ("PERSON",)),
     ("organisations", ("ORG",)),
@@ -98,25 +95,6 @@ SELECT
 """
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _register_table(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> None:
-    """View ``name`` over ``root/name/**/*.parquet``, or over an empty table of its schema."""
-    folder = root / name
-    if folder.is_dir() and any(folder.rglob("*.parquet")):
-        pattern = _sql_string(f"{folder.as_posix()}/**/*.parquet")
-        # union_by_name: files written before a column was added still read.
-        con.execute(
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet("
-            f"{pattern}, hive_partitioning = true, union_by_name = true)"
-        )
-    else:
-        # An empty folder is an empty table, not an error (a run may yield no quotes).
-        con.register(name, empty_table(name))
-
-
 def _cut(name: str) -> str:
     name = " ".join(str(name).split())
     return name if len(name) <= _NAME_WIDTH else name[: _NAME_WIDTH - 1] + "…"
@@ -157,10 +135,8 @@ def stats_report(output_dir: str, *, limit: int = 10) -> str:
     if not root.is_dir():
         raise FileNotFoundError(f"no output folder at {output_dir}")
 
-    con = duckdb.connect()
+    con = connect(output_dir)
     try:
-        for name in TABLE_NAMES:
-            _register_table(con, root, name)
         overview = con.execute(_OVERVIEW).fetchone()
         entities = con.execute(_TOP_ENTITIES, {"limit": limit}).fetchall()
         speakers = con.execute(_TOP_SPEAKERS, {"limit": limit}).fetchall()

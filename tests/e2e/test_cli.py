@@ -192,3 +192,28 @@ def test_stats_command_puts_the_seed_leaders_first(seed_run):
         "Vladimir Putin",
     ]
     assert "Most quoted speakers" in report
+
+
+def test_query_is_read_only_and_exports_with_output(seed_run, tmp_path):
+    output, _ = seed_run
+    for sql in (
+        f"COPY (select 1) TO '{tmp_path}/x.csv'",
+        "select * from read_text('/etc/passwd')",
+        f"ATTACH '{tmp_path}/x.db'",
+        "INSTALL httpfs",
+        "SET enable_external_access = true",
+        f"select * from read_parquet('{tmp_path}/*.parquet')",
+    ):
+        refused = newsbeam("query", output, sql, check=False)
+        assert refused.returncode == 1, sql
+        assert refused.stderr.startswith("newsbeam: error:") and refused.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+    exported = newsbeam(
+        "query", output, "select count(*) as n from articles", "--output", tmp_path / "n.csv"
+    )
+    assert exported.stdout == f"1 row written to {tmp_path / 'n.csv'}\n"
+    assert (tmp_path / "n.csv").read_text().splitlines() == ["n", "12"]
+    bad = newsbeam("query", output, "select 1", "--output", tmp_path / "n.txt", check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("newsbeam: error:") and bad.stderr.count("\n") == 1

@@ -373,3 +373,38 @@ def test_with_page_replaces_text_and_fills_only_missing_fields():
         "authors": ["A"],
     }
     assert record["text"] == "Teaser."  # the record itself is left as it was
+
+
+@pytest.mark.parametrize(
+    ("pub_date", "reason"),
+    [
+        ("Fri, 31 Dec 9999 23:00:00 -0500", "out of range"),
+        ("9999-12-31T23:30:00-01:00", "out of range"),
+        ("0001-01-01T00:30:00+01:00", "out of range"),
+        ("Tue, 10 Jun 2003 04:00:00 XYZ", "unknown time zone"),
+        ("2003-06-10T04:00:00 IST", "unknown time zone"),
+    ],
+)
+def test_an_entry_with_a_bad_date_is_kept_with_invalid_date(pub_date, reason):
+    from transforms.lib.normalize import normalize_article
+
+    data = _rss(f"<item><description>Body text.</description><pubDate>{pub_date}</pubDate></item>")
+    (record,) = _records(_parse(data)[0])
+    row, problems = normalize_article(record, ingested_at=NOW)
+    assert row["published_at"] is None
+    assert [p.error_type for p in problems] == ["invalid_date"]
+    assert reason in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("pub_date", "expected"),
+    [
+        ("Tue, 10 Jun 2003 04:00:00 CET", dt.datetime(2003, 6, 10, 3, 0, tzinfo=UTC)),
+        ("2003-06-10T04:00:00 PST", dt.datetime(2003, 6, 10, 12, 0, tzinfo=UTC)),
+        ("Tue, 10 Jun 2003 04:00:00 -0000", dt.datetime(2003, 6, 10, 4, 0, tzinfo=UTC)),
+    ],
+)
+def test_entry_dates_with_zone_names_are_read_as_their_offsets(pub_date, expected):
+    data = _rss(f"<item><description>Body text.</description><pubDate>{pub_date}</pubDate></item>")
+    (record,) = _records(_parse(data)[0])
+    assert record["published"] == expected

@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 import feedparser
 import lxml.etree
 
+from transforms.lib import dates
 from transforms.lib.html import fragment_to_text
 from transforms.lib.records import Rejected
 from transforms.lib.urls import site_of
@@ -371,13 +372,28 @@ def _authors(item: Mapping) -> list[str]:
 
 
 def _published(entry: Mapping) -> dt.datetime | str | None:
-    """feedparser's parsed date (UTC) as an aware datetime, else the raw string, else None."""
+    """The entry's first readable date as an aware UTC datetime, else its raw text, else None.
+
+    Our own reader goes first: feedparser reads a zone name it does not know
+    as UTC. feedparser's reading is used only for text ours cannot read at
+    all (its Korean, Greek, ... formats). A date with an unknown zone or out
+    of range is passed on as text, for normalize to report as ``invalid_date``.
+    """
     for field in _DATE_FIELDS:
+        raw = entry.get(field)
+        raw = raw.strip() if isinstance(raw, str) else ""
+        if raw:
+            try:
+                return dates.to_utc(raw)
+            except (dates.UnknownTimeZone, dates.ImplausibleDate):
+                continue  # feedparser's reading would be wrong, not just different
+            except ValueError:
+                pass
         parsed = entry.get(f"{field}_parsed")
         if parsed:
             try:
                 return dt.datetime.fromtimestamp(calendar.timegm(parsed), tz=dt.UTC)
-            except (OverflowError, OSError, ValueError):
+            except (OverflowError, OSError, ValueError, TypeError):
                 pass
     for field in _DATE_FIELDS:
         raw = entry.get(field)

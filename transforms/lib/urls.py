@@ -1,7 +1,7 @@
 """Canonical article URLs, for deduplication and joins. Pure functions, no Beam."""
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that identify a click or campaign, never the article.
 _TRACKING_PARAMETER = re.compile(
@@ -13,16 +13,24 @@ _TRACKING_PARAMETER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# Never literal in a URL path; a browser sends them percent-encoded. Left as they
+# are, a trailing one would be stripped on a second pass and change the URL.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 def canonical_url(url: str | None) -> str | None:
     """The URL that names the article: http(s) only, no fragment, no tracking parameters.
 
     Scheme and host are lower-cased, default ports and empty queries removed,
-    remaining query parameters sorted. Returns None for anything that is not
-    an absolute http(s) URL.
+    remaining query parameters sorted, spaces and control characters in the
+    path percent-encoded. Idempotent. Returns None for anything that is not
+    an absolute http(s) URL, or is not valid Unicode (a lone surrogate).
     """
     if not url or not isinstance(url, str):
+        return None
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
         return None
     try:
         parts = urlsplit(url.strip())
@@ -42,7 +50,8 @@ def canonical_url(url: str | None) -> str | None:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if not _TRACKING_PARAMETER.match(key)
     )
-    return urlunsplit((scheme, host, parts.path or "/", urlencode(query), ""))
+    path = _SPACE_OR_CONTROL.sub(lambda m: quote(m.group(), safe=""), parts.path)
+    return urlunsplit((scheme, host, path or "/", urlencode(query), ""))
 
 
 def site_of(url: str | None) -> str | None:
