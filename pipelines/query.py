@@ -3,11 +3,11 @@
 import csv
 import io
 import json
-import pathlib
 
 import duckdb
 
 from schemas import TABLES, empty_table
+from transforms import store
 
 
 def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
@@ -17,10 +17,9 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     queries over a fresh output still run.
     """
     connection = duckdb.connect()
-    root = pathlib.Path(output_dir)
     for table in TABLES:
-        if any((root / table).glob("date=*/*.parquet")):
-            pattern = str(root / table / "date=*" / "*.parquet").replace("'", "''")
+        if store.has_table_files(output_dir, table):
+            pattern = store.table_files(output_dir, table).replace("'", "''")
             connection.execute(
                 f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', "
                 "hive_partitioning = true, union_by_name = true)"

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from schemas import empty_table
+from transforms import store
 
 TABLE_NAMES = ("articles", "entities", "quotes")
 LABEL_GROUPS = (
@@ -103,10 +104,9 @@ def _sql_string(value: str) -> str:
 
 
 def _register_table(con: duckdb.DuckDBPyConnection, root: Path, name: str) -> None:
-    """View ``name`` over ``root/name/**/*.parquet``, or over an empty table of its schema."""
-    folder = root / name
-    if folder.is_dir() and any(folder.rglob("*.parquet")):
-        pattern = _sql_string(f"{folder.as_posix()}/**/*.parquet")
+    """View ``name`` over the table's committed files, or over an empty table of its schema."""
+    if store.has_table_files(str(root), name):
+        pattern = _sql_string(store.table_files(str(root), name))
         # union_by_name: files written before a column was added still read.
         con.execute(
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet("

@@ -1,4 +1,7 @@
-"""Canonical article URLs, for deduplication and joins. Pure functions, no Beam."""
+"""Canonical article URLs, for deduplication and joins, and which URLs newsbeam fetches.
+
+Pure functions, no Beam.
+"""
 
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -13,6 +16,12 @@ _TRACKING_PARAMETER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+
+
+def is_http_url(value: str) -> bool:
+    """True for an absolute http(s) URL, the only kind newsbeam fetches."""
+    return bool(_HTTP_URL.match(value.strip()))
 
 
 def canonical_url(url: str | None) -> str | None:
