@@ -174,6 +174,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipelines import watch as watching
+    from transforms import store
 
     try:
         interval = watching.parse_interval(args.interval)
@@ -182,7 +183,10 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
     session = Session.start(args, beam_args)
-    return watching.watch(session, interval=interval, max_polls=args.max_polls)
+    try:
+        return watching.watch(session, interval=interval, max_polls=args.max_polls)
+    except store.UnreadableFileError as exc:
+        raise UsageError(f"the watch state {exc}") from None
 
 
 @dataclasses.dataclass
@@ -199,16 +203,17 @@ class Session:
     @classmethod
     def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
         """Checks options, output and model and finishes interrupted commits, or raises."""
-        from pipelines import options
-        from transforms.lib import feeds, nlp
+        from pipelines import options, sources
+        from transforms import store
+        from transforms.lib import nlp
         from transforms.lib.fetch import DEFAULT_USER_AGENT, FetchPolicy
-        from transforms.write import recover
+        from transforms.lib.urls import is_http_url
 
         pipeline_options = options.check_beam_arguments(beam_args)
         try:
-            sources = [_absolute(s) if not feeds.is_http_url(s) else s for s in args.feeds]
-            sources = feeds.expand_feed_sources(sources)
-        except (feeds.FeedListError, OSError) as exc:
+            feeds = [_absolute(s) if not is_http_url(s) else s for s in args.feeds]
+            feeds = sources.expand_feed_sources(feeds)
+        except (sources.FeedListError, OSError) as exc:
             raise UsageError(f"--feeds: {exc}") from None
         policy = FetchPolicy(
             user_agent=args.user_agent or DEFAULT_USER_AGENT,
@@ -220,21 +225,21 @@ class Session:
         if args.nlp:
             model = args.model or nlp.default_model()
             nlp.load_model(model)  # fail now, not in every worker
-        finished = recover(args.output)
+        finished = store.recover(args.output)
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, model, sources, policy)
+        return cls(args, beam_args, pipeline_options, model, feeds, policy)
 
     def config(self, inputs: list[str]):
         """The next run's configuration; feed state is read afresh for every run."""
         from pipelines import options
         from pipelines.graph import IngestConfig
-        from transforms.lib import feeds
+        from transforms import store
 
         try:
-            feed_state = feeds.load_feed_state(self.args.output) if self.feeds else {}
-        except feeds.FeedStateError as exc:
-            raise UsageError(str(exc)) from None
+            feed_state = store.load_feed_state(self.args.output) if self.feeds else {}
+        except store.UnreadableFileError as exc:
+            raise UsageError(f"the feed state {exc}") from None
 
         ingested_at = dt.datetime.now(dt.UTC)
         return IngestConfig(
@@ -263,6 +268,7 @@ class Session:
 
         from pipelines import options
         from pipelines.graph import build_pipeline
+        from transforms import store
 
         runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
         pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
@@ -289,7 +295,7 @@ class Session:
             "stages": counts,
             "balance": report.balance(counts),
         }
-        report.write_run_file(config.output_dir, config.run_id, record)
+        store.write_run_record(config.output_dir, config.run_id, record)
         return record
 
 
@@ -305,10 +311,10 @@ def _absolute(path: str) -> str:
 
 def _discard_staging(output_dir: str, run_id: str) -> None:
     """Ends a failed run cleanly: its commit finished if it had begun, else its staging removed."""
-    from transforms.write import abort
+    from transforms import store
 
     with contextlib.suppress(Exception):  # the disk may be the very thing that failed
-        abort(output_dir, run_id)
+        store.abort(output_dir, run_id)
 
 
 def _check_inputs(patterns: list[str]) -> None:
@@ -324,13 +330,10 @@ def _check_inputs(patterns: list[str]) -> None:
 
 
 def _check_output(output_dir: str) -> None:
-    from apache_beam.io.filesystems import FileSystems
+    from transforms import store
 
-    probe = FileSystems.join(output_dir, f"_probe-{uuid.uuid4().hex}")
     try:
-        with FileSystems.create(probe) as handle:
-            handle.write(b"newsbeam")
-        FileSystems.delete([probe])
+        store.check_writable(output_dir)
     except Exception as exc:
         raise UsageError(f"--output {output_dir!r} is not writable: {exc}") from None
 

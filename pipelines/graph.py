@@ -11,10 +11,9 @@ from collections.abc import Collection, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, normalize, read
+from transforms import dedupe, enrich, normalize, read, store
 from transforms import feeds as read_feeds
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
-from transforms.lib import feeds
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.write import WriteTables
@@ -128,7 +127,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     if config.feeds:
         output_dir = config.output_dir
         _ = committed | "SaveFeedState" >> beam.Map(
-            lambda _files, updates: feeds.save_feed_state(output_dir, updates),
+            lambda _files, updates: store.save_feed_state(output_dir, updates),
             updates=beam.pvalue.AsList(fed[read_feeds.STATE]),
         )
     return committed

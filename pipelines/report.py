@@ -1,10 +1,9 @@
-"""The run's accounting: per-stage counts, the balance check, the summary and ``_runs/`` file.
+"""The run's accounting: per-stage counts, the balance check and the summary.
 
 Pure functions over the run's counters (``newsbeam`` namespace), so the
-arithmetic is tested without a pipeline.
+arithmetic is tested without a pipeline. ``transforms.store`` writes the
+run's record to ``DIR/_runs/<run_id>.json``.
 """
-
-import json
 
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
 
@@ -117,14 +116,3 @@ def _warnings(counts: dict) -> str:
     """Problems an article was kept despite: a dropped date, a page that could not be fetched."""
     warnings = counts["normalize"]["warnings"] + counts.get("fetch", {}).get("warnings", 0)
     return f" (+{warnings} warnings)" if warnings else ""
-
-
-def write_run_file(output_dir: str, run_id: str, record: dict) -> str:
-    """Writes ``DIR/_runs/<run_id>.json`` atomically; returns its path."""
-    from apache_beam.io.filesystems import FileSystems
-
-    path = FileSystems.join(output_dir, "_runs", f"{run_id}.json")
-    with FileSystems.create(path + ".part") as handle:
-        handle.write(json.dumps(record, indent=2, default=str).encode("utf-8"))
-    FileSystems.rename([path + ".part"], [path])
-    return path

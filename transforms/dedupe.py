@@ -9,9 +9,9 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms import store
 from transforms.lib.dedupe import choose_article
 
 __all__ = ["DUPLICATES", "DeduplicateArticles", "ReadExistingIds"]
@@ -30,7 +30,7 @@ class ReadExistingIds(beam.PTransform):
 
     def __init__(self, output_dir: str):
         super().__init__()
-        self._pattern = FileSystems.join(output_dir, "articles", "date=*", "*.parquet")
+        self._pattern = store.table_files(output_dir, "articles")
 
     def expand(self, pbegin):
         return (

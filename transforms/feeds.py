@@ -24,6 +24,7 @@ from transforms.lib.fetch import (
 )
 from transforms.lib.html import extract_article
 from transforms.lib.records import Rejected
+from transforms.lib.urls import is_http_url
 
 __all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
 
@@ -53,7 +54,7 @@ class _ReadFeedFn(DeadLetterFn):
 
     def _read(self, source: str, previous: dict):
         etag = last_modified = feed_url = headers = None
-        if feeds.is_http_url(source):
+        if is_http_url(source):
             response = fetch(
                 source,
                 policy=self._policy,
@@ -113,12 +114,12 @@ def _read_local(path: str, max_bytes: int) -> bytes:
 class ReadFeeds(beam.PTransform):
     """Feed URLs and local feed files to raw article records (see ``transforms.feeds``).
 
-    ``state`` is what ``feeds.load_feed_state`` returned: each feed's
+    ``state`` is what ``store.load_feed_state`` returned: each feed's
     validators, sent back for a conditional GET, and the ids of entries
     already ingested, which are skipped. Returns a tagged output: the main
     output holds raw records, ``ERRORS`` errors-table rows (stage ``feed``),
     and ``STATE`` one new state entry per feed read (unchanged feeds
-    included) for ``feeds.save_feed_state`` once the output is committed.
+    included) for ``store.save_feed_state`` once the output is committed.
     """
 
     def __init__(
@@ -168,7 +169,7 @@ class _FetchPageFn(DeadLetterFn):
 
     def process(self, record):
         url = record.get("url")
-        if record.get("text_source") not in _FEED_TEXT_SOURCES or not feeds.is_http_url(url or ""):
+        if record.get("text_source") not in _FEED_TEXT_SOURCES or not is_http_url(url or ""):
             yield record
             return
         self._pages.inc()

@@ -15,8 +15,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.httpserver import LOCAL_POLICY as LOCAL
 from tests.httpserver import LoopbackServer, Route
 from transforms import feeds as read_feeds
+from transforms import store
 from transforms.feeds import FetchArticlePages, ReadFeeds
-from transforms.lib.feeds import load_feed_state, save_feed_state
 from transforms.lib.fetch import FetchPolicy
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -249,8 +249,8 @@ def test_a_second_run_sends_the_validators_and_gets_304(server, tmp_path):
         assert_that(outputs[read_feeds.ERRORS], equal_to([]), label="Errors")
         assert_that(outputs[read_feeds.STATE], equal_to([first_state]), label="State")
     # What the lead does after the commit, and before the next run.
-    save_feed_state(str(tmp_path), [first_state])
-    state = load_feed_state(str(tmp_path))
+    store.save_feed_state(str(tmp_path), [first_state])
+    state = store.load_feed_state(str(tmp_path))
     with TestPipeline() as p:
         outputs = p | ReadFeeds([feed], state=state, ingested_at=NOW, policy=LOCAL)
         assert_that(outputs.articles, equal_to([]), label="NoArticles")
