@@ -46,10 +46,27 @@ _MOJIBAKE_HINT = re.compile(
     "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 _LANGUAGE_MIN_WORDS = 5
+# A surrogate code point alone is not a character and cannot be written as UTF-8;
+# JSON's "\ud83d" escape (half an emoji, cut by JavaScript) decodes to one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` made encodable as UTF-8: each lone surrogate becomes U+FFFD.
+
+    A high and a low surrogate in a row are joined into the character they
+    encode, so only the broken half of an emoji is lost, never its
+    neighbours; ``text`` without surrogates is returned as it is.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def repair_text(text: str) -> str:
-    """Mojibake repaired (``â€™`` -> ``’``), NFC, control characters and NULs removed."""
+    """Mojibake repaired (``â€™`` -> ``’``), NFC, control characters, NULs and lone
+    surrogates (as U+FFFD) removed."""
+    text = replace_lone_surrogates(text)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     if _MOJIBAKE_HINT.search(text):
         # A literal "&amp;" in plain text is text, and curly quotes are kept as written.
@@ -102,7 +119,8 @@ def count_words(text: str) -> int:
 def content_hash(text: str) -> str:
     """A hash of the text that ignores case and whitespace: 32 hex digits of SHA-256."""
     folded = " ".join(text.casefold().split())
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a lone surrogate (which clean_text never leaves) hashes, not raises.
+    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def detect_language(text: str) -> str | None:
