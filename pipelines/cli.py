@@ -252,6 +252,7 @@ class Session:
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
             max_file_bytes=self.args.max_file_bytes,
+            max_jsonl_bytes=self.args.max_jsonl_bytes,
             max_nlp_chars=self.args.max_nlp_chars,
             batch_size=self.args.batch_size,
             shards=self.args.shards,

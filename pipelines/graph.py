@@ -32,6 +32,7 @@ class IngestConfig:
     cues: Collection[str]
     nlp: bool = True
     max_file_bytes: int = read.DEFAULT_MAX_FILE_BYTES
+    max_jsonl_bytes: int = read.DEFAULT_MAX_JSONL_BYTES
     max_nlp_chars: int = 100_000
     batch_size: int = enrich.DEFAULT_BATCH_SIZE
     shards: int | None = None  # None: one file per bundle, table and date
@@ -98,6 +99,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             config.inputs,
             ingested_at=config.ingested_at,
             max_file_bytes=config.max_file_bytes,
+            max_jsonl_bytes=config.max_jsonl_bytes,
             max_feed_bytes=(
                 config.fetch_policy.max_bytes
                 if config.fetch_policy

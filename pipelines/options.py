@@ -83,6 +83,13 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="larger input files (or .jsonl lines) become errors rows (default: %(default)s)",
     )
     parser.add_argument(
+        "--max-jsonl-bytes",
+        type=_positive_int,
+        default=formats.DEFAULT_MAX_JSONL_BYTES,
+        help="most bytes read from one .jsonl/.ndjson file after decompression; the rest "
+        "of a larger file is one errors row (default: %(default)s)",
+    )
+    parser.add_argument(
         "--max-nlp-chars",
         type=_positive_int,
         default=nlp.DEFAULT_MAX_CHARS,

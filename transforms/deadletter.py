@@ -34,7 +34,13 @@ class DeadLetterFn(beam.DoFn):
 
     def guarded(self, outcomes, *, origin: str):
         """The outcomes of one input, each ``Rejected`` among them (yielded or raised) and
-        any exception as an errors row; what came before a failure is kept."""
+        any exception as an errors row; what came before a failure is kept.
+
+        An exception raised inside the generator ``outcomes`` ends it: Python
+        cannot resume a generator, so what it had still to yield is lost. A
+        source of many records (a JSON Lines file) must therefore turn each
+        record's failure into its row itself and go on (``dead_letter``).
+        """
         try:
             for outcome in outcomes:
                 yield (

@@ -41,6 +41,10 @@ _ENTITY_DECLARATION = re.compile(
 _INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 # A character reference, or a short literal: at most a tenfold expansion per reference.
 _SAFE_ENTITY_VALUE = re.compile(r"^[\"'](?:&#(?:\d+|x[0-9a-fA-F]+);|[^&<%\"']{0,32})[\"']$")
+# A numeric character reference, and the one right after it (a UTF-16 pair written as two).
+_CHARACTER_REFERENCES = re.compile(
+    rb"(&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)(&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)?"
+)
 _LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]|$)")
 _DATE_FIELDS = ("published", "updated", "created")
 _PLAIN_TYPES = frozenset(["text/plain", "text"])
@@ -86,6 +90,7 @@ def parse_feed(
     readable as RSS or Atom) and ``empty_feed`` (a valid feed, no entries).
     """
     _refuse_entity_declarations(data)
+    data = _without_unwritable_references(data)
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     if feed_url:  # the base for relative links, as feedparser would have had fetching it
         headers["content-location"] = urljoin(feed_url, headers.get("content-location", ""))
@@ -193,6 +198,38 @@ def _refuse_entity_declarations(data: bytes) -> None:
                 "and external entity attacks)",
                 excerpt=match.group(0),
             )
+
+
+def _without_unwritable_references(data: bytes) -> bytes:
+    """``data`` with references to surrogates and past U+10FFFF written ``&#xFFFD;``.
+
+    feedparser's fallback parser raises on them and loses the whole feed. A
+    high and a low surrogate in a row (UTF-16 written as references) become
+    the one character they encode. Only ASCII-compatible encodings are
+    scanned; UTF-16 and UTF-32 feeds are left as they are.
+    """
+    if b"&#" not in data:
+        return data
+
+    def code(hexadecimal: bytes | None, decimal: bytes | None) -> int:
+        digits = hexadecimal or decimal or b""
+        if len(digits.lstrip(b"0")) > 8:  # far past U+10FFFF, and not worth converting
+            return 0x110000
+        return int(digits, 16) if hexadecimal else int(digits or b"0")
+
+    def written(value: int, reference: bytes) -> bytes:
+        return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else reference
+
+    def replace(match: re.Match) -> bytes:
+        first = code(match[2], match[3])
+        if match[4] is None:
+            return written(first, match[1])
+        second = code(match[5], match[6])
+        if 0xD800 <= first < 0xDC00 <= second <= 0xDFFF:
+            return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+        return written(first, match[1]) + written(second, match[4])
+
+    return _CHARACTER_REFERENCES.sub(replace, data)
 
 
 def _decoded(data: bytes) -> str:

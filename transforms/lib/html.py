@@ -11,6 +11,7 @@ import lxml.html
 import trafilatura
 
 from transforms.lib.records import Rejected
+from transforms.lib.text import replace_lone_surrogates
 
 # trafilatura logs a warning per page it cannot use; newsbeam reports those as errors rows.
 for _name in ("trafilatura", "htmldate", "courlan", "justext"):
@@ -67,6 +68,8 @@ def extract_article(html: str, url: str | None = None) -> dict:
     Rejects pages with no extractable main text (``no_main_text``), such as
     pages of scripts and styles only.
     """
+    # lxml silently drops everything after a lone surrogate (a page decoded as UTF-7).
+    html = replace_lone_surrogates(html)
     try:
         document = trafilatura.bare_extraction(html, url=url, **_EXTRACT_OPTIONS)
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
@@ -101,6 +104,7 @@ def fragment_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    html = replace_lone_surrogates(html)  # lxml drops everything after one
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (ValueError, lxml.etree.LxmlError):

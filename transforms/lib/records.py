@@ -41,6 +41,17 @@ def excerpt_of(value: str | bytes | None, *, limit: int = EXCERPT_CHARS) -> str 
     return value.replace("\n", " ").replace("\r", " ")
 
 
+def _writable(value: str | None) -> str | None:
+    """``value`` with any lone surrogate written ``\\udXXX``: Parquet needs UTF-8."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def error_row(
     *,
     stage: str,
@@ -50,13 +61,17 @@ def error_row(
     ingested_at: dt.datetime,
     excerpt: str | bytes | None = None,
 ) -> dict:
-    """A row of the errors table, partitioned by the UTC date of ``ingested_at``."""
+    """A row of the errors table, partitioned by the UTC date of ``ingested_at``.
+
+    Its strings can always be written: a lone surrogate in an input value
+    quoted by a message or an excerpt is written as its escape.
+    """
     return {
         "stage": stage,
-        "origin": origin,
+        "origin": _writable(origin),
         "error_type": error_type,
-        "message": message,
-        "excerpt": excerpt_of(excerpt),
+        "message": _writable(message),
+        "excerpt": _writable(excerpt_of(excerpt)),
         "ingested_at": ingested_at,
         "date": ingested_at.astimezone(dt.UTC).strftime("%Y-%m-%d"),
     }
