@@ -4,6 +4,7 @@ Read once, when the command starts, from local files; a value that cannot
 be used stops the command before anything runs.
 """
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -39,6 +40,8 @@ def expand_feed_sources(values: Iterable[str]) -> list[str]:
         if is_http_url(value):
             sources.append(value)
             continue
+        if os.path.exists(value) and not os.path.isfile(value):  # a FIFO would hang open()
+            raise FeedListError(f"{value}: not an http(s) URL or a regular file")
         try:
             with open(value, "rb") as handle:
                 data = handle.read(MAX_LIST_BYTES + 1)

@@ -1,5 +1,7 @@
 """``--feeds`` values: URLs, URL lists, OPML subscription lists and feed files (no network)."""
 
+import os
+
 import pytest
 
 from pipelines.sources import FeedListError, expand_feed_sources
@@ -48,3 +50,10 @@ def test_bad_feed_values_are_refused_with_their_name(tmp_path):
     broken.write_text("<opml><body><outline xmlUrl='https://a.example/rss'>")
     with pytest.raises(FeedListError, match="OPML"):
         expand_feed_sources([str(broken)])
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path):
+    fifo = tmp_path / "feeds.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(FeedListError, match="regular file"):
+        expand_feed_sources([str(fifo)])
