@@ -6,7 +6,6 @@ to it. Rows leave as plain dicts: no ``Doc`` crosses a stage.
 """
 
 import datetime as dt
-import hashlib
 import logging
 import time
 from collections.abc import Collection
@@ -19,7 +18,7 @@ from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import nlp
 from transforms.lib.limits import call_with_time_limit
 
-__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
+__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes"]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
@@ -28,12 +27,6 @@ DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
 _PROGRESS_EVERY_SECONDS = 30.0
 
 _log = logging.getLogger(__name__)
-
-
-def quote_id(article_id: str, start_char: int, end_char: int) -> str:
-    """A stable quote id from its article and its place in the text."""
-    key = f"{article_id}\x1f{start_char}\x1f{end_char}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 class _Progress:
@@ -129,14 +122,13 @@ class _SplitRowsFn(DeadLetterFn):
         if isinstance(annotations, Exception):  # the model failed on this article
             yield self.dead_letter(annotations, origin=article["origin"])
             return
-        shared = {"article_id": article["article_id"], "date": article["date"]}
-        for entity in annotations["entities"]:
+        entities, quotes = nlp.table_rows(article, annotations)
+        for entity in entities:
             self._entities.inc()
-            yield beam.pvalue.TaggedOutput(ENTITIES, {**entity, **shared})
-        for quote in annotations["quotes"]:
+            yield beam.pvalue.TaggedOutput(ENTITIES, entity)
+        for quote in quotes:
             self._quotes.inc()
-            qid = quote_id(article["article_id"], quote["start_char"], quote["end_char"])
-            yield beam.pvalue.TaggedOutput(QUOTES, {**quote, **shared, "quote_id": qid})
+            yield beam.pvalue.TaggedOutput(QUOTES, quote)
         self._articles.inc()
         yield article
 

