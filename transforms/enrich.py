@@ -17,12 +17,13 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import nlp
 from transforms.lib.limits import call_with_time_limit
+from transforms.lib.records import Stage
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes"]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
-STAGE = "enrich"
+STAGE = Stage.ENRICH
 DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
 _PROGRESS_EVERY_SECONDS = 30.0
 

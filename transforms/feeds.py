@@ -23,14 +23,14 @@ from transforms.lib.fetch import (
     response_text,
 )
 from transforms.lib.html import extract_article
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.urls import is_http_url
 
 __all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
 
 STATE = "state"
-FEED_STAGE = "feed"
-FETCH_STAGE = "fetch"
+FEED_STAGE = Stage.FEED
+FETCH_STAGE = Stage.FETCH
 # Records whose text came from a feed, and so may be improved by the linked page.
 _FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary"])
 _HTML_TYPES = ("html", "xml")
@@ -105,9 +105,11 @@ def _read_local(path: str, max_bytes: int) -> bytes:
         with FileSystems.open(path) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise Rejected("unreadable_file", f"the feed file cannot be read: {exc}") from None
+        raise Rejected(ErrorType.UNREADABLE_FILE, f"the feed file cannot be read: {exc}") from None
     if len(data) > max_bytes:
-        raise Rejected("too_large", f"the feed file is larger than the limit of {max_bytes} bytes")
+        raise Rejected(
+            ErrorType.TOO_LARGE, f"the feed file is larger than the limit of {max_bytes} bytes"
+        )
     return data
 
 
@@ -190,7 +192,9 @@ class _FetchPageFn(DeadLetterFn):
         response = fetch(url, policy=policy, accept=PAGE_ACCEPT)
         content_type = response.headers.get("content-type", "").lower()
         if content_type and not any(kind in content_type for kind in _HTML_TYPES):
-            raise Rejected("not_html", f"{response.url} is {content_type}, not an HTML page")
+            raise Rejected(
+                ErrorType.NOT_HTML, f"{response.url} is {content_type}, not an HTML page"
+            )
         return extract_article(response_text(response), response.url)
 
 

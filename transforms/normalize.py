@@ -7,10 +7,11 @@ from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib.normalize import normalize_article
+from transforms.lib.records import Stage
 
 __all__ = ["ERRORS", "NormalizeArticles"]
 
-STAGE = "normalize"
+STAGE = Stage.NORMALIZE
 
 
 class _NormalizeFn(DeadLetterFn):

@@ -8,11 +8,11 @@ from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import feeds, formats
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected, Stage
 
 __all__ = ["ERRORS", "ReadArticles"]
 
-STAGE = "read"
+STAGE = Stage.READ
 DEFAULT_MAX_FILE_BYTES = formats.DEFAULT_MAX_FILE_BYTES
 DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
 
@@ -39,7 +39,7 @@ class _ParseFileFn(DeadLetterFn):
         kind = formats.input_format(path)
         if kind is None:
             raise Rejected(
-                "unsupported_format",
+                ErrorType.UNSUPPORTED_FORMAT,
                 "unknown file type; expected .txt, .html, .htm, .json, .jsonl or a feed "
                 "(.xml, .rss, .atom, .rdf)",
             )
@@ -55,7 +55,9 @@ class _ParseFileFn(DeadLetterFn):
         with readable_file.open() as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
-            raise Rejected("too_large", f"the file is larger than the limit of {limit} bytes")
+            raise Rejected(
+                ErrorType.TOO_LARGE, f"the file is larger than the limit of {limit} bytes"
+            )
         if kind == "feed":  # feedparser reads the raw bytes: it honours the XML encoding
             records, _feed = feeds.parse_feed(data, feed_url=None, origin=path)
             yield from records
@@ -76,7 +78,8 @@ class _ParseFileFn(DeadLetterFn):
                 try:
                     if line is None:
                         raise Rejected(
-                            "too_large", f"the line is larger than {self._max_file_bytes} bytes"
+                            ErrorType.TOO_LARGE,
+                            f"the line is larger than {self._max_file_bytes} bytes",
                         )
                     record = formats.parse_json_line(formats.decode_bytes(line), origin)
                 except Rejected as reject:

@@ -15,7 +15,7 @@ from transforms.lib.entities import DEFAULT_LABELS
 from transforms.lib.formats import RAW_FIELDS, parse_text_file, raw_record
 from transforms.lib.normalize import normalize_article
 from transforms.lib.quotes import DEFAULT_CUES
-from transforms.lib.records import Rejected, crash_row, reject_row
+from transforms.lib.records import ErrorType, Rejected, crash_row, reject_row
 
 _ARROW_OF = {
     str: pa.string(),
@@ -57,7 +57,10 @@ def test_the_stages_build_exactly_the_declared_rows():
     article, _problems = normalize_article(raw, ingested_at=NOW)
     assert set(article) == set(typing.get_type_hints(ROW_TYPES["articles"]))
     at = {"stage": "read", "origin": "x", "ingested_at": NOW}
-    for row in (reject_row(Rejected("empty_text", "m"), **at), crash_row(ValueError("v"), **at)):
+    for row in (
+        reject_row(Rejected(ErrorType.EMPTY_TEXT, "m"), **at),
+        crash_row(ValueError("v"), **at),
+    ):
         assert set(row) == set(typing.get_type_hints(ROW_TYPES["errors"]))
 
 

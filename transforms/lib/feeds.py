@@ -19,7 +19,7 @@ import feedparser
 from transforms.lib import dates
 from transforms.lib.formats import raw_record
 from transforms.lib.html import fragment_to_text
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 from transforms.lib.urls import site_of
 
 __all__ = [
@@ -95,11 +95,11 @@ def parse_feed(
         if parsed.get("bozo") or not parsed.get("version"):
             problem = parsed.get("bozo_exception")
             raise Rejected(
-                "malformed_feed",
+                ErrorType.MALFORMED_FEED,
                 "not a readable RSS or Atom feed" + (f": {problem}" if problem else ""),
                 excerpt=data,
             )
-        raise Rejected("empty_feed", "the feed has no entries")
+        raise Rejected(ErrorType.EMPTY_FEED, "the feed has no entries")
     feed = parsed.feed
     title = _detail_text(feed.get("title_detail"), feed.get("title"))
     source = title or site_of(feed.get("link")) or site_of(feed_url)
@@ -188,7 +188,7 @@ def _refuse_entity_declarations(data: bytes) -> None:
     for match in _ENTITY_DECLARATION.finditer(text, subset.start()):
         if not _SAFE_ENTITY_VALUE.match(match.group(2)):
             raise Rejected(
-                "unsafe_xml",
+                ErrorType.UNSAFE_XML,
                 "the feed declares an external or long XML entity (refused: entity expansion "
                 "and external entity attacks)",
                 excerpt=match.group(0),
@@ -208,7 +208,7 @@ def _entry_record(entry: Mapping, origin: str, context: dict) -> dict:
     link = entry.get("link") or None
     if not text and not link:
         raise Rejected(
-            "empty_entry",
+            ErrorType.EMPTY_ENTRY,
             "the feed entry has neither text nor a link",
             excerpt=entry.get("title") or entry.get("id"),
         )

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from schemas.rows import RawRecord
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 
 RAW_FIELDS = (
     "origin",
@@ -113,7 +113,7 @@ def decode_bytes(data: bytes) -> str:
         sample and sum(sample.count(b) for b in _CONTROL_BYTES) / len(sample) > _MAX_CONTROL_SHARE
     ):
         raise Rejected(
-            "binary_file", "the file holds binary data, not text", excerpt=sample[:64].hex()
+            ErrorType.BINARY_FILE, "the file holds binary data, not text", excerpt=sample[:64].hex()
         )
     try:
         return data.decode("utf-8")
@@ -157,7 +157,7 @@ def parse_json_object(obj: object, origin: str) -> RawRecord:
     """
     if not isinstance(obj, dict):
         raise Rejected(
-            "malformed_json",
+            ErrorType.MALFORMED_JSON,
             f"expected a JSON object per article, got {type(obj).__name__}",
             excerpt=json.dumps(obj)[:200],
         )
@@ -186,7 +186,7 @@ def _checked_field(field: str, value: object, obj: dict) -> object:
     elif isinstance(value, str):
         return value
     raise Rejected(
-        "invalid_field",
+        ErrorType.INVALID_FIELD,
         f"field {field!r} has the wrong type ({type(value).__name__})",
         excerpt=json.dumps(obj, default=str)[:200],
     )
@@ -201,7 +201,7 @@ def parse_json_file(text: str, origin: str) -> Iterator[RawRecord | Rejected]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise Rejected("malformed_json", f"invalid JSON: {exc}", excerpt=text) from None
+        raise Rejected(ErrorType.MALFORMED_JSON, f"invalid JSON: {exc}", excerpt=text) from None
     if not isinstance(document, list):
         yield parse_json_object(document, origin)
         return
@@ -220,7 +220,9 @@ def parse_json_line(line: str, origin: str) -> RawRecord | None:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise Rejected("malformed_json", f"invalid JSON line: {exc}", excerpt=line) from None
+        raise Rejected(
+            ErrorType.MALFORMED_JSON, f"invalid JSON line: {exc}", excerpt=line
+        ) from None
     return parse_json_object(obj, origin)
 
 

@@ -11,7 +11,7 @@ from schemas import SCHEMA_VERSION
 from schemas.rows import ArticleRow, RawRecord
 from transforms.lib import dates, html, text, urls
 from transforms.lib.limits import call_with_time_limit
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 
 ID_HEX_DIGITS = 16
 
@@ -60,7 +60,7 @@ def normalize_article(
     body = text.clean_text(body or "")
     if not body:
         raise Rejected(
-            "empty_text", "the article has no text after clean-up", excerpt=raw.get("text")
+            ErrorType.EMPTY_TEXT, "the article has no text after clean-up", excerpt=raw.get("text")
         )
 
     problems = []
@@ -68,7 +68,7 @@ def normalize_article(
         published_at = dates.parse_published(fields["published"], now=ingested_at)
     except ValueError as exc:
         published_at = None
-        problems.append(Rejected("invalid_date", f"kept without a date: {exc}"))
+        problems.append(Rejected(ErrorType.INVALID_DATE, f"kept without a date: {exc}"))
 
     url = text.clean_line(fields["url"])
     canonical = urls.canonical_url(url)

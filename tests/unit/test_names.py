@@ -1,0 +1,68 @@
+"""Shared names: the error types and stages of the errors table, and README.md's list of them."""
+
+import re
+
+import pytest
+
+from tests.helpers import NOW, REPO
+from transforms.lib.records import (
+    HTTP_PREFIX,
+    UNEXPECTED_PREFIX,
+    ErrorType,
+    Rejected,
+    Stage,
+    crash_row,
+    reject_row,
+)
+
+_AT = {"stage": Stage.READ, "origin": "x", "ingested_at": NOW}
+
+
+@pytest.mark.parametrize("error_type", ["nope", "too_large"])
+def test_rejected_takes_only_an_error_type(error_type):
+    with pytest.raises(TypeError, match="ErrorType"):
+        Rejected(error_type, "m")
+
+
+def test_an_http_status_goes_with_http_status_only():
+    reject = Rejected(ErrorType.HTTP_STATUS, "m", status=404)
+    assert (reject.kind, reject.status, reject.error_type) == (
+        ErrorType.HTTP_STATUS,
+        404,
+        "http_404",
+    )
+    with pytest.raises(ValueError):
+        Rejected(ErrorType.HTTP_STATUS, "m")
+    with pytest.raises(ValueError):
+        Rejected(ErrorType.DNS, "m", status=500)
+
+
+def test_unexpected_is_written_by_crash_row_only():
+    with pytest.raises(ValueError):
+        Rejected(ErrorType.UNEXPECTED, "m")
+    assert crash_row(KeyError("k"), **_AT)["error_type"] == "unexpected:KeyError"
+    assert f"{UNEXPECTED_PREFIX}<Exception>" == ErrorType.UNEXPECTED
+    assert f"{HTTP_PREFIX}<status>" == ErrorType.HTTP_STATUS
+
+
+def test_error_rows_hold_plain_strings():
+    row = reject_row(Rejected(ErrorType.TOO_LARGE, "m"), **_AT)
+    assert (row["stage"], row["error_type"]) == ("read", "too_large")
+    assert type(row["stage"]) is str and type(row["error_type"]) is str
+
+
+@pytest.mark.parametrize("member", list(ErrorType), ids=str)
+def test_every_error_type_says_what_it_means_and_where(member):
+    assert member.description and "\n" not in member.description
+    assert member.stages and set(member.stages) <= set(Stage)
+    assert re.fullmatch(r"[a-z_]+(:?<[A-Za-z]+>)?", member.value)
+
+
+def test_every_error_type_is_written_somewhere():
+    """No member the code never raises (crash_row writes UNEXPECTED)."""
+    source = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("transforms", "pipelines")
+        for path in (REPO / folder).rglob("*.py")
+    )
+    assert [m.name for m in ErrorType if f"ErrorType.{m.name}" not in source] == []
