@@ -284,7 +284,7 @@ class Session:
         pipeline_seconds = time.monotonic() - pipeline_started
         counters = _counters(result)
         counts = report.stage_counts(counters)
-        counts["files"] = counters.get("read.files", 0)
+        counts["files"] = counts["read"]["files"]  # where run records have always had it
         record = {
             "run_id": config.run_id,
             "ingested_at": config.ingested_at.isoformat(),
@@ -341,8 +341,10 @@ def _check_output(output_dir: str) -> None:
 def _counters(result) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 
+    from transforms.lib.counters import NAMESPACE
+
     try:
-        counters = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
     except (NotImplementedError, AttributeError, KeyError):
         return {}
     totals: dict[str, int] = {}

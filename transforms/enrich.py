@@ -15,7 +15,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import nlp
+from transforms.lib import counters, nlp
 from transforms.lib.limits import call_with_time_limit
 from transforms.lib.records import Stage
 
@@ -113,10 +113,10 @@ class SpacyModelHandler(ModelHandler):
 
 class _SplitRowsFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime):
-        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="enrich.errors")
-        self._articles = Metrics.counter("newsbeam", "enrich.articles")
-        self._entities = Metrics.counter("newsbeam", "enrich.entities")
-        self._quotes = Metrics.counter("newsbeam", "enrich.quotes")
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.ENRICH_ERRORS)
+        self._articles = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ARTICLES)
+        self._entities = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ENTITIES)
+        self._quotes = Metrics.counter(counters.NAMESPACE, counters.ENRICH_QUOTES)
 
     def process(self, result):
         article, annotations = result.example, result.inference

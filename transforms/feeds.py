@@ -11,7 +11,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import feeds
+from transforms.lib import counters, feeds
 from transforms.lib.fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -40,12 +40,14 @@ class _ReadFeedFn(DeadLetterFn):
     """A (feed URL or path, its saved state) pair to new entries, errors and new state."""
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy):
-        super().__init__(stage=FEED_STAGE, ingested_at=ingested_at, errors_metric="feeds.errors")
+        super().__init__(
+            stage=FEED_STAGE, ingested_at=ingested_at, errors_metric=counters.FEEDS_ERRORS
+        )
         self._policy = policy
-        self._feeds = Metrics.counter("newsbeam", "feeds.read")
-        self._not_modified = Metrics.counter("newsbeam", "feeds.not_modified")
-        self._records = Metrics.counter("newsbeam", "feeds.records")
-        self._skipped = Metrics.counter("newsbeam", "feeds.entries_seen_before")
+        self._feeds = Metrics.counter(counters.NAMESPACE, counters.FEEDS_READ)
+        self._not_modified = Metrics.counter(counters.NAMESPACE, counters.FEEDS_NOT_MODIFIED)
+        self._records = Metrics.counter(counters.NAMESPACE, counters.FEEDS_RECORDS)
+        self._skipped = Metrics.counter(counters.NAMESPACE, counters.FEEDS_ENTRIES_SEEN_BEFORE)
 
     def process(self, source_and_state):
         source, previous = source_and_state
@@ -158,12 +160,14 @@ class _FetchPageFn(DeadLetterFn):
     """
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
-        super().__init__(stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric="fetch.errors")
+        super().__init__(
+            stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric=counters.FETCH_ERRORS
+        )
         self._policy = policy
         self._respect_robots = respect_robots
         self._robots = None
-        self._pages = Metrics.counter("newsbeam", "fetch.pages")
-        self._replaced = Metrics.counter("newsbeam", "fetch.text_replaced")
+        self._pages = Metrics.counter(counters.NAMESPACE, counters.FETCH_PAGES)
+        self._replaced = Metrics.counter(counters.NAMESPACE, counters.FETCH_TEXT_REPLACED)
 
     def setup(self):
         if self._respect_robots:

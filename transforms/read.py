@@ -7,7 +7,7 @@ from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import feeds, formats
+from transforms.lib import counters, feeds, formats
 from transforms.lib.records import ErrorType, Rejected, Stage
 
 __all__ = ["ERRORS", "ReadArticles"]
@@ -21,11 +21,11 @@ class _ParseFileFn(DeadLetterFn):
     """One matched file to its raw records; a bad file or record to an errors row."""
 
     def __init__(self, ingested_at: dt.datetime, max_file_bytes: int, max_feed_bytes: int):
-        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="read.errors")
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.READ_ERRORS)
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
-        self._files = Metrics.counter("newsbeam", "read.files")
-        self._records = Metrics.counter("newsbeam", "read.records")
+        self._files = Metrics.counter(counters.NAMESPACE, counters.READ_FILES)
+        self._records = Metrics.counter(counters.NAMESPACE, counters.READ_RECORDS)
 
     def process(self, readable_file):
         path = readable_file.metadata.path

@@ -28,6 +28,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 from schemas import PARTITION_COLUMN, TABLES
 from schemas.rows import ROW_TYPES
 from transforms import store
+from transforms.lib import counters
 
 __all__ = ["PartitionWriter", "RowShapeError", "WriteTables"]
 
@@ -164,8 +165,8 @@ class PartitionWriter:
         committed = []
         for date, staged in sorted(self._files.items()):
             staged.close()
-            Metrics.counter("newsbeam", f"write.{self._table}.rows").inc(staged.rows)
-            Metrics.counter("newsbeam", "write.files").inc()
+            Metrics.counter(counters.NAMESPACE, counters.write_rows(self._table)).inc(staged.rows)
+            Metrics.counter(counters.NAMESPACE, counters.WRITE_FILES).inc()
             final = store.final_path(self._output_dir, self._table, date, self._run_id, self._name)
             committed.append(
                 {"table": self._table, "staged": staged.path, "final": final, "rows": staged.rows}

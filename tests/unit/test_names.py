@@ -1,10 +1,12 @@
-"""Shared names: the error types and stages of the errors table, and README.md's list of them."""
+"""Shared names: error types and stages (and README.md's list of them), counter names."""
 
 import re
 
 import pytest
 
+from pipelines import report
 from tests.helpers import NOW, REPO
+from transforms.lib import counters
 from transforms.lib.records import (
     HTTP_PREFIX,
     UNEXPECTED_PREFIX,
@@ -66,3 +68,22 @@ def test_every_error_type_is_written_somewhere():
         for path in (REPO / folder).rglob("*.py")
     )
     assert [m.name for m in ErrorType if f"ErrorType.{m.name}" not in source] == []
+
+
+# ---------------------------------------------------------------- counters
+
+
+@pytest.mark.parametrize("name", counters.all_names())
+def test_the_run_report_reads_every_counter(name):
+    assert report.stage_counts({name: 7919}) != report.stage_counts({})
+
+
+def test_counters_are_counted_by_name_only():
+    """Every ``Metrics.counter`` call names its counter with a constant of ``lib/counters``."""
+    calls = [
+        (path.name, call)
+        for path in (REPO / "transforms").rglob("*.py")
+        for call in re.findall(r"Metrics\.counter\(([^)]*)\)", path.read_text(encoding="utf-8"))
+    ]
+    assert calls and all(call.startswith("counters.NAMESPACE, ") for _, call in calls), calls
+    assert all('"' not in call for _, call in calls), calls
