@@ -70,6 +70,33 @@ def test_every_error_type_is_written_somewhere():
     assert [m.name for m in ErrorType if f"ErrorType.{m.name}" not in source] == []
 
 
+# ---------------------------------------------------------------- README.md
+
+
+def _readme_errors_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("**`errors` columns:**")
+    end = text.find("\n#", start)
+    return text[start : end if end > 0 else None]
+
+
+def test_readme_lists_the_stages():
+    [line] = [ln for ln in _readme_errors_section().splitlines() if ln.startswith("- `stage`")]
+    assert re.findall(r"`([a-z]+)`", line.split(":", 1)[1]) == [str(stage) for stage in Stage]
+
+
+def test_readme_lists_the_error_types_of_each_stage():
+    rows = re.findall(r"^\| `([a-z]+)` \| (.*) \|$", _readme_errors_section(), re.MULTILINE)
+    listed = {stage: re.findall(r"`([^`]+)`", tags) for stage, tags in rows}
+    expected = {str(s): [m.value for m in ErrorType if s in m.stages] for s in Stage}
+    assert listed == expected
+
+
+def test_readme_says_what_every_error_type_means():
+    described = dict(re.findall(r"^- `([^`]+)`: (.*)$", _readme_errors_section(), re.MULTILINE))
+    assert described == {m.value: f"{m.description}." for m in ErrorType}
+
+
 # ---------------------------------------------------------------- counters
 
 
