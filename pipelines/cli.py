@@ -215,10 +215,10 @@ class Session:
             feeds = sources.expand_feed_sources(feeds)
         except (sources.FeedListError, OSError) as exc:
             raise UsageError(f"--feeds: {exc}") from None
-        policy = FetchPolicy(
+        policy = FetchPolicy.from_limits(
+            options.limits_from(args),
             user_agent=args.user_agent or DEFAULT_USER_AGENT,
             allow_private_hosts=args.allow_private_hosts,
-            max_bytes=args.max_fetch_bytes,
         )
         _check_output(args.output)
         model = None
@@ -251,11 +251,8 @@ class Session:
             labels=frozenset(options.split_list(self.args.labels) or ()),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
-            max_file_bytes=self.args.max_file_bytes,
-            max_nlp_chars=self.args.max_nlp_chars,
-            batch_size=self.args.batch_size,
+            limits=options.limits_from(self.args),
             shards=self.args.shards,
-            time_limit=self.args.time_limit,
             feeds=self.feeds,
             feed_state=feed_state,
             fetch_pages=self.args.fetch_articles,

@@ -18,13 +18,13 @@ from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, nlp
 from transforms.lib.limits import call_with_time_limit
 from transforms.lib.records import Stage
+from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes"]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
 STAGE = Stage.ENRICH
-DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
 _PROGRESS_EVERY_SECONDS = 30.0
 
 _log = logging.getLogger(__name__)
@@ -68,8 +68,8 @@ class SpacyModelHandler(ModelHandler):
         *,
         labels: Collection[str],
         cues: Collection[str],
-        max_chars: int = nlp.DEFAULT_MAX_CHARS,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_chars: int = DEFAULT_LIMITS.max_nlp_chars,
+        batch_size: int = DEFAULT_LIMITS.batch_size,
         time_limit: float | None = None,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)

@@ -9,12 +9,11 @@ from apache_beam.metrics import Metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, feeds, formats
 from transforms.lib.records import ErrorType, Rejected, Stage
+from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["ERRORS", "ReadArticles"]
 
 STAGE = Stage.READ
-DEFAULT_MAX_FILE_BYTES = formats.DEFAULT_MAX_FILE_BYTES
-DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
 
 
 class _ParseFileFn(DeadLetterFn):
@@ -103,8 +102,8 @@ class ReadArticles(beam.PTransform):
         patterns,
         *,
         ingested_at: dt.datetime,
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
+        max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes,
+        max_feed_bytes: int = DEFAULT_LIMITS.max_fetch_bytes,
     ):
         super().__init__()
         self._patterns = list(patterns)

@@ -29,11 +29,9 @@ from schemas import PARTITION_COLUMN, TABLES
 from schemas.rows import ROW_TYPES
 from transforms import store
 from transforms.lib import counters
+from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["PartitionWriter", "RowShapeError", "WriteTables"]
-
-ROWS_PER_ROW_GROUP = 100_000
-PENDING_BYTES = 32 * 2**20  # Arrow bytes held by one writer before it writes
 
 
 class RowShapeError(ValueError):
@@ -133,9 +131,9 @@ class PartitionWriter:
         table: str,
         name: str,
         *,
-        max_rows: int = ROWS_PER_ROW_GROUP,
-        max_bytes: int = PENDING_BYTES,
-        batch_rows: int = 1_000,
+        max_rows: int = DEFAULT_LIMITS.row_group_rows,
+        max_bytes: int = DEFAULT_LIMITS.pending_bytes,
+        batch_rows: int = DEFAULT_LIMITS.arrow_batch_rows,
     ):
         self._output_dir, self._run_id = output_dir, run_id
         self._table, self._name = table, name

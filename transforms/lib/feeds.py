@@ -20,6 +20,7 @@ from transforms.lib import dates
 from transforms.lib.formats import raw_record
 from transforms.lib.html import fragment_to_text
 from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.settings import DEFAULT_LIMITS
 from transforms.lib.urls import site_of
 
 __all__ = [
@@ -31,8 +32,6 @@ __all__ = [
     "state_update",
     "with_page",
 ]
-
-MAX_SEEN_IDS = 5000
 
 # An entity declared in the internal DTD subset, with its replacement text or external id.
 _ENTITY_DECLARATION = re.compile(
@@ -319,7 +318,10 @@ def state_update(
 
 
 def merge_feed_state(
-    state: Mapping[str, dict], updates: Iterable[dict], *, max_seen_ids: int = MAX_SEEN_IDS
+    state: Mapping[str, dict],
+    updates: Iterable[dict],
+    *,
+    max_seen_ids: int = DEFAULT_LIMITS.max_seen_ids,
 ) -> dict[str, dict]:
     """``state`` with ``updates`` applied: validators replaced, seen ids appended and bounded.
 

@@ -58,6 +58,7 @@ from urllib3.util import Retry
 
 from transforms.lib.formats import decode_bytes
 from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.settings import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -75,7 +76,6 @@ __all__ = [
 ]
 
 DEFAULT_USER_AGENT = "newsbeam/0.1 (+https://github.com/newsbeam/newsbeam)"
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
@@ -91,26 +91,38 @@ _ENCODINGS = frozenset(["", "identity", "gzip", "x-gzip", "deflate"])
 # Characters left as they are when quoting a request path (RFC 3986 pchar, "/", "?", "%").
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-# A crawl-delay in robots.txt slows us down, but never below one request per this many seconds.
-_MAX_CRAWL_DELAY = 10.0
-# RFC 9309: crawlers must parse at least 500 KiB of robots.txt.
-_ROBOTS_MAX_BYTES = 512 * 1024
-# Retry-After is obeyed up to this many seconds (and never past the fetch's deadline).
-_MAX_RETRY_AFTER = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
 class FetchPolicy:
-    """Limits and manners of every request; timeouts are in seconds."""
+    """Limits and manners of every request; timeouts are in seconds.
+
+    The limits' defaults are ``DEFAULT_LIMITS``'; ``from_limits`` takes them
+    from a run's ``Limits``.
+    """
 
     user_agent: str = DEFAULT_USER_AGENT
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_redirects: int = 5
+    connect_timeout: float = DEFAULT_LIMITS.connect_timeout
+    read_timeout: float = DEFAULT_LIMITS.read_timeout
+    total_timeout: float = DEFAULT_LIMITS.total_timeout
+    max_bytes: int = DEFAULT_LIMITS.max_fetch_bytes
+    max_redirects: int = DEFAULT_LIMITS.max_redirects
     allow_private_hosts: bool = False
-    min_host_interval: float = 1.0
+    min_host_interval: float = DEFAULT_LIMITS.min_host_interval
+
+    @classmethod
+    def from_limits(cls, limits: Limits, **manners) -> "FetchPolicy":
+        """The policy with the numbers of ``limits`` and the given manners
+        (``user_agent``, ``allow_private_hosts``)."""
+        return cls(
+            connect_timeout=limits.connect_timeout,
+            read_timeout=limits.read_timeout,
+            total_timeout=limits.total_timeout,
+            max_bytes=limits.max_fetch_bytes,
+            max_redirects=limits.max_redirects,
+            min_host_interval=limits.min_host_interval,
+            **manners,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,7 +287,7 @@ class RobotsCache:
     """
 
     def __init__(self, *, policy: FetchPolicy, throttle: HostThrottle | None = None):
-        self._policy = dataclasses.replace(policy, max_bytes=_ROBOTS_MAX_BYTES)
+        self._policy = dataclasses.replace(policy, max_bytes=DEFAULT_LIMITS.max_robots_bytes)
         self._throttle = throttle
         self._rules: dict[str, protego.Protego | Rejected | None] = {}
 
@@ -320,11 +332,14 @@ class RobotsCache:
 
 
 def crawl_policy(policy: FetchPolicy, crawl_delay: float | None) -> FetchPolicy:
-    """``policy`` slowed to a site's robots.txt crawl delay (at most 10 s between requests)."""
+    """``policy`` slowed to a site's robots.txt crawl delay (at most ``Limits.max_crawl_delay``)."""
     if not crawl_delay or crawl_delay <= policy.min_host_interval:
         return policy
     return dataclasses.replace(
-        policy, min_host_interval=min(crawl_delay, max(_MAX_CRAWL_DELAY, policy.min_host_interval))
+        policy,
+        min_host_interval=min(
+            crawl_delay, max(DEFAULT_LIMITS.max_crawl_delay, policy.min_host_interval)
+        ),
     )
 
 
@@ -467,7 +482,7 @@ def _resolve(host: str, port: int, policy: FetchPolicy, deadline: float) -> list
 
 class _Retry(Retry):
     """urllib3's ``Retry`` that gives up rather than wait past ``deadline``,
-    obeys ``Retry-After`` up to 30 s, and then calls ``pace`` (the host
+    obeys ``Retry-After`` up to ``Limits.max_retry_after``, and then calls ``pace`` (the host
     throttle) so a retry waits its turn at the host like any request."""
 
     def __init__(self, *args, deadline: float = float("inf"), pace=None, **kwargs):
@@ -495,14 +510,14 @@ class _Retry(Retry):
             seconds = super().get_retry_after(response)
         except InvalidHeader:  # a garbled Retry-After: back off as if there were none
             return None
-        return None if seconds is None else min(seconds, _MAX_RETRY_AFTER)
+        return None if seconds is None else min(seconds, DEFAULT_LIMITS.max_retry_after)
 
 
-# 429 and 5xx answers to a GET are asked again up to 3 times: at the host's next
-# turn, then after 1 s and 2 s more, or as Retry-After says. Errors are not: the
-# server may have seen the request.
+# 429 and 5xx answers to a GET are asked again (``Limits.fetch_retries`` times): at the
+# host's next turn, then after 1 s and 2 s more, or as Retry-After says. Errors are
+# not: the server may have seen the request.
 _RETRY = _Retry(
-    total=3,
+    total=DEFAULT_LIMITS.fetch_retries,
     connect=0,
     read=0,
     other=0,

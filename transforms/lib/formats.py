@@ -85,7 +85,6 @@ _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 _SAMPLE = 8192
 # Random bytes are ~10% C0 controls; text with a few stray NULs is far below this.
 _MAX_CONTROL_SHARE = 0.05
-DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def input_format(path: str) -> str | None:

