@@ -113,7 +113,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
         errors.append(fed[read_feeds.ERRORS])
         if config.fetch_pages:
             pages = entries | "FetchArticlePages" >> read_feeds.FetchArticlePages(
-                ingested_at=config.ingested_at, policy=policy
+                ingested_at=config.ingested_at, policy=policy, time_limit=config.limits.time_limit
             )
             entries = pages.articles
             errors.append(pages[read_feeds.ERRORS])

@@ -22,7 +22,7 @@ from transforms.lib.fetch import (
     fetch,
     response_text,
 )
-from transforms.lib.html import extract_article
+from transforms.lib.normalize import extract_html
 from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.urls import is_http_url
 
@@ -159,12 +159,20 @@ class _FetchPageFn(DeadLetterFn):
     still goes on with the feed's text.
     """
 
-    def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
+    def __init__(
+        self,
+        *,
+        ingested_at: dt.datetime,
+        policy: FetchPolicy,
+        respect_robots: bool,
+        time_limit: float | None,
+    ):
         super().__init__(
             stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric=counters.FETCH_ERRORS
         )
         self._policy = policy
         self._respect_robots = respect_robots
+        self._time_limit = time_limit
         self._robots = None
         self._pages = Metrics.counter(counters.NAMESPACE, counters.FETCH_PAGES)
         self._replaced = Metrics.counter(counters.NAMESPACE, counters.FETCH_TEXT_REPLACED)
@@ -199,14 +207,16 @@ class _FetchPageFn(DeadLetterFn):
             raise Rejected(
                 ErrorType.NOT_HTML, f"{response.url} is {content_type}, not an HTML page"
             )
-        return extract_article(response_text(response), response.url)
+        return extract_html(response_text(response), response.url, time_limit=self._time_limit)
 
 
 class FetchArticlePages(beam.PTransform):
     """Raw feed records to the same records, their text replaced by the linked page's
     main text when that is clearly longer (``text_source="page"``).
 
-    robots.txt is obeyed unless ``respect_robots`` is False. Returns a
+    robots.txt is obeyed unless ``respect_robots`` is False. A page whose
+    extraction takes longer than ``time_limit`` seconds is given up
+    (``time_limit``), like an HTML file's. Returns a
     tagged output: the main output holds every input record, ``ERRORS``
     errors-table rows (stage ``fetch``) for pages that could not be used.
     """
@@ -217,11 +227,13 @@ class FetchArticlePages(beam.PTransform):
         ingested_at: dt.datetime,
         policy: FetchPolicy | None = None,
         respect_robots: bool = True,
+        time_limit: float | None = None,
     ):
         super().__init__()
         self._ingested_at = ingested_at
         self._policy = policy or FetchPolicy()
         self._respect_robots = respect_robots
+        self._time_limit = time_limit
 
     def expand(self, records):
         return records | "FetchPages" >> beam.ParDo(
@@ -229,5 +241,6 @@ class FetchArticlePages(beam.PTransform):
                 ingested_at=self._ingested_at,
                 policy=self._policy,
                 respect_robots=self._respect_robots,
+                time_limit=self._time_limit,
             )
         ).with_outputs(ERRORS, main="articles")

@@ -35,6 +35,19 @@ def partition_date(*, published_at: dt.datetime | None, ingested_at: dt.datetime
     return (published_at or ingested_at).astimezone(dt.UTC).strftime("%Y-%m-%d")
 
 
+def extract_html(page: str, url: str | None, *, time_limit: float | None) -> dict:
+    """``html.extract_article`` of an HTML page, given at most ``time_limit`` seconds.
+
+    Raises what the extraction raises (``no_main_text``, ``unparsable_html``),
+    and ``time_limit`` when it takes longer: lxml cannot be interrupted, so
+    one pathological page must not hold up the run. HTML files and fetched
+    pages both go through here.
+    """
+    return call_with_time_limit(
+        html.extract_article, page, url, seconds=time_limit, what="HTML extraction"
+    )
+
+
 def normalize_article(
     raw: RawRecord, *, ingested_at: dt.datetime, time_limit: float | None = None
 ) -> tuple[ArticleRow, list[Rejected]]:
@@ -48,13 +61,7 @@ def normalize_article(
     fields = {key: raw.get(key) for key in ("url", "title", "authors", "published", "source")}
     body = raw.get("text")
     if body is None and raw.get("html") is not None:
-        page = call_with_time_limit(
-            html.extract_article,
-            raw["html"],
-            raw.get("url"),
-            seconds=time_limit,
-            what="HTML extraction",
-        )
+        page = extract_html(raw["html"], raw.get("url"), time_limit=time_limit)
         body = page.pop("text")
         fields = {key: fields[key] or page[key] for key in fields}
     body = text.clean_text(body or "")

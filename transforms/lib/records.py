@@ -114,7 +114,7 @@ class ErrorType(StrEnum):
     TIME_LIMIT = (
         "time_limit",
         "HTML extraction or NLP took longer than --time-limit",
-        (_N, _E),
+        (_FT, _N, _E),
     )
     EMPTY_TEXT = "empty_text", "no text is left after clean-up", (_N,)
     INVALID_DATE = (
