@@ -215,10 +215,10 @@ class Session:
             feeds = sources.expand_feed_sources(feeds)
         except (sources.FeedListError, OSError) as exc:
             raise UsageError(f"--feeds: {exc}") from None
-        policy = FetchPolicy(
+        policy = FetchPolicy.from_limits(
+            options.limits_from(args),
             user_agent=args.user_agent or DEFAULT_USER_AGENT,
             allow_private_hosts=args.allow_private_hosts,
-            max_bytes=args.max_fetch_bytes,
         )
         _check_output(args.output)
         model = None
@@ -251,12 +251,8 @@ class Session:
             labels=frozenset(options.split_list(self.args.labels) or ()),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
-            max_file_bytes=self.args.max_file_bytes,
-            max_jsonl_bytes=self.args.max_jsonl_bytes,
-            max_nlp_chars=self.args.max_nlp_chars,
-            batch_size=self.args.batch_size,
+            limits=options.limits_from(self.args),
             shards=self.args.shards,
-            time_limit=self.args.time_limit,
             feeds=self.feeds,
             feed_state=feed_state,
             fetch_pages=self.args.fetch_articles,
@@ -285,7 +281,7 @@ class Session:
         pipeline_seconds = time.monotonic() - pipeline_started
         counters = _counters(result)
         counts = report.stage_counts(counters)
-        counts["files"] = counters.get("read.files", 0)
+        counts["files"] = counts["read"]["files"]  # where run records have always had it
         record = {
             "run_id": config.run_id,
             "ingested_at": config.ingested_at.isoformat(),
@@ -342,8 +338,10 @@ def _check_output(output_dir: str) -> None:
 def _counters(result) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 
+    from transforms.lib.counters import NAMESPACE
+
     try:
-        counters = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
     except (NotImplementedError, AttributeError, KeyError):
         return {}
     totals: dict[str, int] = {}

@@ -14,6 +14,8 @@ import apache_beam as beam
 from transforms import dedupe, enrich, normalize, read, store
 from transforms import feeds as read_feeds
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
+from transforms.lib.fetch import FetchPolicy
+from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.write import WriteTables
@@ -31,17 +33,13 @@ class IngestConfig:
     labels: Collection[str]
     cues: Collection[str]
     nlp: bool = True
-    max_file_bytes: int = read.DEFAULT_MAX_FILE_BYTES
-    max_jsonl_bytes: int = read.DEFAULT_MAX_JSONL_BYTES
-    max_nlp_chars: int = 100_000
-    batch_size: int = enrich.DEFAULT_BATCH_SIZE
+    limits: Limits = DEFAULT_LIMITS
     shards: int | None = None  # None: one file per bundle, table and date
-    time_limit: float | None = 120.0
     incremental: bool = True
     feeds: Sequence[str] = ()
     feed_state: dict = dataclasses.field(default_factory=dict)
     fetch_pages: bool = False
-    fetch_policy: object = None  # a transforms.fetch.FetchPolicy
+    fetch_policy: FetchPolicy | None = None  # None: FetchPolicy.from_limits(limits)
 
 
 def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
@@ -50,7 +48,7 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
     Returns the PCollection holding the one list of committed files.
     """
     normalized = raw_records | "NormalizeArticles" >> NormalizeArticles(
-        ingested_at=config.ingested_at, time_limit=config.time_limit
+        ingested_at=config.ingested_at, time_limit=config.limits.time_limit
     )
     existing_ids = None
     if config.incremental:
@@ -68,9 +66,9 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
             config.model,
             labels=config.labels,
             cues=config.cues,
-            max_chars=config.max_nlp_chars,
-            batch_size=config.batch_size,
-            time_limit=config.time_limit,
+            max_chars=config.limits.max_nlp_chars,
+            batch_size=config.limits.batch_size,
+            time_limit=config.limits.time_limit,
         )
         enriched = articles | "ExtractEntitiesAndQuotes" >> ExtractEntitiesAndQuotes(
             handler, ingested_at=config.ingested_at
@@ -94,17 +92,14 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     a run that fails never marks a feed entry as ingested.
     """
     sources, errors = [], []
+    policy = config.fetch_policy or FetchPolicy.from_limits(config.limits)
     if config.inputs:
         files = pipeline | "ReadArticles" >> ReadArticles(
             config.inputs,
             ingested_at=config.ingested_at,
-            max_file_bytes=config.max_file_bytes,
-            max_jsonl_bytes=config.max_jsonl_bytes,
-            max_feed_bytes=(
-                config.fetch_policy.max_bytes
-                if config.fetch_policy
-                else read.DEFAULT_MAX_FEED_BYTES
-            ),
+            max_file_bytes=config.limits.max_file_bytes,
+            max_feed_bytes=policy.max_bytes,
+            max_jsonl_bytes=config.limits.max_jsonl_bytes,
         )
         sources.append(files.articles)
         errors.append(files[read.ERRORS])
@@ -113,13 +108,13 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             config.feeds,
             state=config.feed_state,
             ingested_at=config.ingested_at,
-            policy=config.fetch_policy,
+            policy=policy,
         )
         entries = fed.articles
         errors.append(fed[read_feeds.ERRORS])
         if config.fetch_pages:
             pages = entries | "FetchArticlePages" >> read_feeds.FetchArticlePages(
-                ingested_at=config.ingested_at, policy=config.fetch_policy
+                ingested_at=config.ingested_at, policy=policy, time_limit=config.limits.time_limit
             )
             entries = pages.articles
             errors.append(pages[read_feeds.ERRORS])

@@ -11,11 +11,10 @@ from collections.abc import Iterable
 import lxml.etree
 
 from transforms.lib.feeds import XML_BOMS
+from transforms.lib.settings import DEFAULT_LIMITS
 from transforms.lib.urls import is_http_url
 
 __all__ = ["FeedListError", "expand_feed_sources"]
-
-MAX_LIST_BYTES = 10 * 1024 * 1024
 
 # The first element of an XML document, after the prolog, comments and doctype.
 _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
@@ -44,11 +43,11 @@ def expand_feed_sources(values: Iterable[str]) -> list[str]:
             raise FeedListError(f"{value}: not an http(s) URL or a regular file")
         try:
             with open(value, "rb") as handle:
-                data = handle.read(MAX_LIST_BYTES + 1)
+                data = handle.read(DEFAULT_LIMITS.max_feed_list_bytes + 1)
         except OSError as exc:
             raise FeedListError(f"{value}: not an http(s) URL or a readable file ({exc})") from None
-        if len(data) > MAX_LIST_BYTES:
-            raise FeedListError(f"{value}: larger than {MAX_LIST_BYTES} bytes")
+        if len(data) > DEFAULT_LIMITS.max_feed_list_bytes:
+            raise FeedListError(f"{value}: larger than {DEFAULT_LIMITS.max_feed_list_bytes} bytes")
         root = _root_name(data)
         if root == "opml":
             sources.extend(_opml_feed_urls(data, value))

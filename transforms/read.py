@@ -7,15 +7,13 @@ from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import feeds, formats
-from transforms.lib.records import Rejected
+from transforms.lib import counters, feeds, formats
+from transforms.lib.records import ErrorType, Rejected, Stage
+from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["ERRORS", "ReadArticles"]
 
-STAGE = "read"
-DEFAULT_MAX_FILE_BYTES = formats.DEFAULT_MAX_FILE_BYTES
-DEFAULT_MAX_JSONL_BYTES = formats.DEFAULT_MAX_JSONL_BYTES
-DEFAULT_MAX_FEED_BYTES = 10 * 1024 * 1024
+STAGE = Stage.READ
 
 
 class _ParseFileFn(DeadLetterFn):
@@ -28,14 +26,14 @@ class _ParseFileFn(DeadLetterFn):
         max_feed_bytes: int,
         max_jsonl_bytes: int,
     ):
-        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="read.errors")
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.READ_ERRORS)
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
         self._max_jsonl_bytes = max_jsonl_bytes
-        self._files = Metrics.counter("newsbeam", "read.files")
-        self._records = Metrics.counter("newsbeam", "read.records")
+        self._files = Metrics.counter(counters.NAMESPACE, counters.READ_FILES)
+        self._records = Metrics.counter(counters.NAMESPACE, counters.READ_RECORDS)
         # Lone surrogates in JSON strings, kept as U+FFFD (see formats.parse_json_object).
-        self._repaired = Metrics.counter("newsbeam", "read.repaired_characters")
+        self._repaired = Metrics.counter(counters.NAMESPACE, counters.READ_REPAIRED_CHARACTERS)
 
     def process(self, readable_file):
         path = readable_file.metadata.path
@@ -52,7 +50,7 @@ class _ParseFileFn(DeadLetterFn):
         kind = formats.input_format(path)
         if kind is None:
             raise Rejected(
-                "unsupported_format",
+                ErrorType.UNSUPPORTED_FORMAT,
                 "unknown file type; expected .txt, .html, .htm, .json, .jsonl or a feed "
                 "(.xml, .rss, .atom, .rdf)",
             )
@@ -68,7 +66,9 @@ class _ParseFileFn(DeadLetterFn):
         with readable_file.open() as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
-            raise Rejected("too_large", f"the file is larger than the limit of {limit} bytes")
+            raise Rejected(
+                ErrorType.TOO_LARGE, f"the file is larger than the limit of {limit} bytes"
+            )
         if kind == "feed":  # feedparser reads the raw bytes: it honours the XML encoding
             records, _feed = feeds.parse_feed(data, feed_url=None, origin=origin)
             yield from records
@@ -95,7 +95,8 @@ class _ParseFileFn(DeadLetterFn):
                 try:
                     if line is None:
                         raise Rejected(
-                            "too_large", f"the line is larger than {self._max_file_bytes} bytes"
+                            ErrorType.TOO_LARGE,
+                            f"the line is larger than {self._max_file_bytes} bytes",
                         )
                     record = formats.parse_json_line(
                         formats.decode_bytes(line), origin, on_repair=self._repaired.inc
@@ -123,9 +124,9 @@ class ReadArticles(beam.PTransform):
         patterns,
         *,
         ingested_at: dt.datetime,
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-        max_feed_bytes: int = DEFAULT_MAX_FEED_BYTES,
-        max_jsonl_bytes: int = DEFAULT_MAX_JSONL_BYTES,
+        max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes,
+        max_feed_bytes: int = DEFAULT_LIMITS.max_fetch_bytes,
+        max_jsonl_bytes: int = DEFAULT_LIMITS.max_jsonl_bytes,
     ):
         super().__init__()
         self._patterns = list(patterns)

@@ -30,10 +30,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 
 from schemas import PARTITION_COLUMN
-from transforms.lib.feeds import MAX_SEEN_IDS, merge_feed_state
+from transforms.lib.feeds import merge_feed_state
+from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = [
-    "ABANDONED_AFTER_SECONDS",
     "COMMIT_ORDER",
     "UnreadableFileError",
     "abort",
@@ -68,7 +68,6 @@ FILE_STATE = "files.json"
 FEED_STATE_VERSION = 1
 # Articles last: their presence promises that their entities and quotes are there.
 COMMIT_ORDER = ("errors", "entities", "quotes", "articles")
-ABANDONED_AFTER_SECONDS = 6 * 3600
 
 # A table's committed files, under its folder.
 _TABLE_FILES = (f"{PARTITION_COLUMN}=*", "*.parquet")
@@ -235,7 +234,7 @@ def load_feed_state(output_dir: str) -> dict[str, dict]:
 
 
 def save_feed_state(
-    output_dir: str, updates: list[dict], *, max_seen_ids: int = MAX_SEEN_IDS
+    output_dir: str, updates: list[dict], *, max_seen_ids: int = DEFAULT_LIMITS.max_seen_ids
 ) -> None:
     """Merges ``updates`` (``transforms.lib.feeds.state_update`` dicts) into the feed state.
 
@@ -332,7 +331,7 @@ def recover(output_dir: str) -> list[str]:
 
     Staging folders without a journal belong to runs that never reached the
     commit: invisible to readers, they are removed once older than
-    ``ABANDONED_AFTER_SECONDS`` (a younger one may be a run still going).
+    ``Limits.abandoned_staging_seconds`` (a younger one may be a run still going).
     """
     from apache_beam.io.filesystems import FileSystems
 
@@ -350,7 +349,8 @@ def recover(output_dir: str) -> list[str]:
             _apply_journal(output_dir, run_id, files)
             finished.append(run_id)
         elif all(
-            time.time() - (m.last_updated_in_seconds or 0) > ABANDONED_AFTER_SECONDS
+            time.time() - (m.last_updated_in_seconds or 0)
+            > DEFAULT_LIMITS.abandoned_staging_seconds
             for m in entries
         ):
             _drop_staging(output_dir, run_id)

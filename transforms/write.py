@@ -26,12 +26,30 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import PARTITION_COLUMN, TABLES
+from schemas.rows import ROW_TYPES
 from transforms import store
+from transforms.lib import counters
+from transforms.lib.settings import DEFAULT_LIMITS
 
-__all__ = ["PartitionWriter", "WriteTables"]
+__all__ = ["PartitionWriter", "RowShapeError", "WriteTables"]
 
-ROWS_PER_ROW_GROUP = 100_000
-PENDING_BYTES = 32 * 2**20  # Arrow bytes held by one writer before it writes
+
+class RowShapeError(ValueError):
+    """A row whose keys are not its table's columns: a bug upstream, never written.
+
+    pyarrow would drop an unknown key and write NULL for a missing one, in silence.
+    """
+
+
+def check_row_keys(table: str, row: dict, keys: frozenset[str]) -> None:
+    """Returns if ``row`` has exactly ``keys``; else ``RowShapeError`` names the odd keys."""
+    if row.keys() != keys:
+        extra = sorted(row.keys() - keys)
+        missing = sorted(keys - row.keys())
+        raise RowShapeError(
+            f"a {table} row does not match the {table} table: "
+            f"unknown keys {extra or 'none'}, missing keys {missing or 'none'}"
+        )
 
 
 def shard_of(row: dict, shards: int) -> int:
@@ -101,7 +119,9 @@ class PartitionWriter:
     A file's pending rows become a row group at ``max_rows`` rows; when all
     pending rows together pass ``max_bytes`` (in Arrow), every file writes
     what it has. So memory stays bounded however many rows and dates pass
-    through. ``close`` returns one record per file for the commit.
+    through. ``close`` returns one record per file for the commit. A row
+    whose keys are not the table's row type (``schemas.rows``) raises
+    ``RowShapeError``: a bug must fail the run, not write NULLs.
     """
 
     def __init__(
@@ -111,17 +131,21 @@ class PartitionWriter:
         table: str,
         name: str,
         *,
-        max_rows: int = ROWS_PER_ROW_GROUP,
-        max_bytes: int = PENDING_BYTES,
-        batch_rows: int = 1_000,
+        max_rows: int = DEFAULT_LIMITS.row_group_rows,
+        max_bytes: int = DEFAULT_LIMITS.pending_bytes,
+        batch_rows: int = DEFAULT_LIMITS.arrow_batch_rows,
     ):
         self._output_dir, self._run_id = output_dir, run_id
         self._table, self._name = table, name
         self._max_rows, self._max_bytes, self._batch_rows = max_rows, max_bytes, batch_rows
         self._pending_bytes = 0
         self._files: dict[str, _StagedFile] = {}
+        row_type = ROW_TYPES[table]
+        self._keys = frozenset(row_type.__required_keys__ | row_type.__optional_keys__)
 
     def add(self, row: dict) -> None:
+        """Takes a row of the table; raises ``RowShapeError`` if its keys are not the columns."""
+        check_row_keys(self._table, row, self._keys)
         date = row[PARTITION_COLUMN]
         staged = self._files.get(date)
         if staged is None:
@@ -139,8 +163,8 @@ class PartitionWriter:
         committed = []
         for date, staged in sorted(self._files.items()):
             staged.close()
-            Metrics.counter("newsbeam", f"write.{self._table}.rows").inc(staged.rows)
-            Metrics.counter("newsbeam", "write.files").inc()
+            Metrics.counter(counters.NAMESPACE, counters.write_rows(self._table)).inc(staged.rows)
+            Metrics.counter(counters.NAMESPACE, counters.WRITE_FILES).inc()
             final = store.final_path(self._output_dir, self._table, date, self._run_id, self._name)
             committed.append(
                 {"table": self._table, "staged": staged.path, "final": final, "rows": staged.rows}

@@ -11,6 +11,7 @@ from apache_beam.io.filesystems import FileSystems
 from tests.helpers import NOW, error_row
 from transforms import store, write
 from transforms.lib.feeds import state_update
+from transforms.lib.settings import DEFAULT_LIMITS
 
 
 def _stage(out, run_id, table, rows, name="0"):
@@ -242,7 +243,7 @@ def test_recover_finishes_a_commit_killed_half_way(tmp_path):
 def test_recover_leaves_young_uncommitted_runs_and_removes_old_ones(tmp_path):
     [young] = _stage(tmp_path, "young", "errors", [error_row(1)])
     [old] = _stage(tmp_path, "old", "errors", [error_row(2)])
-    long_ago = time.time() - 2 * store.ABANDONED_AFTER_SECONDS
+    long_ago = time.time() - 2 * DEFAULT_LIMITS.abandoned_staging_seconds
     os.utime(old["staged"], (long_ago, long_ago))
     assert store.recover(str(tmp_path)) == []
     assert os.path.exists(young["staged"])

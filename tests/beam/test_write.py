@@ -5,6 +5,7 @@ The journal, ``recover`` and ``abort`` are tested with the output folder, in tes
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
 
 from tests.helpers import error_row
 from transforms import store, write
@@ -80,3 +81,21 @@ def test_pending_rows_of_all_dates_are_written_at_the_byte_budget(tmp_path):
 def test_a_writer_with_no_rows_writes_no_file(tmp_path):
     assert write.PartitionWriter(str(tmp_path), "r", "errors", "b").close() == []
     assert not (tmp_path / "_tmp").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda row: {**row, "error_typ": row.pop("error_type")}, "['error_typ']"),
+        (lambda row: {k: v for k, v in row.items() if k != "excerpt"}, "['excerpt']"),
+    ],
+    ids=["misspelt", "missing"],
+)
+def test_a_row_whose_keys_are_not_the_columns_is_refused(tmp_path, change, named):
+    writer = write.PartitionWriter(str(tmp_path), "r", "errors", "b")
+    writer.add(error_row(1))
+    with pytest.raises(write.RowShapeError, match=r"errors row") as raised:
+        writer.add(change(error_row(2)))
+    assert named in str(raised.value)
+    [file] = writer.close()  # the good row is still written; the bad one never is
+    assert file["rows"] == 1

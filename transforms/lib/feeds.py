@@ -19,7 +19,8 @@ import feedparser
 from transforms.lib import dates
 from transforms.lib.formats import raw_record
 from transforms.lib.html import fragment_to_text
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.settings import DEFAULT_LIMITS
 from transforms.lib.urls import site_of
 
 __all__ = [
@@ -31,8 +32,6 @@ __all__ = [
     "state_update",
     "with_page",
 ]
-
-MAX_SEEN_IDS = 5000
 
 # An entity declared in the internal DTD subset, with its replacement text or external id.
 _ENTITY_DECLARATION = re.compile(
@@ -100,11 +99,11 @@ def parse_feed(
         if parsed.get("bozo") or not parsed.get("version"):
             problem = parsed.get("bozo_exception")
             raise Rejected(
-                "malformed_feed",
+                ErrorType.MALFORMED_FEED,
                 "not a readable RSS or Atom feed" + (f": {problem}" if problem else ""),
                 excerpt=data,
             )
-        raise Rejected("empty_feed", "the feed has no entries")
+        raise Rejected(ErrorType.EMPTY_FEED, "the feed has no entries")
     feed = parsed.feed
     title = _detail_text(feed.get("title_detail"), feed.get("title"))
     source = title or site_of(feed.get("link")) or site_of(feed_url)
@@ -193,7 +192,7 @@ def _refuse_entity_declarations(data: bytes) -> None:
     for match in _ENTITY_DECLARATION.finditer(text, subset.start()):
         if not _SAFE_ENTITY_VALUE.match(match.group(2)):
             raise Rejected(
-                "unsafe_xml",
+                ErrorType.UNSAFE_XML,
                 "the feed declares an external or long XML entity (refused: entity expansion "
                 "and external entity attacks)",
                 excerpt=match.group(0),
@@ -245,7 +244,7 @@ def _entry_record(entry: Mapping, origin: str, context: dict) -> dict:
     link = entry.get("link") or None
     if not text and not link:
         raise Rejected(
-            "empty_entry",
+            ErrorType.EMPTY_ENTRY,
             "the feed entry has neither text nor a link",
             excerpt=entry.get("title") or entry.get("id"),
         )
@@ -356,7 +355,10 @@ def state_update(
 
 
 def merge_feed_state(
-    state: Mapping[str, dict], updates: Iterable[dict], *, max_seen_ids: int = MAX_SEEN_IDS
+    state: Mapping[str, dict],
+    updates: Iterable[dict],
+    *,
+    max_seen_ids: int = DEFAULT_LIMITS.max_seen_ids,
 ) -> dict[str, dict]:
     """``state`` with ``updates`` applied: validators replaced, seen ids appended and bounded.
 

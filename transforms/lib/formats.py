@@ -15,7 +15,8 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 
-from transforms.lib.records import Rejected
+from schemas.rows import RawRecord
+from transforms.lib.records import ErrorType, Rejected
 from transforms.lib.text import replace_lone_surrogates
 
 RAW_FIELDS = (
@@ -87,10 +88,6 @@ _CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
 _SAMPLE = 8192
 # Random bytes are ~10% C0 controls; text with a few stray NULs is far below this.
 _MAX_CONTROL_SHARE = 0.05
-DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
-# JSON Lines files are streamed, so their cap bounds time, not memory: it stops a
-# decompression bomb (or an endless stream) without refusing a large real corpus.
-DEFAULT_MAX_JSONL_BYTES = 4 * 1024 * 1024 * 1024
 # A path with a scheme (gs://, s3://, http://) is left to its Beam filesystem.
 _SCHEME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9+.]*://")
 _FILE_KINDS = (
@@ -145,7 +142,9 @@ def check_regular_file(path: str) -> None:
     if stat.S_ISREG(mode):
         return
     kind = next((name for is_kind, name in _FILE_KINDS if is_kind(mode)), "not a regular file")
-    raise Rejected("not_a_regular_file", f"the path is {kind}, not a regular file; not read")
+    raise Rejected(
+        ErrorType.NOT_A_REGULAR_FILE, f"the path is {kind}, not a regular file; not read"
+    )
 
 
 def decode_bytes(data: bytes) -> str:
@@ -163,7 +162,7 @@ def decode_bytes(data: bytes) -> str:
         sample and sum(sample.count(b) for b in _CONTROL_BYTES) / len(sample) > _MAX_CONTROL_SHARE
     ):
         raise Rejected(
-            "binary_file", "the file holds binary data, not text", excerpt=sample[:64].hex()
+            ErrorType.BINARY_FILE, "the file holds binary data, not text", excerpt=sample[:64].hex()
         )
     try:
         return data.decode("utf-8")
@@ -176,7 +175,7 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def raw_record(origin: str, **fields) -> dict:
+def raw_record(origin: str, **fields) -> RawRecord:
     """A raw record with every field of ``RAW_FIELDS``, unknown ones None."""
     record = dict.fromkeys(RAW_FIELDS)
     record["origin"] = origin
@@ -184,7 +183,7 @@ def raw_record(origin: str, **fields) -> dict:
     return record
 
 
-def parse_text_file(text: str, origin: str) -> dict:
+def parse_text_file(text: str, origin: str) -> RawRecord:
     """A plain-text article: a first line followed by a blank line is the title."""
     lines = text.lstrip("\ufeff").split("\n", 2)
     if len(lines) == 3 and lines[0].strip() and not lines[1].strip():
@@ -192,7 +191,7 @@ def parse_text_file(text: str, origin: str) -> dict:
     return raw_record(origin, text=text, text_source="file")
 
 
-def parse_html_file(html: str, origin: str) -> dict:
+def parse_html_file(html: str, origin: str) -> RawRecord:
     """An HTML page; its main text and metadata are extracted when normalising."""
     return raw_record(origin, html=html, text_source="file")
 
@@ -200,7 +199,7 @@ def parse_html_file(html: str, origin: str) -> dict:
 Repaired = Callable[[int], object]
 
 
-def parse_json_object(obj: object, origin: str, *, on_repair: Repaired | None = None) -> dict:
+def parse_json_object(obj: object, origin: str, *, on_repair: Repaired | None = None) -> RawRecord:
     """A raw record from one JSON object in our field names or news-please's.
 
     Rejects a non-object (``malformed_json``) and fields of the wrong type
@@ -215,7 +214,7 @@ def parse_json_object(obj: object, origin: str, *, on_repair: Repaired | None = 
     """
     if not isinstance(obj, dict):
         raise Rejected(
-            "malformed_json",
+            ErrorType.MALFORMED_JSON,
             f"expected a JSON object per article, got {type(obj).__name__}",
             excerpt=_json_excerpt(obj),
         )
@@ -256,10 +255,12 @@ def _loads(text: str, what: str) -> object:
         return json.loads(text)
     except RecursionError:
         raise Rejected(
-            "malformed_json", f"{what} nests arrays or objects too deeply to read", excerpt=text
+            ErrorType.MALFORMED_JSON,
+            f"{what} nests arrays or objects too deeply to read",
+            excerpt=text,
         ) from None
     except ValueError as exc:  # JSONDecodeError, and integers past Python's 4,300 digits
-        raise Rejected("malformed_json", f"{what}: {exc}", excerpt=text) from None
+        raise Rejected(ErrorType.MALFORMED_JSON, f"{what}: {exc}", excerpt=text) from None
 
 
 def _checked_field(field: str, value: object, obj: dict) -> object:
@@ -276,7 +277,7 @@ def _checked_field(field: str, value: object, obj: dict) -> object:
     elif isinstance(value, str):
         return value
     raise Rejected(
-        "invalid_field",
+        ErrorType.INVALID_FIELD,
         f"field {field!r} has the wrong type ({type(value).__name__})",
         excerpt=_json_excerpt(obj),
     )
@@ -284,7 +285,7 @@ def _checked_field(field: str, value: object, obj: dict) -> object:
 
 def parse_json_file(
     text: str, origin: str, *, on_repair: Repaired | None = None
-) -> Iterator[dict | Rejected]:
+) -> Iterator[RawRecord | Rejected]:
     """Records from a ``.json`` file: one object, or an array of objects.
 
     Each array element gets ``#N`` (0-based) after the origin; a bad element
@@ -305,7 +306,9 @@ def parse_json_file(
             yield reject
 
 
-def parse_json_line(line: str, origin: str, *, on_repair: Repaired | None = None) -> dict | None:
+def parse_json_line(
+    line: str, origin: str, *, on_repair: Repaired | None = None
+) -> RawRecord | None:
     """A record from one JSON Lines line; None for a blank line.
 
     Every way the line can fail is a ``Rejected``, so the caller can go on
@@ -378,7 +381,7 @@ def split_lines(
             parts, held = ([], 0) if oversized else ([rest], len(rest))
         if cut:
             raise Rejected(
-                "too_large",
+                ErrorType.TOO_LARGE,
                 f"the file holds more than {max_total_bytes} bytes (after decompression); "
                 "the lines that ended before the limit were read",
             )

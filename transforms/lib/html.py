@@ -10,7 +10,7 @@ import re
 import lxml.html
 import trafilatura
 
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 from transforms.lib.text import replace_lone_surrogates
 
 # trafilatura logs a warning per page it cannot use; newsbeam reports those as errors rows.
@@ -73,10 +73,10 @@ def extract_article(html: str, url: str | None = None) -> dict:
     try:
         document = trafilatura.bare_extraction(html, url=url, **_EXTRACT_OPTIONS)
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
-        raise Rejected("unparsable_html", f"the HTML could not be parsed: {exc}") from None
+        raise Rejected(ErrorType.UNPARSABLE_HTML, f"the HTML could not be parsed: {exc}") from None
     text = getattr(document, "text", None) if document is not None else None
     if not text or not text.strip():
-        raise Rejected("no_main_text", "no main text found in the HTML page", excerpt=html)
+        raise Rejected(ErrorType.NO_MAIN_TEXT, "no main text found in the HTML page", excerpt=html)
     authors = getattr(document, "author", None)
     return {
         "text": _paragraphs(text),
