@@ -41,6 +41,9 @@ _ENTITY_DECLARATION = re.compile(
 _INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 # A character reference, or a short literal: at most a tenfold expansion per reference.
 _SAFE_ENTITY_VALUE = re.compile(r"^[\"'](?:&#(?:\d+|x[0-9a-fA-F]+);|[^&<%\"']{0,32})[\"']$")
+# A numeric character reference (as sgmllib reads one: the semicolon is required).
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_REPLACEMENT_REFERENCE = "&#xFFFD;"
 _LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]|$)")
 _DATE_FIELDS = ("published", "updated", "created")
 _PLAIN_TYPES = frozenset(["text/plain", "text"])
@@ -86,6 +89,7 @@ def parse_feed(
     readable as RSS or Atom) and ``empty_feed`` (a valid feed, no entries).
     """
     _refuse_entity_declarations(data)
+    data = _valid_character_references(data)
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     if feed_url:  # the base for relative links, as feedparser would have had fetching it
         headers["content-location"] = urljoin(feed_url, headers.get("content-location", ""))
@@ -193,6 +197,44 @@ def _refuse_entity_declarations(data: bytes) -> None:
                 "and external entity attacks)",
                 excerpt=match.group(0),
             )
+
+
+def _valid_character_references(data: bytes) -> bytes:
+    """``data`` with each reference to a character XML forbids made ``&#xFFFD;``.
+
+    XML allows tab, newline, carriage return and U+0020..U+10FFFF except
+    surrogates, U+FFFE and U+FFFF. expat refuses a feed with any other
+    reference (``&#xD800;``, ``&#0;``, ``&#x110000;``), feedparser then
+    re-reads it with its loose parser, and that one raises on a surrogate or
+    a number past U+10FFFF: the whole feed was lost for one character. A
+    UTF-16/32 feed is decoded to be rewritten, and kept as it is if it does
+    not decode.
+    """
+    for bom, encoding in XML_BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return data
+            fixed = _CHARACTER_REFERENCE.sub(_replace_invalid_reference, text)
+            return data if fixed == text else fixed.encode(encoding)
+    if b"&#" not in data:
+        return data
+    # Latin-1 maps bytes to characters one to one: any ASCII-compatible encoding survives.
+    text = data.decode("latin-1")
+    return _CHARACTER_REFERENCE.sub(_replace_invalid_reference, text).encode("latin-1")
+
+
+def _replace_invalid_reference(match: re.Match) -> str:
+    hexadecimal, decimal = match.groups()
+    digits = (hexadecimal or decimal).lstrip("0")
+    if len(digits) > 8:  # past U+10FFFF whatever the digits; int() of a million digits is slow
+        return _REPLACEMENT_REFERENCE
+    code = int(digits or "0", 16 if hexadecimal else 10)
+    allowed = code in (0x9, 0xA, 0xD) or (
+        0x20 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF and code not in (0xFFFE, 0xFFFF)
+    )
+    return match.group(0) if allowed else _REPLACEMENT_REFERENCE
 
 
 def _decoded(data: bytes) -> str:
