@@ -28,11 +28,15 @@ __all__ = [
     "merge_feed_state",
     "page_text_wins",
     "parse_feed",
+    "settle_updates",
     "state_update",
     "with_page",
 ]
 
 MAX_SEEN_IDS = 5000
+# A new entry that fails is read again at the next poll, this many times in all (each
+# attempt leaves its errors row); then it is given up and marked seen.
+MAX_ENTRY_ATTEMPTS = 3
 
 # An entity declared in the internal DTD subset, with its replacement text or external id.
 _ENTITY_DECLARATION = re.compile(
@@ -81,8 +85,10 @@ def parse_feed(
     skipped. An entry with a link but no text gets ``text=""`` (for
     ``FetchArticlePages`` to fill); one with neither is a ``Rejected``
     (``empty_entry``) in the list. The returned dict holds ``title``,
-    ``source``, ``version``, ``entry_ids`` (every entry's key, in order) and
-    ``skipped`` (how many were seen before).
+    ``source``, ``version``, ``entry_ids`` (every entry's key, in order),
+    ``new_entries`` ((origin, key) of each entry not skipped, whether it
+    became a record or a ``Rejected``) and ``skipped`` (how many were seen
+    before).
 
     Raises ``Rejected`` for the whole feed: ``unsafe_xml`` (entity
     declarations, the billion-laughs family), ``malformed_feed`` (nothing
@@ -115,13 +121,14 @@ def parse_feed(
     }
     seen = frozenset(seen_ids)
     outcomes: list[dict | Rejected] = []
-    entry_ids = []
+    entry_ids, new_entries = [], []
     for index, entry in enumerate(parsed.entries):
         key = entry_key(entry)
         entry_ids.append(key)
         if key in seen:
             continue
         entry_origin = f"{origin}#{entry.get('id') or index}"
+        new_entries.append((entry_origin, key))
         try:
             outcomes.append(_entry_record(entry, entry_origin, context))
         except Rejected as reject:
@@ -132,6 +139,7 @@ def parse_feed(
         "source": source,
         "version": parsed.get("version") or None,
         "entry_ids": entry_ids,
+        "new_entries": new_entries,
         "skipped": len(entry_ids) - len(outcomes),
     }
     return outcomes, info
@@ -349,35 +357,80 @@ def state_update(
     last_modified: str | None,
     seen_ids: Iterable[str],
     checked_at: dt.datetime,
+    new_entries: Iterable[tuple[str, str]] = (),
 ) -> dict:
-    """One feed's new state, as ``ReadFeeds`` emits it and ``store.save_feed_state`` takes it."""
+    """One feed's new state, as ``ReadFeeds`` emits it: ``seen_ids`` are entries seen
+    before and skipped, ``new_entries`` the (origin, key) of entries read this time,
+    for ``settle_updates`` to sort into ingested and failed once the run committed."""
     return {
         "feed": feed,
         "etag": etag,
         "last_modified": last_modified,
         "seen_ids": list(seen_ids),
+        "new_entries": [list(entry) for entry in new_entries],
         "checked_at": checked_at.astimezone(dt.UTC).isoformat(),
     }
 
 
-def merge_feed_state(
-    state: Mapping[str, dict], updates: Iterable[dict], *, max_seen_ids: int = MAX_SEEN_IDS
-) -> dict[str, dict]:
-    """``state`` with ``updates`` applied: validators replaced, seen ids appended and bounded.
+def settle_updates(updates: Iterable[dict], ingested: Iterable[tuple[str, str]]) -> list[dict]:
+    """``updates`` with each new entry moved to ``seen_ids`` when it was ingested, else to
+    ``failed_ids``.
 
-    Only the last ``max_seen_ids`` ids of each feed are kept, most recent last.
+    ``ingested`` holds the (feed, key) of entries that became an article or a
+    declared duplicate in the committed run; every other new entry failed
+    somewhere (empty text, a page that gave none, the model) and is read again.
+    """
+    done: dict[str, set[str]] = {}
+    for feed, key in ingested:
+        done.setdefault(feed, set()).add(key)
+    settled = []
+    for update in updates:
+        feed_done = done.get(update["feed"], set())
+        keys = list(dict.fromkeys(key for _origin, key in update.get("new_entries", [])))
+        settled.append(
+            {
+                **{k: v for k, v in update.items() if k != "new_entries"},
+                "seen_ids": [*update.get("seen_ids", []), *(k for k in keys if k in feed_done)],
+                "failed_ids": [k for k in keys if k not in feed_done],
+            }
+        )
+    return settled
+
+
+def merge_feed_state(
+    state: Mapping[str, dict],
+    updates: Iterable[dict],
+    *,
+    max_seen_ids: int = MAX_SEEN_IDS,
+    max_attempts: int = MAX_ENTRY_ATTEMPTS,
+) -> dict[str, dict]:
+    """``state`` with ``updates`` (settled by ``settle_updates``) applied.
+
+    Seen ids are appended, and only the last ``max_seen_ids`` of each feed
+    kept, most recent last. A failed entry's attempts are counted in
+    ``failing`` (key -> attempts); at ``max_attempts`` it is given up and
+    marked seen. While a feed has failing entries its validators are not
+    kept, so the next poll reads the whole feed instead of getting a 304.
     """
     merged = {feed: dict(entry) for feed, entry in state.items()}
     for update in updates:
         previous = merged.get(update["feed"], {})
         seen = dict.fromkeys(previous.get("seen_ids", []))
-        for key in update.get("seen_ids", []):
+        attempts = previous.get("failing") or {}
+        if "failed_ids" in update:  # only entries failing now: one that left the feed is forgotten
+            failing = {key: attempts.get(key, 0) + 1 for key in update["failed_ids"]}
+        else:  # a 304, or an update never settled: nothing was tried again
+            failing = dict(attempts)
+        given_up = [key for key, count in failing.items() if count >= max_attempts]
+        for key in [*update.get("seen_ids", []), *given_up]:
+            failing.pop(key, None)
             seen.pop(key, None)
             seen[key] = None
         merged[update["feed"]] = {
-            "etag": update.get("etag"),
-            "last_modified": update.get("last_modified"),
+            "etag": None if failing else update.get("etag"),
+            "last_modified": None if failing else update.get("last_modified"),
             "seen_ids": list(seen)[-max_seen_ids:],
+            "failing": failing,
             "checked_at": update.get("checked_at"),
         }
     return merged
