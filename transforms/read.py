@@ -136,8 +136,9 @@ class _MatchFn(beam.DoFn):
 
     def process(self, pattern):
         kept, left_out = match_inputs(pattern, exclude=self._exclude)
-        if not kept and not left_out and not globs.has_glob(pattern):
-            yield FileMetadata(pattern, 0)
+        path = globs.literal(pattern)
+        if not kept and not left_out and path is not None:
+            yield FileMetadata(path, 0)
         yield from kept
 
 

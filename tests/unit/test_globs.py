@@ -21,6 +21,16 @@ def test_an_escaped_path_matches_itself_alone_in_beam_and_here(name):
             assert not re.match(regex, "/data/" + other), (name, other)
 
 
+@pytest.mark.parametrize("name", [*ODD, "plain.txt"])
+def test_literal_gives_back_the_escaped_path(name):
+    assert globs.literal(globs.escape("/data/" + name)) == "/data/" + name
+
+
+@pytest.mark.parametrize("pattern", ["/data/*", "/data/a[12]", "/data/[*]x?", "/data/**"])
+def test_literal_is_none_for_a_real_pattern(pattern):
+    assert globs.literal(pattern) is None
+
+
 def test_escape_leaves_plain_paths_alone():
     assert globs.escape("/data/plain-name_1.txt") == "/data/plain-name_1.txt"
     assert not globs.has_glob(globs.escape("/data/plain.txt"))

@@ -22,14 +22,21 @@ warnings.filterwarnings(
     "ignore", message="Possible nested set", category=FutureWarning, module="apache_beam"
 )
 
-__all__ = ["GLOB_CHARACTERS", "escape", "has_glob", "translate", "widen"]
+__all__ = ["GLOB_CHARACTERS", "escape", "has_glob", "literal", "translate", "widen"]
 
 GLOB_CHARACTERS = "[*?"
+_ESCAPED = re.compile(r"\[([\[*?])\]")
 
 
 def escape(path: str) -> str:
     """``path`` as a pattern that matches exactly ``path``, in Beam, DuckDB and fnmatch."""
     return "".join(f"[{c}]" if c in GLOB_CHARACTERS else c for c in path)
+
+
+def literal(pattern: str) -> str | None:
+    """The one path ``pattern`` names when it is a plain or ``escape``d path, else None."""
+    path = _ESCAPED.sub(r"\1", pattern)
+    return None if has_glob(_ESCAPED.sub("", pattern)) else path
 
 
 def has_glob(pattern: str) -> bool:
