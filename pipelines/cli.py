@@ -158,7 +158,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     started = time.monotonic()
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
-    _check_inputs(args.inputs)
+    _check_inputs(args.inputs, args.output)
     session = Session.start(args, beam_args)
     record = session.run(session.config(args.inputs), started=started)
     print(
@@ -314,16 +314,21 @@ def _discard_staging(output_dir: str, run_id: str) -> None:
         store.abort(output_dir, run_id)
 
 
-def _check_inputs(patterns: list[str]) -> None:
-    from apache_beam.io.filesystems import FileSystems
+def _check_inputs(patterns: list[str], output_dir: str) -> None:
+    """Fails when a pattern matches no file; warns when it matches files in the output."""
+    from pipelines.watch import output_files_line
+    from transforms.read import match_inputs
 
     for pattern in patterns:
         try:
-            matched = FileSystems.match([pattern])[0].metadata_list
+            matched, left_out = match_inputs(pattern, exclude=output_dir)
         except Exception as exc:  # Beam raises BeamIOError, ValueError, ... per filesystem
             raise UsageError(f"--input {pattern!r}: {exc}") from None
+        if left_out:
+            logging.warning(output_files_line(pattern, len(left_out), output_dir))
         if not matched:
-            raise UsageError(f"--input {pattern!r} matches no file")
+            elsewhere = " outside the output folder" if left_out else ""
+            raise UsageError(f"--input {pattern!r} matches no file{elsewhere}")
 
 
 def _check_output(output_dir: str) -> None:

@@ -7,6 +7,7 @@ files; ``build_pipeline`` adds the file reading in front of it.
 
 import dataclasses
 import datetime as dt
+import typing
 from collections.abc import Collection, Sequence
 
 import apache_beam as beam
@@ -14,6 +15,7 @@ import apache_beam as beam
 from transforms import dedupe, enrich, normalize, read, store
 from transforms import feeds as read_feeds
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
+from transforms.lib import feeds
 from transforms.lib.fetch import FetchPolicy
 from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
@@ -42,24 +44,34 @@ class IngestConfig:
     fetch_policy: FetchPolicy | None = None  # None: FetchPolicy.from_limits(limits)
 
 
-def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
+class Ingested(typing.NamedTuple):
+    committed: beam.PCollection  # the one list of committed files
+    # Origins of records that became articles or declared duplicates (runs with feeds).
+    settled: beam.PCollection | None
+
+
+def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
     """Raw records to the four tables, written and committed under ``config.output_dir``.
 
-    Returns the PCollection holding the one list of committed files.
+    Returns the committed files and, when the run reads feeds, the origins
+    of the records that were settled: written as articles or declared
+    duplicates. Any other record ended as an errors row.
     """
     normalized = raw_records | "NormalizeArticles" >> NormalizeArticles(
         ingested_at=config.ingested_at, time_limit=config.limits.time_limit
     )
+    errors = [*extra_errors, normalized[normalize.ERRORS]]
     existing_ids = None
     if config.incremental:
-        existing_ids = raw_records.pipeline | "ReadExistingIds" >> dedupe.ReadExistingIds(
-            config.output_dir
+        existing = raw_records.pipeline | "ReadExistingIds" >> dedupe.ReadExistingIds(
+            config.output_dir, ingested_at=config.ingested_at
         )
+        existing_ids = existing.ids
+        errors.append(existing[dedupe.ERRORS])
     unique = normalized.articles | "DeduplicateArticles" >> dedupe.DeduplicateArticles(existing_ids)
     # Deduplication ends in a grouping by article, so its output is already
     # spread over the workers: no Reshuffle (and no copy of every text) is needed.
     articles = unique.articles
-    errors = [*extra_errors, normalized[normalize.ERRORS]]
     tables = {"articles": articles}
     if config.nlp:
         handler = SpacyModelHandler(
@@ -80,9 +92,16 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
         }
         errors.append(enriched[enrich.ERRORS])
     tables["errors"] = errors | "AllErrors" >> beam.Flatten()
-    return tables | "WriteTables" >> WriteTables(
+    committed = tables | "WriteTables" >> WriteTables(
         config.output_dir, run_id=config.run_id, shards=config.shards
     )
+    settled = None
+    if config.feeds:  # only feed state needs them
+        settled = (
+            tables["articles"] | "WrittenOrigins" >> beam.Map(lambda article: article["origin"]),
+            unique[dedupe.DUPLICATES] | "DuplicateOrigins" >> beam.Map(lambda dup: dup["origin"]),
+        ) | "SettledOrigins" >> beam.Flatten()
+    return Ingested(committed, settled)
 
 
 def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
@@ -100,6 +119,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             max_file_bytes=config.limits.max_file_bytes,
             max_feed_bytes=policy.max_bytes,
             max_jsonl_bytes=config.limits.max_jsonl_bytes,
+            exclude=config.output_dir,  # a run never reads its own output
         )
         sources.append(files.articles)
         errors.append(files[read.ERRORS])
@@ -120,11 +140,29 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             errors.append(pages[read_feeds.ERRORS])
         sources.append(entries)
     raw = sources | "AllSources" >> beam.Flatten()
-    committed = ingest(raw, config, extra_errors=errors)
+    committed, settled = ingest(raw, config, extra_errors=errors)
     if config.feeds:
-        output_dir = config.output_dir
-        _ = committed | "SaveFeedState" >> beam.Map(
-            lambda _files, updates: store.save_feed_state(output_dir, updates),
-            updates=beam.pvalue.AsList(fed[read_feeds.STATE]),
-        )
+        _save_feed_state(committed, settled, fed[read_feeds.STATE], config.output_dir)
     return committed
+
+
+def _save_feed_state(committed, settled_origins, updates, output_dir: str) -> None:
+    """After the commit, saves each feed's state: new entries that became articles or
+    declared duplicates are marked seen, the others are read again next time."""
+    entries = updates | "NewFeedEntries" >> beam.FlatMap(
+        lambda update: [(origin, (update["feed"], key)) for origin, key in update["new_entries"]]
+    )
+    settled = settled_origins | "KeySettled" >> beam.Map(lambda origin: (origin, None))
+    ingested = (
+        {"entry": entries, "settled": settled}
+        | "JoinSettledEntries" >> beam.CoGroupByKey()
+        | "IngestedEntries"
+        >> beam.FlatMap(lambda joined: joined[1]["entry"] if joined[1]["settled"] else [])
+    )
+    _ = committed | "SaveFeedState" >> beam.Map(
+        lambda _files, updates, ingested: store.save_feed_state(
+            output_dir, feeds.settle_updates(updates, ingested)
+        ),
+        updates=beam.pvalue.AsList(updates),
+        ingested=beam.pvalue.AsList(ingested),
+    )

@@ -3,14 +3,19 @@
 import csv
 import io
 import json
+import logging
 import os
 import pathlib
 import uuid
 
 import duckdb
+import pyarrow.parquet as pq
 
 from schemas import TABLES, empty_table
 from transforms import store
+from transforms.lib import globs
+
+_log = logging.getLogger("newsbeam.query")
 
 EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json"}
 # A SELECT reads; every other statement (COPY, EXPORT, ATTACH, SET, INSTALL, CREATE,
@@ -35,10 +40,12 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
     for table in TABLES:
-        if store.has_table_files(str(root), table):
-            pattern = store.table_files(str(root), table).replace("'", "''")
+        files = readable_files(str(root), table)
+        if files:
+            # DuckDB reads [, * and ? in every path it is given: each comes escaped.
+            paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in files)
             connection.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', "
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{paths}], "
                 "hive_partitioning = true, union_by_name = true)"
             )
         else:
@@ -49,15 +56,35 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def readable_files(output_dir: str, table: str) -> list[str]:
+    """The committed files of ``table`` whose Parquet footer can be read.
+
+    A file that cannot be read is left out with one warning line naming it,
+    so one corrupt file never stops every query.
+    """
+    readable = []
+    for path in store.local_table_files(output_dir, table):
+        try:
+            with pq.ParquetFile(path) as parquet:  # reads the footer, where a bad file fails
+                parquet.metadata  # noqa: B018
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
+            cause = " ".join(str(exc).split())[:300] or type(exc).__name__
+            _log.warning("%s cannot be read (%s): left out of the %s view", path, cause, table)
+            continue
+        readable.append(path)
+    return readable
+
+
 def _lock(connection: duckdb.DuckDBPyConnection, root: pathlib.Path) -> None:
     """Only files under ``root`` can be read, no extension loaded, and no setting changed back.
 
     Views bind their files at each query, so ``root`` stays allowed. Parquet,
     JSON and ICU are built into DuckDB: nothing needs to be loaded.
     """
-    connection.execute(
-        "SET allowed_directories = $dirs", {"dirs": [root.as_posix().rstrip("/") + "/"]}
-    )
+    folder = root.as_posix().rstrip("/") + "/"
+    # DuckDB checks each view path as written, escaped, before it expands it.
+    allowed = list(dict.fromkeys([folder, globs.escape(folder)]))
+    connection.execute("SET allowed_directories = $dirs", {"dirs": allowed})
     for setting in (
         "enable_external_access",
         "autoinstall_known_extensions",

@@ -52,6 +52,8 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             "out": c(names.DEDUPE_UNIQUE),
             "duplicates": deduped,
             "already_in_output": c(names.DEDUPE_ALREADY_IN_OUTPUT),
+            # Committed articles files whose ids could not be read: not input records.
+            "unreadable_output_files": c(names.DEDUPE_ERRORS),
         },
         "enrich": {
             "in": c(names.ENRICH_ARTICLES) + c(names.ENRICH_ERRORS),
@@ -121,6 +123,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
 
 
 def _warnings(counts: dict) -> str:
-    """Problems an article was kept despite: a dropped date, a page that could not be fetched."""
-    warnings = counts["normalize"]["warnings"] + counts.get("fetch", {}).get("warnings", 0)
+    """Problems an article was kept despite: a dropped date, a page that could not be fetched,
+    an output file whose ids could not be checked."""
+    warnings = (
+        counts["normalize"]["warnings"]
+        + counts.get("fetch", {}).get("warnings", 0)
+        + counts["dedupe"].get("unreadable_output_files", 0)
+    )
     return f" (+{warnings} warnings)" if warnings else ""

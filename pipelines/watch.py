@@ -15,6 +15,7 @@ import threading
 import time
 
 from transforms import store
+from transforms.lib import globs
 
 _log = logging.getLogger("newsbeam.watch")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -36,15 +37,30 @@ def changed_files(
     return sorted(path for path, stamp in listing.items() if known.get(path) != tuple(stamp))
 
 
-def list_files(patterns: list[str]) -> dict[str, tuple[int, float]]:
-    """Every file matching the patterns, with its size and modification time."""
-    from apache_beam.io.filesystems import FileSystems
+def list_files(
+    patterns: list[str], *, exclude: str | None = None
+) -> tuple[dict[str, tuple[int, float]], dict[str, int]]:
+    """Every file matching the patterns, with its size and modification time, and how many
+    files each pattern matched under ``exclude`` (the output folder), which are left out."""
+    from transforms.read import match_inputs
 
-    listing = {}
-    for result in FileSystems.match(list(patterns)):
-        for metadata in result.metadata_list:
+    listing, left_out = {}, {}
+    for pattern in patterns:
+        kept, excluded = match_inputs(pattern, exclude=exclude)
+        for metadata in kept:
             listing[metadata.path] = (metadata.size_in_bytes, metadata.last_updated_in_seconds)
-    return listing
+        if excluded:
+            left_out[pattern] = len(excluded)
+    return listing, left_out
+
+
+def output_files_line(pattern: str, count: int, output_dir: str) -> str:
+    """The one warning line for input files left out because they lie in the output folder."""
+    files = "file" if count == 1 else "files"
+    return (
+        f"--input {pattern!r} matches {count} {files} under the output folder {output_dir}: "
+        "not read (a run never reads its own output)"
+    )
 
 
 class StopSignal:
@@ -88,15 +104,21 @@ def watch(session, *, interval: float, max_polls: int | None = None) -> int:
     args = session.args
     stop = StopSignal()
     known = store.load_file_state(args.output)
+    warned = set()
     poll = 0
     while not stop.requested:
         poll += 1
         started = time.monotonic()
-        listing = list_files(args.inputs) if args.inputs else {}
+        listing, left_out = list_files(args.inputs, exclude=args.output)
+        for pattern in left_out.keys() - warned:  # once per pattern, not every poll
+            _log.warning(output_files_line(pattern, left_out[pattern], args.output))
+            warned.add(pattern)
         new_files = changed_files(listing, known)
         record = None
         if new_files or session.feeds:  # feeds are polled every time, with conditional GET
-            record = session.run(session.config(new_files), started=started)
+            # Listed paths are read as they are: escaped, "a[1].txt" is no pattern.
+            literal = [globs.escape(path) for path in new_files]
+            record = session.run(session.config(literal), started=started)
             known.update({path: listing[path] for path in new_files})
             store.save_file_state(args.output, known)
         _log.warning(poll_line(poll, record, seconds=time.monotonic() - started))

@@ -5,6 +5,9 @@ output are given, against earlier runs too, so rerunning the same input adds
 nothing and an interrupted run can simply be run again.
 """
 
+import datetime as dt
+import logging
+
 import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
@@ -12,26 +15,60 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.metrics import Metrics
 
 from transforms import store
+from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters
 from transforms.lib.dedupe import choose_article
+from transforms.lib.records import ErrorType, Rejected, Stage
 
-__all__ = ["DUPLICATES", "DeduplicateArticles", "ReadExistingIds"]
+__all__ = ["DUPLICATES", "ERRORS", "DeduplicateArticles", "ReadExistingIds", "corrupt_file"]
 
 DUPLICATES = "duplicates"
+STAGE = Stage.DEDUPE
+_log = logging.getLogger("newsbeam.dedupe")
 
 
-def _article_ids(readable_file):
-    with readable_file.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        table = pq.read_table(handle, columns=["article_id"])
-    yield from table.column("article_id").to_pylist()
+def corrupt_file(path: str, problem: BaseException, *, consequence: str) -> Rejected:
+    """The ``corrupt_output_file`` reject for a committed Parquet file that cannot be read."""
+    cause = " ".join(str(problem).split())[:300] or type(problem).__name__
+    return Rejected(
+        ErrorType.CORRUPT_OUTPUT_FILE,
+        f"{path} cannot be read ({cause}); {consequence}",
+        origin=path,
+    )
+
+
+class _ReadIdsFn(DeadLetterFn):
+    """A committed articles file to its ids; a file that cannot be read to one warning line
+    and an errors row, never a failed run."""
+
+    def __init__(self, ingested_at: dt.datetime):
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.DEDUPE_ERRORS)
+
+    def process(self, readable_file):
+        path = readable_file.metadata.path
+        try:
+            with readable_file.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                ids = pq.read_table(handle, columns=["article_id"]).column("article_id")
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
+            reject = corrupt_file(path, exc, consequence="the articles in it may be ingested again")
+            _log.warning(reject.message)
+            yield self.dead_letter(reject, origin=path)
+            return
+        yield from ids.to_pylist()
 
 
 class ReadExistingIds(beam.PTransform):
-    """The ``article_id`` of every article already in ``output_dir`` (one column read)."""
+    """The ``article_id`` of every article already in ``output_dir`` (one column read).
 
-    def __init__(self, output_dir: str):
+    Main output: the ids. ``ERRORS``: one row (stage ``dedupe``, error type
+    ``corrupt_output_file``) per committed file that cannot be read; its ids
+    are not known, so its articles may be written again.
+    """
+
+    def __init__(self, output_dir: str, *, ingested_at: dt.datetime):
         super().__init__()
         self._pattern = store.table_files(output_dir, "articles")
+        self._ingested_at = ingested_at
 
     def expand(self, pbegin):
         return (
@@ -40,7 +77,8 @@ class ReadExistingIds(beam.PTransform):
             | "MatchArticleFiles"
             >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "OpenArticleFiles" >> fileio.ReadMatches()
-            | "ReadIds" >> beam.FlatMap(_article_ids)
+            | "ReadIds"
+            >> beam.ParDo(_ReadIdsFn(self._ingested_at)).with_outputs(ERRORS, main="ids")
         )
 
 

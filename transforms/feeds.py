@@ -88,14 +88,18 @@ class _ReadFeedFn(DeadLetterFn):
             if not isinstance(outcome, Rejected):
                 self._records.inc()
             yield outcome
-        yield self._state(source, etag, last_modified, info["entry_ids"])
+        # New entries are marked seen only once the run committed them (graph.SaveFeedState).
+        new_keys = {key for _origin, key in info["new_entries"]}
+        seen_before = [key for key in info["entry_ids"] if key not in new_keys]
+        yield self._state(source, etag, last_modified, seen_before, info["new_entries"])
 
-    def _state(self, source, etag, last_modified, seen_ids):
+    def _state(self, source, etag, last_modified, seen_ids, new_entries=()):
         update = feeds.state_update(
             source,
             etag=etag,
             last_modified=last_modified,
             seen_ids=seen_ids,
+            new_entries=new_entries,
             checked_at=self._ingested_at,
         )
         return beam.pvalue.TaggedOutput(STATE, update)
@@ -123,7 +127,10 @@ class ReadFeeds(beam.PTransform):
     already ingested, which are skipped. Returns a tagged output: the main
     output holds raw records, ``ERRORS`` errors-table rows (stage ``feed``),
     and ``STATE`` one new state entry per feed read (unchanged feeds
-    included) for ``store.save_feed_state`` once the output is committed.
+    included; see ``transforms.lib.feeds.state_update``). Its new entries
+    are settled by ``settle_updates`` against what the run committed, then
+    saved by ``store.save_feed_state``: an entry that failed anywhere is
+    read again at the next poll.
     """
 
     def __init__(

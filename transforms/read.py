@@ -1,17 +1,21 @@
 """ReadArticles: file patterns to raw article records, with a dead-letter output."""
 
 import datetime as dt
+import os
+import re
 
 import apache_beam as beam
 from apache_beam.io import fileio
+from apache_beam.io.filesystem import FileMetadata
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import counters, feeds, formats
+from transforms.lib import counters, feeds, formats, globs
 from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.settings import DEFAULT_LIMITS
 
-__all__ = ["ERRORS", "ReadArticles"]
+__all__ = ["ERRORS", "ReadArticles", "is_under", "match_inputs"]
 
 STAGE = Stage.READ
 
@@ -108,6 +112,57 @@ class _ParseFileFn(DeadLetterFn):
                     yield record
 
 
+def match_inputs(
+    pattern: str, *, exclude: str | None = None
+) -> tuple[list[FileMetadata], list[FileMetadata]]:
+    """The files matching ``pattern``, and those left out because they lie under ``exclude``.
+
+    Any Beam filesystem's pattern. A local ``*`` stops at ``/`` only, so it
+    also matches a name holding a backslash, which Beam's own ``*`` skips.
+    A path that is meant literally must come escaped (``globs.escape``).
+    """
+    if FileSystems.get_scheme(pattern) or not globs.has_glob(pattern):
+        matched = FileSystems.match([pattern])[0].metadata_list
+    else:
+        if pattern.endswith("/"):  # as Beam reads it: every file in the folder
+            pattern += "*"
+        wanted = re.compile(globs.translate(pattern))
+        widened = FileSystems.match([globs.widen(pattern)])[0].metadata_list
+        matched = [metadata for metadata in widened if wanted.match(metadata.path)]
+    if exclude is None:
+        return matched, []
+    kept = [m for m in matched if not is_under(m.path, exclude)]
+    left_out = [m for m in matched if is_under(m.path, exclude)]
+    return kept, left_out
+
+
+def is_under(path: str, folder: str) -> bool:
+    """True when ``path`` is ``folder`` or lies under it, symbolic links resolved if local."""
+    if FileSystems.get_scheme(folder) or FileSystems.get_scheme(path):
+        return path.rstrip("/") == folder.rstrip("/") or path.startswith(folder.rstrip("/") + "/")
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class _MatchFn(beam.DoFn):
+    """A pattern to the metadata of each file it matches, files under ``exclude`` left out.
+
+    A literal path that no longer exists (a file listed by ``watch``, then
+    deleted) is passed on all the same, so reading it gives an errors row
+    instead of nothing.
+    """
+
+    def __init__(self, exclude: str | None):
+        self._exclude = exclude
+
+    def process(self, pattern):
+        kept, left_out = match_inputs(pattern, exclude=self._exclude)
+        path = globs.literal(pattern)
+        if not kept and not left_out and path is not None:
+            yield FileMetadata(path, 0)
+        yield from kept
+
+
 class ReadArticles(beam.PTransform):
     """Files matching ``patterns`` (any Beam filesystem) to raw article records.
 
@@ -117,6 +172,9 @@ class ReadArticles(beam.PTransform):
     read whole (text, HTML, JSON, feed) may hold ``max_file_bytes`` after
     decompression; a JSON Lines file is streamed, ``max_file_bytes`` per
     line and ``max_jsonl_bytes`` in all.
+    Files under ``exclude`` (the output folder) are never read. A path meant
+    literally must come escaped (``transforms.lib.globs.escape``): Beam reads
+    ``[``, ``*`` and ``?`` in any path as a pattern.
     """
 
     def __init__(
@@ -127,9 +185,11 @@ class ReadArticles(beam.PTransform):
         max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes,
         max_feed_bytes: int = DEFAULT_LIMITS.max_fetch_bytes,
         max_jsonl_bytes: int = DEFAULT_LIMITS.max_jsonl_bytes,
+        exclude: str | None = None,
     ):
         super().__init__()
         self._patterns = list(patterns)
+        self._exclude = exclude
         self._ingested_at = ingested_at
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
@@ -139,7 +199,7 @@ class ReadArticles(beam.PTransform):
         return (
             pbegin
             | "ListPatterns" >> beam.Create(self._patterns)
-            | "MatchFiles" >> fileio.MatchAll()
+            | "MatchFiles" >> beam.ParDo(_MatchFn(self._exclude))
             | "OpenFiles" >> fileio.ReadMatches()
             | "ParseFiles"
             >> beam.ParDo(

@@ -25,11 +25,13 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 
 from schemas import PARTITION_COLUMN
+from transforms.lib import globs
 from transforms.lib.feeds import merge_feed_state
 from transforms.lib.settings import DEFAULT_LIMITS
 
@@ -46,6 +48,7 @@ __all__ = [
     "join",
     "load_feed_state",
     "load_file_state",
+    "local_table_files",
     "read_json",
     "recover",
     "run_record_path",
@@ -109,8 +112,20 @@ def table_dir(output_dir: str, table: str) -> str:
 
 
 def table_files(output_dir: str, table: str) -> str:
-    """The glob of every committed file of ``table``: ``DIR/table/date=*/*.parquet``."""
-    return join(table_dir(output_dir, table), *_TABLE_FILES)
+    """The glob of every committed file of ``table``: ``DIR/table/date=*/*.parquet``.
+
+    ``DIR`` is escaped: a folder named ``out[1]`` or ``out*`` matches only itself.
+    """
+    return join(globs.escape(table_dir(output_dir, table)), *_TABLE_FILES)
+
+
+def local_table_files(output_dir: str, table: str) -> list[str]:
+    """The committed files of ``table`` in the local folder ``output_dir``, sorted.
+
+    For DuckDB, which reads local folders only; needs no Beam.
+    """
+    folder = pathlib.Path(table_dir(output_dir, table))
+    return sorted(str(path) for path in folder.glob("/".join(_TABLE_FILES)) if path.is_file())
 
 
 def has_table_files(output_dir: str, table: str) -> bool:
@@ -177,7 +192,7 @@ def write_json(path: str, document: object, *, indent: int | None = None) -> str
         FileSystems.rename([temporary], [path])
     except BaseException:
         with contextlib.suppress(Exception):
-            FileSystems.delete([temporary])
+            _delete(temporary)
         raise
     return path
 
@@ -206,7 +221,7 @@ def check_writable(output_dir: str) -> None:
     probe = join(output_dir, f"_probe-{uuid.uuid4().hex}")
     with FileSystems.create(probe) as handle:
         handle.write(b"newsbeam")
-    FileSystems.delete([probe])
+    _delete(probe)
 
 
 def write_run_record(output_dir: str, run_id: str, record: dict) -> str:
@@ -296,12 +311,27 @@ def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
 
 def _drop_staging(output_dir: str, run_id: str) -> None:
     """Deletes a run's staging folder, and ``_tmp`` when no other run is staging there."""
-    from apache_beam.io.filesystems import FileSystems
 
-    FileSystems.delete([staging_dir(output_dir, run_id)])
+    _delete(staging_dir(output_dir, run_id))
     if _is_local(output_dir):  # object stores have no folders to tidy
         with contextlib.suppress(OSError):  # not empty: another run is staging there
             os.rmdir(join(output_dir, STAGING))
+
+
+def _delete(path: str) -> None:
+    """Deletes the file or folder at ``path``, read as a path, never as a pattern.
+
+    Beam's local ``delete`` matches its argument as a glob: ``out[1]/x``
+    would name ``out1/x``, and a folder whose path holds ``*`` is never found.
+    """
+    if not _is_local(path):
+        from apache_beam.io.filesystems import FileSystems
+
+        FileSystems.delete([path])
+    elif os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.remove(path)
 
 
 def _makedirs(path: str) -> None:
@@ -340,7 +370,7 @@ def recover(output_dir: str) -> list[str]:
     if not FileSystems.exists(root):
         return finished
     runs = {}
-    for metadata in FileSystems.match([join(root, "*", "**")])[0].metadata_list:
+    for metadata in FileSystems.match([join(globs.escape(root), "*", "**")])[0].metadata_list:
         run_id = metadata.path[len(root) :].strip("/").split("/", 1)[0]
         runs.setdefault(run_id, []).append(metadata)
     for run_id, entries in sorted(runs.items()):

@@ -19,6 +19,7 @@ from transforms import feeds as read_feeds
 from transforms import store
 from transforms.feeds import FetchArticlePages, ReadFeeds
 from transforms.lib import html
+from transforms.lib.feeds import settle_updates
 from transforms.lib.fetch import FetchPolicy
 from transforms.lib.formats import raw_record
 
@@ -147,6 +148,7 @@ def _state_key(update):
         update["etag"],
         update["last_modified"],
         tuple(_local(key) for key in update["seen_ids"]),
+        tuple(_local(key) for _origin, key in update["new_entries"]),
         update["checked_at"],
     )
 
@@ -224,9 +226,9 @@ def test_read_feeds_turns_rss_atom_and_rdf_into_records_and_failures_into_errors
             outputs[read_feeds.STATE] | beam.Map(_state_key),
             equal_to(
                 [
-                    ("rss.xml", RSS_ETAG, RSS_MODIFIED, ("r1", "r2"), CHECKED_AT),
-                    ("moved-atom.xml", None, None, ("tag:a1",), CHECKED_AT),
-                    ("rdf.xml", None, None, ("missing/4",), CHECKED_AT),
+                    ("rss.xml", RSS_ETAG, RSS_MODIFIED, (), ("r1", "r2"), CHECKED_AT),
+                    ("moved-atom.xml", None, None, (), ("tag:a1",), CHECKED_AT),
+                    ("rdf.xml", None, None, (), ("missing/4",), CHECKED_AT),
                 ]
             ),
             label="State",
@@ -239,7 +241,8 @@ def test_a_second_run_sends_the_validators_and_gets_304(server, tmp_path):
         "feed": feed,
         "etag": RSS_ETAG,
         "last_modified": RSS_MODIFIED,
-        "seen_ids": ["r1", "r2"],
+        "seen_ids": [],
+        "new_entries": [[f"{feed}#r1", "r1"], [f"{feed}#r2", "r2"]],
         "checked_at": CHECKED_AT,
     }
     with TestPipeline() as p:
@@ -251,8 +254,10 @@ def test_a_second_run_sends_the_validators_and_gets_304(server, tmp_path):
         )
         assert_that(outputs[read_feeds.ERRORS], equal_to([]), label="Errors")
         assert_that(outputs[read_feeds.STATE], equal_to([first_state]), label="State")
-    # What the lead does after the commit, and before the next run.
-    store.save_feed_state(str(tmp_path), [first_state])
+    # What the lead does after the commit, both entries written, and before the next run.
+    store.save_feed_state(
+        str(tmp_path), settle_updates([first_state], [(feed, "r1"), (feed, "r2")])
+    )
     state = store.load_feed_state(str(tmp_path))
     with TestPipeline() as p:
         outputs = p | ReadFeeds([feed], state=state, ingested_at=NOW, policy=LOCAL)
@@ -260,7 +265,7 @@ def test_a_second_run_sends_the_validators_and_gets_304(server, tmp_path):
         assert_that(outputs[read_feeds.ERRORS], equal_to([]), label="NoErrors")
         assert_that(
             outputs[read_feeds.STATE],
-            equal_to([{**first_state, "seen_ids": []}]),
+            equal_to([{**first_state, "new_entries": []}]),
             label="UnchangedState",
         )
     assert server.hits["/rss.xml"] == 2
@@ -290,8 +295,9 @@ def test_entries_seen_before_are_skipped_when_the_feed_changed(server):
         )
         assert_that(outputs[read_feeds.ERRORS], equal_to([]), label="Errors")
         assert_that(
-            outputs[read_feeds.STATE] | beam.Map(lambda u: u["seen_ids"]),
-            equal_to([["new", seen]]),
+            outputs[read_feeds.STATE]
+            | beam.Map(lambda u: (u["seen_ids"], [key for _origin, key in u["new_entries"]])),
+            equal_to([([seen], ["new"])]),
             label="State",
         )
 

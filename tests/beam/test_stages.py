@@ -11,6 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.helpers import error_row
 from transforms import dedupe, normalize, read
 from transforms.dedupe import DeduplicateArticles
+from transforms.lib import globs
 from transforms.lib.formats import raw_record
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
@@ -64,6 +65,30 @@ def test_read_articles_with_dead_letters(tmp_path):
                     ("g.txt", "too_large"),
                 ]
             ),
+            label="Errors",
+        )
+
+
+def test_read_articles_takes_escaped_paths_literally_and_never_reads_the_output(tmp_path):
+    for name in ("a[1].txt", "a1.txt", "d\\e.txt", "out/x.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(f"Title\n\nBody of {name}.")
+    patterns = [
+        globs.escape(str(tmp_path / "a[1].txt")),  # as watch passes the files it listed
+        globs.escape(str(tmp_path / "gone[1].txt")),  # listed, then deleted before the run
+        str(tmp_path / "d*"),  # a backslash in the name: Beam's own * skips it
+        str(tmp_path / "**"),  # reaches into the output folder
+    ]
+    with TestPipeline() as p:
+        outputs = p | ReadArticles(patterns, ingested_at=NOW, exclude=str(tmp_path / "out"))
+        assert_that(
+            outputs.articles | beam.Map(lambda r: r["origin"].rsplit("/", 1)[-1]),
+            equal_to(["a[1].txt", "d\\e.txt", "a[1].txt", "a1.txt", "d\\e.txt"]),
+            label="Articles",
+        )
+        assert_that(
+            outputs[read.ERRORS] | beam.Map(lambda row: row["origin"].rsplit("/", 1)[-1]),
+            equal_to(["gone[1].txt"]),
             label="Errors",
         )
 

@@ -171,6 +171,7 @@ def test_feed_state_round_trips_through_the_output_folder(tmp_path):
             "etag": '"v1"',
             "last_modified": None,
             "seen_ids": ["a", "b"],
+            "failing": {},
             "checked_at": "2026-11-28T12:00:00+00:00",
         }
     }

@@ -201,3 +201,71 @@ def test_watch_picks_up_new_feed_items_without_duplicates(tmp_path):
     assert freshness <= interval + 60
     assert server.not_modified["/feed.xml"] >= 1
     print(f"feed freshness: {freshness:.1f} s with --interval {interval}s")
+
+
+EMPTY_ITEM = """<item><title>{title}</title>
+<link>{base}/story/{n}</link><guid>{base}/story/{n}</guid>
+<pubDate>Mon, 13 Jan 2025 10:30:00 +0100</pubDate>{description}</item>"""
+
+
+def _feed_with_empty_items(base, *, fixed: bool):
+    """One good entry, one with no text ever (1), one whose text arrives later (2)."""
+    good = ITEM.format(base=base, n=0, title="Pier closes", hour=8)
+    forever = EMPTY_ITEM.format(base=base, n=1, title="Nothing here", description="")
+    later = EMPTY_ITEM.format(
+        base=base,
+        n=2,
+        title="Ferry returns",
+        description="<description>The ferry is back on Monday.</description>" if fixed else "",
+    )
+    return RSS.format(base=base, items="\n".join([good, forever, later])).encode()
+
+
+def test_failed_entries_are_read_again_until_they_succeed_or_are_given_up(tmp_path):
+    """An entry whose text is empty is not marked seen: each run reads it again (one errors
+    row each time) until it works or has failed max_entry_attempts times; then the feed is
+    fetched conditionally again."""
+    from transforms.lib.settings import DEFAULT_LIMITS
+
+    assert DEFAULT_LIMITS.max_entry_attempts == 3  # the runs below count on it
+    output = tmp_path / "out"
+    with LoopbackServer() as server:
+        feed = server.url("/feed.xml")
+
+        def serve(*, fixed):
+            server.routes["/feed.xml"] = Route(
+                body=_feed_with_empty_items(server.base_url, fixed=fixed),
+                content_type="application/rss+xml",
+                etag=f'"fixed-{fixed}"',
+            )
+
+        def run():
+            newsbeam("ingest", "--feeds", feed, "--output", output, "--no-nlp",
+                     "--allow-private-hosts")  # fmt: skip
+            state = json.loads((output / "_state" / "feeds.json").read_text())["feeds"][feed]
+            errors = [e["origin"].rsplit("/", 1)[1] for e in table(output, "errors").to_pylist()]
+            return state, sorted(errors)
+
+        serve(fixed=False)
+        state, errors = run()
+        assert errors == ["1", "2"]  # both empty entries: empty_text
+        assert [key.rsplit("/", 1)[1] for key in state["seen_ids"]] == ["0"]
+        assert sorted(state["failing"].values()) == [1, 1]
+        assert state["etag"] is None  # so the next poll reads the feed whole
+
+        serve(fixed=True)
+        state, errors = run()
+        assert errors == ["1", "1", "2"]
+        assert sorted(key.rsplit("/", 1)[1] for key in state["seen_ids"]) == ["0", "2"]
+        assert list(state["failing"].values()) == [2]
+
+        state, errors = run()  # the third failure: given up, marked seen
+        assert errors == ["1", "1", "1", "2"]
+        assert sorted(key.rsplit("/", 1)[1] for key in state["seen_ids"]) == ["0", "1", "2"]
+        assert (state["failing"], state["etag"]) == ({}, '"fixed-True"')
+
+        state, errors = run()  # nothing to retry: a conditional GET, a 304
+        assert errors == ["1", "1", "1", "2"]
+        assert server.not_modified["/feed.xml"] == 1
+    titles = sorted(table(output, "articles").column("title").to_pylist())
+    assert titles == ["Ferry returns", "Pier closes"]

@@ -11,11 +11,13 @@ from transforms.lib.feeds import (
     merge_feed_state,
     page_text_wins,
     parse_feed,
+    settle_updates,
     state_update,
     with_page,
 )
 from transforms.lib.formats import RAW_FIELDS
 from transforms.lib.records import Rejected
+from transforms.lib.settings import DEFAULT_LIMITS
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 UTC = dt.UTC
@@ -324,3 +326,39 @@ def test_entry_dates_with_zone_names_are_read_as_their_offsets(pub_date, expecte
     data = _rss(f"<item><description>Body text.</description><pubDate>{pub_date}</pubDate></item>")
     (record,) = _records(_parse(data)[0])
     assert record["published"] == expected
+
+
+def test_only_entries_that_were_ingested_are_marked_seen():
+    update = state_update(
+        "f",
+        etag="v2",
+        last_modified="m2",
+        seen_ids=["old"],
+        new_entries=[("f#1", "one"), ("f#2", "two")],
+        checked_at=NOW,
+    )
+    [settled] = settle_updates([update], [("f", "one"), ("other", "two")])
+    assert (settled["seen_ids"], settled["failed_ids"]) == (["old", "one"], ["two"])
+    assert "new_entries" not in settled
+    merged = merge_feed_state({}, [settled])["f"]
+    assert (merged["seen_ids"], merged["failing"]) == (["old", "one"], {"two": 1})
+    # The failing entry must be read again: no validators, so no 304 next time.
+    assert (merged["etag"], merged["last_modified"]) == (None, None)
+
+
+def test_an_entry_that_keeps_failing_is_given_up_after_max_attempts():
+    state: dict = {}
+    failed = {"feed": "f", "etag": "v", "last_modified": None, "seen_ids": [],
+              "failed_ids": ["bad"], "checked_at": "t"}  # fmt: skip
+    for attempt in range(1, DEFAULT_LIMITS.max_entry_attempts):
+        state = merge_feed_state(state, [failed])
+        assert state["f"]["failing"] == {"bad": attempt}
+        assert "bad" not in state["f"]["seen_ids"]
+    state = merge_feed_state(state, [failed])
+    assert (state["f"]["failing"], state["f"]["seen_ids"]) == ({}, ["bad"])
+    assert state["f"]["etag"] == "v"  # nothing left to retry: conditional GETs again
+    # An entry that left the feed is forgotten; a 304 (no settled ids) keeps the count.
+    state = merge_feed_state(state, [{**failed, "failed_ids": ["gone"]}])
+    not_modified = state_update("f", etag=None, last_modified=None, seen_ids=[], checked_at=NOW)
+    assert merge_feed_state(state, [not_modified])["f"]["failing"] == {"gone": 1}
+    assert merge_feed_state(state, [{**failed, "failed_ids": []}])["f"]["failing"] == {}

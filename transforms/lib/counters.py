@@ -29,6 +29,8 @@ NORMALIZE_WARNINGS = "normalize.warnings"  # articles kept despite a problem (a 
 DEDUPE_UNIQUE = "dedupe.unique"
 DEDUPE_DUPLICATES = "dedupe.duplicates"
 DEDUPE_ALREADY_IN_OUTPUT = "dedupe.already_in_output"
+# Committed articles files whose ids could not be read (warnings, not input records).
+DEDUPE_ERRORS = "dedupe.errors"
 
 ENRICH_ARTICLES = "enrich.articles"
 ENRICH_ENTITIES = "enrich.entities"

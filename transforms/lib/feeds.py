@@ -29,6 +29,7 @@ __all__ = [
     "merge_feed_state",
     "page_text_wins",
     "parse_feed",
+    "settle_updates",
     "state_update",
     "with_page",
 ]
@@ -40,10 +41,9 @@ _ENTITY_DECLARATION = re.compile(
 _INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 # A character reference, or a short literal: at most a tenfold expansion per reference.
 _SAFE_ENTITY_VALUE = re.compile(r"^[\"'](?:&#(?:\d+|x[0-9a-fA-F]+);|[^&<%\"']{0,32})[\"']$")
-# A numeric character reference, and the one right after it (a UTF-16 pair written as two).
-_CHARACTER_REFERENCES = re.compile(
-    rb"(&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)(&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)?"
-)
+# A numeric character reference (as sgmllib reads one: the semicolon is required).
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+_REPLACEMENT_REFERENCE = "&#xFFFD;"
 _LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]|$)")
 _DATE_FIELDS = ("published", "updated", "created")
 _PLAIN_TYPES = frozenset(["text/plain", "text"])
@@ -81,15 +81,17 @@ def parse_feed(
     skipped. An entry with a link but no text gets ``text=""`` (for
     ``FetchArticlePages`` to fill); one with neither is a ``Rejected``
     (``empty_entry``) in the list. The returned dict holds ``title``,
-    ``source``, ``version``, ``entry_ids`` (every entry's key, in order) and
-    ``skipped`` (how many were seen before).
+    ``source``, ``version``, ``entry_ids`` (every entry's key, in order),
+    ``new_entries`` ((origin, key) of each entry not skipped, whether it
+    became a record or a ``Rejected``) and ``skipped`` (how many were seen
+    before).
 
     Raises ``Rejected`` for the whole feed: ``unsafe_xml`` (entity
     declarations, the billion-laughs family), ``malformed_feed`` (nothing
     readable as RSS or Atom) and ``empty_feed`` (a valid feed, no entries).
     """
     _refuse_entity_declarations(data)
-    data = _without_unwritable_references(data)
+    data = _valid_character_references(data)
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     if feed_url:  # the base for relative links, as feedparser would have had fetching it
         headers["content-location"] = urljoin(feed_url, headers.get("content-location", ""))
@@ -115,13 +117,14 @@ def parse_feed(
     }
     seen = frozenset(seen_ids)
     outcomes: list[dict | Rejected] = []
-    entry_ids = []
+    entry_ids, new_entries = [], []
     for index, entry in enumerate(parsed.entries):
         key = entry_key(entry)
         entry_ids.append(key)
         if key in seen:
             continue
         entry_origin = f"{origin}#{entry.get('id') or index}"
+        new_entries.append((entry_origin, key))
         try:
             outcomes.append(_entry_record(entry, entry_origin, context))
         except Rejected as reject:
@@ -132,6 +135,7 @@ def parse_feed(
         "source": source,
         "version": parsed.get("version") or None,
         "entry_ids": entry_ids,
+        "new_entries": new_entries,
         "skipped": len(entry_ids) - len(outcomes),
     }
     return outcomes, info
@@ -199,36 +203,64 @@ def _refuse_entity_declarations(data: bytes) -> None:
             )
 
 
-def _without_unwritable_references(data: bytes) -> bytes:
-    """``data`` with references to surrogates and past U+10FFFF written ``&#xFFFD;``.
+def _valid_character_references(data: bytes) -> bytes:
+    """``data`` with each reference to a character XML forbids made ``&#xFFFD;``.
 
-    feedparser's fallback parser raises on them and loses the whole feed. A
-    high and a low surrogate in a row (UTF-16 written as references) become
-    the one character they encode. Only ASCII-compatible encodings are
-    scanned; UTF-16 and UTF-32 feeds are left as they are.
+    XML allows tab, newline, carriage return and U+0020..U+10FFFF except
+    surrogates, U+FFFE and U+FFFF. expat refuses a feed with any other
+    reference (``&#xD800;``, ``&#0;``, ``&#x110000;``), feedparser then
+    re-reads it with its loose parser, and that one raises on a surrogate or
+    a number past U+10FFFF: the whole feed was lost for one character. A high
+    and a low surrogate in a row (UTF-16 written as references) become the one
+    character they encode. A UTF-16/32 feed is decoded to be rewritten, and
+    kept as it is if it does not decode.
     """
+    for bom, encoding in XML_BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return data
+            fixed = _fixed_references(text)
+            return data if fixed == text else fixed.encode(encoding)
     if b"&#" not in data:
         return data
+    # Latin-1 maps bytes to characters one to one: any ASCII-compatible encoding survives.
+    return _fixed_references(data.decode("latin-1")).encode("latin-1")
 
-    def code(hexadecimal: bytes | None, decimal: bytes | None) -> int:
-        digits = hexadecimal or decimal or b""
-        if len(digits.lstrip(b"0")) > 8:  # far past U+10FFFF, and not worth converting
-            return 0x110000
-        return int(digits, 16) if hexadecimal else int(digits or b"0")
 
-    def written(value: int, reference: bytes) -> bytes:
-        return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else reference
+def _fixed_references(text: str) -> str:
+    parts, done = [], 0
+    references = list(_CHARACTER_REFERENCE.finditer(text))
+    i = 0
+    while i < len(references):
+        reference = references[i]
+        code = _code_point(*reference.groups())
+        parts.append(text[done : reference.start()])
+        after = references[i + 1] if i + 1 < len(references) else None
+        if 0xD800 <= code < 0xDC00 and after is not None and after.start() == reference.end():
+            low = _code_point(*after.groups())
+            if 0xDC00 <= low <= 0xDFFF:
+                parts.append("&#x%X;" % (0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                done, i = after.end(), i + 2
+                continue
+        parts.append(reference.group(0) if _allowed_in_xml(code) else _REPLACEMENT_REFERENCE)
+        done, i = reference.end(), i + 1
+    parts.append(text[done:])
+    return "".join(parts)
 
-    def replace(match: re.Match) -> bytes:
-        first = code(match[2], match[3])
-        if match[4] is None:
-            return written(first, match[1])
-        second = code(match[5], match[6])
-        if 0xD800 <= first < 0xDC00 <= second <= 0xDFFF:
-            return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
-        return written(first, match[1]) + written(second, match[4])
 
-    return _CHARACTER_REFERENCES.sub(replace, data)
+def _code_point(hexadecimal: str | None, decimal: str | None) -> int:
+    digits = (hexadecimal or decimal or "").lstrip("0")
+    if len(digits) > 8:  # past U+10FFFF whatever the digits; int() of a million digits is slow
+        return 0x110000
+    return int(digits or "0", 16 if hexadecimal else 10)
+
+
+def _allowed_in_xml(code: int) -> bool:
+    return code in (0x9, 0xA, 0xD) or (
+        0x20 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF and code not in (0xFFFE, 0xFFFF)
+    )
 
 
 def _decoded(data: bytes) -> str:
@@ -343,15 +375,44 @@ def state_update(
     last_modified: str | None,
     seen_ids: Iterable[str],
     checked_at: dt.datetime,
+    new_entries: Iterable[tuple[str, str]] = (),
 ) -> dict:
-    """One feed's new state, as ``ReadFeeds`` emits it and ``store.save_feed_state`` takes it."""
+    """One feed's new state, as ``ReadFeeds`` emits it: ``seen_ids`` are entries seen
+    before and skipped, ``new_entries`` the (origin, key) of entries read this time,
+    for ``settle_updates`` to sort into ingested and failed once the run committed."""
     return {
         "feed": feed,
         "etag": etag,
         "last_modified": last_modified,
         "seen_ids": list(seen_ids),
+        "new_entries": [list(entry) for entry in new_entries],
         "checked_at": checked_at.astimezone(dt.UTC).isoformat(),
     }
+
+
+def settle_updates(updates: Iterable[dict], ingested: Iterable[tuple[str, str]]) -> list[dict]:
+    """``updates`` with each new entry moved to ``seen_ids`` when it was ingested, else to
+    ``failed_ids``.
+
+    ``ingested`` holds the (feed, key) of entries that became an article or a
+    declared duplicate in the committed run; every other new entry failed
+    somewhere (empty text, a page that gave none, the model) and is read again.
+    """
+    done: dict[str, set[str]] = {}
+    for feed, key in ingested:
+        done.setdefault(feed, set()).add(key)
+    settled = []
+    for update in updates:
+        feed_done = done.get(update["feed"], set())
+        keys = list(dict.fromkeys(key for _origin, key in update.get("new_entries", [])))
+        settled.append(
+            {
+                **{k: v for k, v in update.items() if k != "new_entries"},
+                "seen_ids": [*update.get("seen_ids", []), *(k for k in keys if k in feed_done)],
+                "failed_ids": [k for k in keys if k not in feed_done],
+            }
+        )
+    return settled
 
 
 def merge_feed_state(
@@ -359,22 +420,35 @@ def merge_feed_state(
     updates: Iterable[dict],
     *,
     max_seen_ids: int = DEFAULT_LIMITS.max_seen_ids,
+    max_attempts: int = DEFAULT_LIMITS.max_entry_attempts,
 ) -> dict[str, dict]:
-    """``state`` with ``updates`` applied: validators replaced, seen ids appended and bounded.
+    """``state`` with ``updates`` (settled by ``settle_updates``) applied.
 
-    Only the last ``max_seen_ids`` ids of each feed are kept, most recent last.
+    Seen ids are appended, and only the last ``max_seen_ids`` of each feed
+    kept, most recent last. A failed entry's attempts are counted in
+    ``failing`` (key -> attempts); at ``max_attempts`` it is given up and
+    marked seen. While a feed has failing entries its validators are not
+    kept, so the next poll reads the whole feed instead of getting a 304.
     """
     merged = {feed: dict(entry) for feed, entry in state.items()}
     for update in updates:
         previous = merged.get(update["feed"], {})
         seen = dict.fromkeys(previous.get("seen_ids", []))
-        for key in update.get("seen_ids", []):
+        attempts = previous.get("failing") or {}
+        if "failed_ids" in update:  # only entries failing now: one that left the feed is forgotten
+            failing = {key: attempts.get(key, 0) + 1 for key in update["failed_ids"]}
+        else:  # a 304, or an update never settled: nothing was tried again
+            failing = dict(attempts)
+        given_up = [key for key, count in failing.items() if count >= max_attempts]
+        for key in [*update.get("seen_ids", []), *given_up]:
+            failing.pop(key, None)
             seen.pop(key, None)
             seen[key] = None
         merged[update["feed"]] = {
-            "etag": update.get("etag"),
-            "last_modified": update.get("last_modified"),
+            "etag": None if failing else update.get("etag"),
+            "last_modified": None if failing else update.get("last_modified"),
             "seen_ids": list(seen)[-max_seen_ids:],
+            "failing": failing,
             "checked_at": update.get("checked_at"),
         }
     return merged

@@ -22,10 +22,12 @@ class Stage(StrEnum):
     FEED = "feed"
     FETCH = "fetch"
     NORMALIZE = "normalize"
+    DEDUPE = "dedupe"
     ENRICH = "enrich"
 
 
 _R, _FD, _FT, _N, _E = Stage.READ, Stage.FEED, Stage.FETCH, Stage.NORMALIZE, Stage.ENRICH
+_D = Stage.DEDUPE
 _HTTP = (_FD, _FT)  # what ``transforms.lib.fetch`` raises, for feeds and for pages
 
 HTTP_PREFIX = "http_"
@@ -63,6 +65,11 @@ class ErrorType(StrEnum):
         (_R, _FD, _FT),
     )
     UNREADABLE_FILE = "unreadable_file", "the feed file cannot be read", (_FD,)
+    CORRUPT_OUTPUT_FILE = (
+        "corrupt_output_file",
+        "a committed Parquet file of the output cannot be read (a warning: it is skipped)",
+        (_D,),
+    )
     NOT_A_REGULAR_FILE = (
         "not_a_regular_file",
         "the path is a folder, FIFO, socket or device (also through a link): not opened",

@@ -51,6 +51,9 @@ class Limits:
 
     # Feed state: the ids of entries already ingested, kept per feed.
     max_seen_ids: int = 5000
+    # A new feed entry that fails is read again at the next poll, this many times in
+    # all (each attempt leaves its errors row); then it is given up and marked seen.
+    max_entry_attempts: int = 3
 
     # NLP. Longer texts go to spaCy in pieces cut at paragraph breaks.
     max_nlp_chars: int = 100_000
