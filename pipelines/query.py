@@ -25,7 +25,9 @@ class ExportPathError(ValueError):
 def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views ``articles``, ``entities``, ``quotes``, ``errors``.
 
-    A table with no files yet is an empty view of the right columns, so
+    The views read the files of finished commits only (``store.committed_files``),
+    as they were when the connection was made: never part of a commit. A
+    table with no files yet is an empty view of the right columns, so
     queries over a fresh output still run. Once the views exist the
     connection is locked to ``output_dir``: reading any other file, ATTACH,
     INSTALL/LOAD and changing a setting fail with a ``duckdb.Error``. DuckDB
@@ -34,11 +36,13 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     """
     connection = duckdb.connect()
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
+    committed = store.committed_files(str(root))
     for table in TABLES:
-        if store.has_table_files(str(root), table):
-            pattern = store.table_files(str(root), table).replace("'", "''")
+        if committed[table]:
+            # The files listed now, not a glob: a commit that begins later stays out.
+            files = ", ".join("'" + path.replace("'", "''") + "'" for path in committed[table])
             connection.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', "
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{files}], "
                 "hive_partitioning = true, union_by_name = true)"
             )
         else:

@@ -5,9 +5,11 @@ import os
 import pathlib
 import time
 
+import pyarrow as pa
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
+from schemas import TABLES
 from tests.helpers import NOW, error_row
 from transforms import store, write
 from transforms.lib.feeds import state_update
@@ -18,6 +20,24 @@ def _stage(out, run_id, table, rows, name="0"):
     for row in rows:
         writer.add(row)
     return writer.close()
+
+
+def _row(table, article_id="a1", date="2026-11-28"):
+    """A row of ``table`` for one article: the required columns filled with placeholders."""
+
+    def placeholder(field):
+        if field.nullable:
+            return None
+        return (
+            NOW
+            if pa.types.is_timestamp(field.type)
+            else 0
+            if pa.types.is_integer(field.type)
+            else "x"
+        )
+
+    row = {field.name: placeholder(field) for field in TABLES[table]}
+    return row | {"article_id": article_id, "date": date}
 
 
 def _names(folder: pathlib.Path) -> list[str]:
@@ -216,8 +236,10 @@ def test_commit_moves_files_into_hive_partitions(tmp_path):
 def test_commit_order_puts_articles_last(tmp_path):
     assert store.COMMIT_ORDER[-1] == "articles"
     files = [
-        {"table": table, "staged": f"/none/{table}", "final": f"/none/{table}", "rows": 0}
-        for table in ("articles", "quotes", "errors", "entities")
+        *_stage(tmp_path, "r", "articles", [_row("articles")]),
+        *_stage(tmp_path, "r", "quotes", [_row("quotes")]),
+        *_stage(tmp_path, "r", "errors", [error_row(1)]),
+        *_stage(tmp_path, "r", "entities", [_row("entities")]),
     ]
     committed = store.commit_files(str(tmp_path), "r", files)
     assert [f["table"] for f in committed] == list(store.COMMIT_ORDER)
