@@ -235,7 +235,7 @@ def read_json(path: str) -> object | None:
     """The JSON document at ``path``; None when there is no such file.
 
     Raises ``UnreadableFileError``, naming the file, when it exists but
-    cannot be read or is not JSON.
+    cannot be read, is not JSON, or is JSON ``null`` (no file here holds it).
     """
     from apache_beam.io.filesystems import FileSystems
 
@@ -243,9 +243,12 @@ def read_json(path: str) -> object | None:
         return None
     try:
         with FileSystems.open(path) as handle:
-            return json.loads(handle.read().decode("utf-8"))
+            document = json.loads(handle.read().decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise UnreadableFileError(f"{path} cannot be read: {exc}") from None
+    if document is None:
+        raise UnreadableFileError(f"{path} cannot be read: it holds null")
+    return document
 
 
 def _fsync(path: str) -> None:
@@ -286,15 +289,20 @@ def load_feed_state(output_dir: str) -> dict[str, dict]:
     """Each feed's saved state, by feed URL or path: ``etag``, ``last_modified``,
     ``seen_ids`` (oldest first) and ``checked_at``. Empty when nothing is saved.
 
-    Raises ``UnreadableFileError`` when the state file cannot be read.
+    Raises ``UnreadableFileError`` when the state file cannot be read; its
+    message says how to start afresh.
     """
     path = feed_state_path(output_dir)
-    document = read_json(path)
+    hint = "move it aside to read every feed entry again (articles already written are dropped)"
+    try:
+        document = read_json(path)
+    except UnreadableFileError as exc:
+        raise UnreadableFileError(f"{exc}; {hint}") from None
     if document is None:
         return {}
     feeds = document.get("feeds") if isinstance(document, dict) else None
     if not isinstance(feeds, dict):
-        raise UnreadableFileError(f"{path} cannot be read: 'feeds' is not an object")
+        raise UnreadableFileError(f"{path} cannot be read: 'feeds' is not an object; {hint}")
     return feeds
 
 
@@ -316,15 +324,31 @@ def load_file_state(output_dir: str) -> dict[str, tuple[int, float]]:
     """The input files ``watch`` has ingested: path -> (size, modification time).
 
     Empty when nothing is saved; raises ``UnreadableFileError`` when the
-    state file cannot be read.
+    state file cannot be read, with a message that says how to start afresh.
     """
     path = file_state_path(output_dir)
-    document = read_json(path)
+    hint = "move it aside to read every input file again (articles already written are dropped)"
+    try:
+        document = read_json(path)
+    except UnreadableFileError as exc:
+        raise UnreadableFileError(f"{exc}; {hint}") from None
     if document is None:
         return {}
-    if not isinstance(document, dict) or not all(isinstance(v, list) for v in document.values()):
-        raise UnreadableFileError(f"{path} cannot be read: not an object of [size, mtime] pairs")
+    if not isinstance(document, dict) or not all(map(_is_stamp, document.values())):
+        raise UnreadableFileError(
+            f"{path} cannot be read: not an object of [size, mtime] pairs; {hint}"
+        )
     return {file: tuple(stamp) for file, stamp in document.items()}
+
+
+def _is_stamp(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in value
+        )
+    )
 
 
 def save_file_state(output_dir: str, known: Mapping[str, tuple[int, float]]) -> None:
