@@ -16,13 +16,14 @@
 Readers of the tables ignore names starting with ``_``. A file is in a
 finished commit once its run has a ``_commits/`` record; ``committed_files``
 lists only those, so ``query`` and ``stats`` never see half a commit. One
-writer at a time: every command that writes holds ``writer_lock``. Every path is built
-here, joined as ``DIR``'s Beam filesystem joins it, and every file is
-written through Beam's ``FileSystems``, so ``DIR`` may be any Beam
-filesystem (``gs://...`` is never a local folder named ``gs:``). JSON files
-are written whole under a temporary name and renamed, so a reader sees the
-old file or the new one. Beam is imported only by the functions that read or
-write: ``query`` and ``stats`` need the layout, not Beam.
+writer at a time: every command that writes holds ``writer_lock``.
+
+Every path is built here, joined as ``DIR``'s Beam filesystem joins it,
+and every file is written through Beam's ``FileSystems``, so ``DIR`` may be
+any Beam filesystem (``gs://...`` is never a local folder named ``gs:``).
+JSON files are written whole under a temporary name and renamed, so a reader
+sees the old file or the new one. Beam is imported only by the functions
+that read or write: ``query`` and ``stats`` need the layout, not Beam.
 """
 
 import contextlib
