@@ -71,7 +71,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"newsbeam: error: {exc}", file=sys.stderr)
             return USAGE_ERROR
         except RunFailed as exc:
-            _discard_staging(exc.output_dir, exc.run_id)
             print(f"newsbeam: error: {exc}", file=sys.stderr)
             return 1
     import duckdb  # query and stats need DuckDB, not Beam
@@ -127,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
         "poll under way. Any option not listed here is passed to Beam.",
     )
     options.add_ingest_arguments(watch_parser)
+    for writer in (ingest_parser, watch_parser):
+        writer.add_argument(
+            "--wait",
+            action="store_true",
+            help="if another newsbeam is writing to the output, wait for it to finish "
+            "(default: fail at once, naming it)",
+        )
     watch_parser.add_argument("--interval", default="5m", help="time between polls (30s, 5m, 1h)")
     watch_parser.add_argument(
         "--max-polls", type=int, default=None, help="stop after this many polls (default: never)"
@@ -159,8 +165,8 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
     _check_inputs(args.inputs, args.output)
-    session = Session.start(args, beam_args)
-    record = session.run(session.config(args.inputs), started=started)
+    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+        record = session.run(session.config(args.inputs), started=started)
     print(
         report.summary(
             record["stages"],
@@ -182,16 +188,17 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise UsageError(f"--interval: {exc}") from None
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
-    session = Session.start(args, beam_args)
-    try:
-        return watching.watch(session, interval=interval, max_polls=args.max_polls)
-    except store.UnreadableFileError as exc:
-        raise UsageError(f"the watch state {exc}") from None
+    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+        try:
+            return watching.watch(session, interval=interval, max_polls=args.max_polls)
+        except store.UnreadableFileError as exc:
+            raise UsageError(f"the watch state {exc}") from None
 
 
 @dataclasses.dataclass
 class Session:
-    """What stays the same across the runs of one command: checked options, model, runner."""
+    """What stays the same across the runs of one command: checked options, model, runner,
+    and the output's writer lock, held until the session is closed."""
 
     args: argparse.Namespace
     beam_args: list[str]
@@ -199,10 +206,12 @@ class Session:
     model: str | None
     feeds: list[str]
     fetch_policy: object
+    held: contextlib.ExitStack
 
     @classmethod
     def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
-        """Checks options, output and model and finishes interrupted commits, or raises."""
+        """Checks options and output, takes the output's lock, checks the model and finishes
+        interrupted commits, or raises (holding nothing)."""
         from pipelines import options, sources
         from transforms import store
         from transforms.lib import nlp
@@ -221,14 +230,33 @@ class Session:
             allow_private_hosts=args.allow_private_hosts,
         )
         _check_output(args.output)
-        model = None
-        if args.nlp:
-            model = args.model or nlp.default_model()
-            nlp.load_model(model)  # fail now, not in every worker
-        finished = store.recover(args.output)
+        held = contextlib.ExitStack()
+        try:
+            try:
+                held.enter_context(
+                    store.writer_lock(args.output, wait=args.wait, command=args.command)
+                )
+            except store.OutputLockedError as exc:
+                raise UsageError(str(exc)) from None
+            except OSError as exc:  # a filesystem without flock
+                raise UsageError(f"--output {args.output!r} cannot be locked: {exc}") from None
+            model = None
+            if args.nlp:
+                model = args.model or nlp.default_model()
+                nlp.load_model(model)  # fail now, not in every worker
+            finished = store.recover(args.output)
+        except BaseException:
+            held.close()
+            raise
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, model, feeds, policy)
+        return cls(args, beam_args, pipeline_options, model, feeds, policy, held)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.held.close()
 
     def config(self, inputs: list[str]):
         """The next run's configuration; feed state is read afresh for every run."""
@@ -275,8 +303,10 @@ class Session:
             result = pipeline.run()
             state = result.wait_until_finish()
         except Exception as exc:
+            _discard_staging(config.output_dir, config.run_id)  # still holding the lock
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
         if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
+            _discard_staging(config.output_dir, config.run_id)
             raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
         pipeline_seconds = time.monotonic() - pipeline_started
         counters = _counters(result)

@@ -30,7 +30,9 @@ class ExportPathError(ValueError):
 def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views ``articles``, ``entities``, ``quotes``, ``errors``.
 
-    A table with no files yet is an empty view of the right columns, so
+    The views read the files of finished commits only (``store.committed_files``),
+    as they were when the connection was made: never part of a commit. A
+    table with no files yet is an empty view of the right columns, so
     queries over a fresh output still run. Once the views exist the
     connection is locked to ``output_dir``: reading any other file, ATTACH,
     INSTALL/LOAD and changing a setting fail with a ``duckdb.Error``. DuckDB
@@ -39,9 +41,11 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     """
     connection = duckdb.connect()
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
+    committed = store.committed_files(str(root))
     for table in TABLES:
-        files = readable_files(str(root), table)
+        files = readable_files(committed[table], table)
         if files:
+            # The files listed now, not a glob: a commit that begins later stays out.
             # DuckDB reads [, * and ? in every path it is given: each comes escaped.
             paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in files)
             connection.execute(
@@ -56,14 +60,14 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def readable_files(output_dir: str, table: str) -> list[str]:
-    """The committed files of ``table`` whose Parquet footer can be read.
+def readable_files(paths: list[str], table: str) -> list[str]:
+    """The files among ``paths`` (of ``table``) whose Parquet footer can be read.
 
     A file that cannot be read is left out with one warning line naming it,
     so one corrupt file never stops every query.
     """
     readable = []
-    for path in store.local_table_files(output_dir, table):
+    for path in paths:
         try:
             with pq.ParquetFile(path) as parquet:  # reads the footer, where a bad file fails
                 parquet.metadata  # noqa: B018

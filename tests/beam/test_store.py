@@ -1,14 +1,23 @@
 """The output folder: its paths, atomic JSON files, state, and the commit journal (no pipeline)."""
 
 import json
+import logging
 import os
 import pathlib
+import re
+import socket
+import subprocess
+import sys
+import threading
 import time
+import uuid
 
+import pyarrow as pa
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from tests.helpers import NOW, error_row
+from schemas import TABLES
+from tests.helpers import NOW, REPO, error_row
 from transforms import store, write
 from transforms.lib.feeds import state_update
 from transforms.lib.settings import DEFAULT_LIMITS
@@ -19,6 +28,24 @@ def _stage(out, run_id, table, rows, name="0"):
     for row in rows:
         writer.add(row)
     return writer.close()
+
+
+def _row(table, article_id="a1", date="2026-11-28"):
+    """A row of ``table`` for one article: the required columns filled with placeholders."""
+
+    def placeholder(field):
+        if field.nullable:
+            return None
+        return (
+            NOW
+            if pa.types.is_timestamp(field.type)
+            else 0
+            if pa.types.is_integer(field.type)
+            else "x"
+        )
+
+    row = {field.name: placeholder(field) for field in TABLES[table]}
+    return row | {"article_id": article_id, "date": date}
 
 
 def _names(folder: pathlib.Path) -> list[str]:
@@ -218,8 +245,10 @@ def test_commit_moves_files_into_hive_partitions(tmp_path):
 def test_commit_order_puts_articles_last(tmp_path):
     assert store.COMMIT_ORDER[-1] == "articles"
     files = [
-        {"table": table, "staged": f"/none/{table}", "final": f"/none/{table}", "rows": 0}
-        for table in ("articles", "quotes", "errors", "entities")
+        *_stage(tmp_path, "r", "articles", [_row("articles")]),
+        *_stage(tmp_path, "r", "quotes", [_row("quotes")]),
+        *_stage(tmp_path, "r", "errors", [error_row(1)]),
+        *_stage(tmp_path, "r", "entities", [_row("entities")]),
     ]
     committed = store.commit_files(str(tmp_path), "r", files)
     assert [f["table"] for f in committed] == list(store.COMMIT_ORDER)
@@ -262,3 +291,235 @@ def test_abort_finishes_a_journaled_commit_or_drops_the_staging(tmp_path):
     assert os.path.exists(journaled["final"])
     assert not os.path.exists(unjournaled["final"])
     assert not (tmp_path / "_tmp").exists()
+
+
+def _move(file):
+    os.makedirs(os.path.dirname(file["final"]), exist_ok=True)
+    os.rename(file["staged"], file["final"])
+
+
+@pytest.mark.parametrize("journal", ["", "{not json", '{"files": 1}', "null", "[1]"])
+@pytest.mark.parametrize("finish", [store.recover, lambda out: store.abort(out, "r")])
+def test_a_broken_journal_is_a_commit_that_never_began(tmp_path, caplog, journal, finish):
+    files = [
+        *_stage(tmp_path, "r", "entities", [_row("entities")]),
+        *_stage(tmp_path, "r", "articles", [_row("articles")]),
+    ]
+    # What a power cut leaves when the journal was renamed without fsync: an
+    # empty or torn journal, and perhaps (an older newsbeam) a file moved already.
+    pathlib.Path(store.journal_path(str(tmp_path), "r")).write_text(journal)
+    _move(files[0])
+    with caplog.at_level(logging.WARNING, logger="newsbeam.store"):
+        finish(str(tmp_path))
+    assert "_COMMIT.json cannot be read" in caplog.text
+    assert "run r never began its commit" in caplog.text
+    assert not any(os.path.exists(f["final"]) for f in files)
+    assert not (tmp_path / "_tmp").exists()
+    assert store.recover(str(tmp_path)) == []
+
+
+def test_two_processes_recovering_one_journal_both_finish(tmp_path, monkeypatch):
+    files = [
+        *_stage(tmp_path, "r", "errors", [error_row(1)]),
+        *_stage(tmp_path, "r", "errors", [error_row(2)], name="1"),
+    ]
+    store.write_json(store.journal_path(str(tmp_path), "r"), files)
+    real_rename = FileSystems.rename
+    raced = []
+
+    def rename(sources, destinations):
+        if not raced:  # the other process does all of it between our check and our rename
+            raced.append(True)
+            assert store.recover(str(tmp_path)) == ["r"]
+        real_rename(sources, destinations)
+
+    monkeypatch.setattr(FileSystems, "rename", rename)
+    assert store.recover(str(tmp_path)) == ["r"]
+    assert raced and all(os.path.exists(f["final"]) for f in files)
+    assert not (tmp_path / "_tmp").exists()
+
+
+def test_commit_puts_files_and_journal_on_disk_before_publishing_them(tmp_path, monkeypatch):
+    out = str(tmp_path.resolve())
+    files = [
+        *_stage(out, "r", "quotes", [_row("quotes")]),
+        *_stage(out, "r", "articles", [_row("articles")]),
+    ]
+    events = []
+    real_fsync, real_rename = os.fsync, os.rename
+
+    def fsync(descriptor):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def rename(source, destination):
+        events.append(("rename", str(source), str(destination)))
+        real_rename(source, destination)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "rename", rename)
+    store.commit_files(out, "r", files)
+
+    def at(kind, path, *, to=False):
+        [index] = [i for i, e in enumerate(events) if e[0] == kind and e[-1 if to else 1] == path]
+        return index
+
+    journal = store.journal_path(out, "r")
+    published = at("rename", journal, to=True)
+    assert at("fsync", events[published][1]) < published  # the journal's bytes, then its name
+    assert at("fsync", os.path.dirname(journal)) > published
+    record = at("rename", store.commit_record_path(out, "r"), to=True)
+    for file in files:
+        moved = at("rename", file["final"], to=True)
+        assert at("fsync", file["staged"]) < published < moved
+        assert moved < at("fsync", os.path.dirname(file["final"])) < record
+    assert max(i for i, e in enumerate(events) if e[0] == "rename") == record  # published last
+
+
+# ---------------------------------------------------------------- what readers see
+
+
+def _counts(out):
+    from pipelines import query
+
+    sql = "select (select count(*) from articles), (select count(*) from entities), " + (
+        "(select count(*) from quotes)"
+    )
+    return query.connect(str(out)).execute(sql).fetchone()
+
+
+def test_readers_never_see_a_commit_half_done(tmp_path):
+    out = tmp_path / "out"
+    store.commit_files(
+        str(out),
+        "r1",
+        [
+            *_stage(out, "r1", "articles", [_row("articles", "a1")]),
+            *_stage(out, "r1", "entities", [_row("entities", "a1")]),
+        ],
+    )
+    files = [
+        *_stage(out, "r2", "entities", [_row("entities", "a2")]),
+        *_stage(out, "r2", "quotes", [_row("quotes", "a2")]),
+        *_stage(out, "r2", "articles", [_row("articles", "a2")]),
+    ]
+    # Killed in the commit: journal written, entities and quotes moved, articles not.
+    store.write_json(store.journal_path(str(out), "r2"), files)
+    _move(files[0])
+    _move(files[1])
+    assert os.path.exists(files[0]["final"])  # a plain-file reader could see it
+    visible = store.committed_files(str(out))
+    assert not [f for found in visible.values() for f in found if "part-r2-" in f]
+    assert _counts(out) == (1, 1, 0)
+    assert store.recover(str(out)) == ["r2"]
+    assert _counts(out) == (2, 2, 1)
+
+
+def test_a_connection_keeps_the_files_it_listed(tmp_path):
+    from pipelines import query
+
+    out = tmp_path / "out"
+    store.commit_files(str(out), "r1", _stage(out, "r1", "articles", [_row("articles", "a1")]))
+    connection = query.connect(str(out))
+    store.commit_files(str(out), "r2", _stage(out, "r2", "articles", [_row("articles", "a2")]))
+    assert connection.execute("select count(*) from articles").fetchone() == (1,)
+    assert _counts(out) == (2, 0, 0)
+
+
+def test_an_output_written_before_commit_records_stays_visible(tmp_path):
+    [old] = _stage(tmp_path, "old", "articles", [_row("articles", "a0")])
+    _move(old)  # as a newsbeam without commit records left it
+    store.abort(str(tmp_path), "old")
+    (tmp_path / "articles" / "date=2026-11-28" / "by-hand.parquet").write_bytes(b"")
+    assert store.committed_files(str(tmp_path))["articles"] == [
+        str(tmp_path / "articles" / "date=2026-11-28" / "by-hand.parquet"),
+        old["final"],
+    ]
+    [new] = _stage(tmp_path, "new", "articles", [_row("articles", "a1")])
+    store.commit_files(str(tmp_path), "new", [new])
+    assert _names(tmp_path / "_commits") == ["new.json", "old.json"]
+    assert len(store.committed_files(str(tmp_path))["articles"]) == 3
+
+
+def test_run_of_file_reads_the_name_final_path_writes():
+    path = store.final_path("/out", "quotes", "2026-11-28", "20261128T120000Z-0a1b2c3d", "00003")
+    assert store.run_of_file(path) == "20261128T120000Z-0a1b2c3d"
+    assert store.run_of_file("/out/quotes/date=2026-11-28/part-0.parquet") is None
+    assert store.run_of_file("/out/quotes/date=2026-11-28/x.parquet") is None
+    with pytest.raises(ValueError, match="may not contain"):
+        store.final_path("/out", "quotes", "2026-11-28", "r", "a-b")
+
+
+# ---------------------------------------------------------------- one writer
+
+
+def test_a_second_writer_is_refused_at_once_naming_the_holder(tmp_path):
+    out = str(tmp_path / "out")
+    with store.writer_lock(out, command="ingest") as holder:
+        assert holder["pid"] == os.getpid()
+        started = time.monotonic()
+        named = rf"pid {os.getpid()} on {re.escape(socket.gethostname())} \(ingest, since "
+        with pytest.raises(store.OutputLockedError, match=named), store.writer_lock(out):
+            pass
+        assert time.monotonic() - started < 1
+    with store.writer_lock(out):  # released when the block ends
+        pass
+    assert (tmp_path / "out" / "_lock").read_text() == ""  # nobody to name
+
+
+def test_a_lock_left_by_a_killed_process_never_blocks(tmp_path):
+    out = tmp_path / "out"
+    hold = (
+        "import sys, time\nfrom transforms import store\n"
+        "lock = store.writer_lock(sys.argv[1], command='ingest')\nlock.__enter__()\n"
+        "print('held', flush=True)\ntime.sleep(600)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(out)], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        locked = pytest.raises(store.OutputLockedError, match=f"pid {holder.pid} ")
+        with locked, store.writer_lock(str(out)):
+            pass
+    finally:
+        holder.kill()  # SIGKILL: no cleanup runs
+        holder.wait()
+    assert json.loads((out / "_lock").read_text())["pid"] == holder.pid  # its name is left
+    with store.writer_lock(str(out)) as record:
+        assert record["pid"] == os.getpid()
+
+
+def test_wait_blocks_until_the_holder_is_done(tmp_path, caplog):
+    out = str(tmp_path)
+    holding = threading.Event()
+
+    def hold():
+        with store.writer_lock(out, command="watch"):
+            holding.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert holding.wait(timeout=30)
+    started = time.monotonic()
+    with (
+        caplog.at_level(logging.WARNING, logger="newsbeam.store"),
+        store.writer_lock(out, wait=True),
+    ):
+        waited = time.monotonic() - started
+    thread.join()
+    assert waited > 0.3
+    assert f"waiting for pid {os.getpid()}" in caplog.text and "(watch, since" in caplog.text
+
+
+def test_an_output_with_a_scheme_is_locked_on_this_machine_only_and_says_so(caplog):
+    out = f"gs://newsbeam-test-{uuid.uuid4().hex[:8]}/out"
+    with (
+        caplog.at_level(logging.WARNING, logger="newsbeam.store"),
+        store.writer_lock(out),
+        pytest.raises(store.OutputLockedError),
+        store.writer_lock(out + "/"),
+    ):
+        pass
+    assert "cannot be locked against writers on other machines" in caplog.text

@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,8 @@ import zlib
 import duckdb
 import pytest
 
-from tests.helpers import SEED_ARTICLE, comparable_rows, newsbeam, table
+from tests.helpers import SEED_ARTICLE, SEEDS, comparable_rows, newsbeam, table, wait_for
+from transforms import store
 
 
 def _gzip_bomb(path: pathlib.Path, *, megabytes: int) -> None:
@@ -153,8 +155,9 @@ def test_no_input_value_reaches_a_path(hostile_run):
     assert _articles(output)["paths.jsonl#1"]["title"].startswith("../../etc/x")
     for path in output.rglob("*"):
         relative = path.relative_to(output).parts
-        assert relative[0] in {"articles", "entities", "quotes", "errors", "_runs"}, path
-        if len(relative) > 1 and relative[0] != "_runs":
+        tables = {"articles", "entities", "quotes", "errors"}
+        assert relative[0] in tables | {"_runs", "_commits", "_lock"}, path
+        if len(relative) > 1 and relative[0] in tables:
             assert len(relative) <= 3
             assert relative[1].startswith("date=") and len(relative[1]) == len("date=YYYY-MM-DD")
     assert not (output.parent / "etc").exists()
@@ -318,3 +321,158 @@ def test_gzip_bomb_helper_really_inflates(tmp_path):
     assert (tmp_path / "b.gz").stat().st_size < 50_000
     with gzip.open(tmp_path / "b.gz") as handle:
         assert len(handle.read()) > 2_000_000
+
+
+# ---------------------------------------------------------------- one writer per output
+
+
+def _ingest(output, *extra, stdout=subprocess.PIPE):
+    command = [sys.executable, "-m", "pipelines.cli", "ingest", "--input", str(SEEDS / "0*")]
+    return subprocess.Popen(
+        [*command, "--output", str(output), *extra],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _lock_holder(output):
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads((output / "_lock").read_text())["pid"]
+    return None
+
+
+def _once_each(output):
+    """Every table's rows, asserting none is there twice."""
+    rows = comparable_rows(output)
+    for name, found in rows.items():
+        assert len(found) == len(set(found)), f"{name} has rows written twice"
+    return rows
+
+
+def test_two_writers_at_once_one_is_refused_naming_the_other(tmp_path):
+    output = tmp_path / "out"
+    processes = [_ingest(output), _ingest(output)]
+    results = [(p, *p.communicate(timeout=600)) for p in processes]
+    [(winner, _out, _err)] = [r for r in results if r[0].returncode == 0]
+    [(loser, _out, stderr)] = [r for r in results if r[0].returncode != 0]
+    assert loser.returncode == 2
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("newsbeam: error: ")
+    assert f"is being written by pid {winner.pid} on {socket.gethostname()} (ingest" in line
+    assert "--wait" in line
+    assert table(output, "articles").num_rows == 12
+    assert _once_each(output)["entities"]
+
+
+def test_wait_queues_the_second_writer_which_adds_nothing(tmp_path):
+    output = tmp_path / "out"
+    first = _ingest(output)
+    assert wait_for(lambda: _lock_holder(output) == first.pid, 60), "the first run never locked"
+    second = _ingest(output, "--wait")
+    _out, first_err = first.communicate(timeout=600)
+    second_out, second_err = second.communicate(timeout=600)
+    assert (first.returncode, second.returncode) == (0, 0), first_err + second_err
+    assert f"waiting for pid {first.pid} on {socket.gethostname()} (ingest" in second_err
+    assert "articles written      0" in second_out
+    assert table(output, "articles").num_rows == 12
+    _once_each(output)
+
+
+def test_a_writer_killed_holding_the_lock_never_blocks_the_next(tmp_path):
+    output = tmp_path / "out"
+    killed = _ingest(output, "--no-nlp", stdout=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: _lock_holder(output) == killed.pid, 60)
+    finally:
+        killed.kill()
+        killed.wait()
+    assert _lock_holder(output) == killed.pid  # its name is left in the file
+    newsbeam("ingest", "--input", SEEDS / "0*", "--output", output, "--no-nlp")
+    assert table(output, "articles").num_rows == 12
+
+
+# ---------------------------------------------------------------- the commit and its state
+
+
+def _uncommit_articles(output):
+    """Turns the last commit back into one killed after its entities and quotes moved.
+
+    The journal lists every file; the articles are staged again; the commit
+    record is gone: what a kill -9 between the last two moves leaves.
+    """
+    [record_path] = (output / "_commits").glob("*.json")
+    record = json.loads(record_path.read_text())
+    run_id = record["run_id"]
+    journal = []
+    for file in record["files"]:
+        final = pathlib.Path(file["final"])
+        date = final.parent.name.removeprefix("date=")
+        name = final.stem.removeprefix(f"part-{run_id}-")
+        staged = store.staged_path(str(output), run_id, file["table"], date, name)
+        journal.append({**file, "staged": staged})
+        if file["table"] == "articles":
+            pathlib.Path(staged).parent.mkdir(parents=True, exist_ok=True)
+            final.rename(staged)
+    store.write_json(store.journal_path(str(output), run_id), journal)
+    record_path.unlink()
+
+
+def test_query_and_stats_never_see_a_commit_half_done(tmp_path):
+    output = tmp_path / "out"
+    newsbeam("ingest", "--input", SEEDS / "0*", "--output", output)
+    clean = comparable_rows(output)
+    _uncommit_articles(output)
+    assert list(output.glob("entities/*/*.parquet"))  # a plain-file reader sees these
+    counts = newsbeam(
+        "query",
+        output,
+        "select (select count(*) from articles) as a, (select count(*) from entities) as e, "
+        "(select count(*) from quotes) as q",
+        "--format",
+        "csv",
+    )
+    assert counts.stdout.splitlines() == ["a,e,q", "0,0,0"]
+    assert "entity mentions: 0 in 0 articles" in newsbeam("stats", output).stdout
+    rerun = newsbeam("ingest", "--input", SEEDS / "0*", "--output", output)
+    assert "finished the commit of interrupted run(s)" in rerun.stderr
+    assert "articles written      0" in rerun.stdout
+    assert comparable_rows(output) == clean
+
+
+@pytest.mark.parametrize("journal", ["", '{"torn'])
+def test_a_broken_commit_journal_is_a_warning_not_a_traceback(tmp_path, journal):
+    output = tmp_path / "out"
+    staged = output / "_tmp" / "20261128T000000Z-0badf00d"
+    (staged / "articles").mkdir(parents=True)
+    (staged / "articles" / "2026-11-28-0.parquet").write_bytes(b"PAR1")
+    (staged / "_COMMIT.json").write_text(journal)
+    result = newsbeam("ingest", "--input", SEEDS / "0*", "--output", output, "--no-nlp")
+    assert "Traceback" not in result.stderr
+    assert "_COMMIT.json cannot be read" in result.stderr and "never began" in result.stderr
+    assert not (output / "_tmp").exists()
+    assert table(output, "articles").num_rows == 12
+
+
+@pytest.mark.parametrize(
+    ("state", "command"),
+    [("files.json", "watch"), ("feeds.json", "ingest"), ("feeds.json", "watch")],
+)
+@pytest.mark.parametrize("content", ["", "{not json", '{"/in/a.txt": ["big", "old"]}', "null"])
+def test_a_corrupt_state_file_is_one_line_saying_how_to_start_afresh(
+    tmp_path, state, command, content
+):
+    output = tmp_path / "out"
+    (output / "_state").mkdir(parents=True)
+    (output / "_state" / state).write_text(content)
+    extra = ["--max-polls", "1"] if command == "watch" else []
+    result = newsbeam(
+        command,
+        *("--input", SEEDS / "001_harbour_bridge.txt", "--feeds", SEEDS / "005_city_desk_rss2.xml"),
+        *("--output", output, "--no-nlp", *extra),
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("newsbeam: error: ") and f"_state/{state} cannot be read" in line
+    assert "move it aside" in line

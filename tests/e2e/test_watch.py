@@ -2,6 +2,7 @@
 
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -78,3 +79,30 @@ def test_watch_picks_up_new_files_fast_without_duplicates_and_stops_cleanly(tmp_
     polls = [line for line in stderr.splitlines() if "poll " in line]
     assert any("1 duplicates" in line for line in polls), polls
     print(f"freshness: {freshness:.1f} s with --interval {interval}s")
+
+
+def test_ingest_while_watch_runs_is_refused_naming_the_watch(tmp_path):
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "pipelines.cli", "watch", "--input", str(SEEDS / "0*")]
+    process = subprocess.Popen(
+        [*command, "--output", str(output), "--interval", "1h", "--no-nlp"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: len(_articles(output)) == 12, 120), "the first poll never committed"
+        ingest = [sys.executable, "-m", "pipelines.cli", "ingest", "--input", str(SEEDS / "0*")]
+        refused = subprocess.run(
+            [*ingest, "--output", str(output), "--no-nlp"], capture_output=True, text=True
+        )
+        process.send_signal(signal.SIGTERM)
+        _out, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert refused.returncode == 2
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("newsbeam: error: ")
+    assert f"is being written by pid {process.pid} on {socket.gethostname()} (watch" in line
+    assert len(_articles(output)) == 12
