@@ -21,9 +21,16 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import nlp
-from transforms.lib.limits import WorkerProcess, scaled_limit
+from transforms.lib.limits import WorkerProcess, scaled_limit, start_ahead, take_ahead
 
-__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
+__all__ = [
+    "ENTITIES",
+    "ERRORS",
+    "QUOTES",
+    "ExtractEntitiesAndQuotes",
+    "load_model_ahead",
+    "quote_id",
+]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
@@ -36,6 +43,16 @@ _log = logging.getLogger(__name__)
 # share) started in this process. RunInference keeps the last model it loaded
 # for reuse and never tears it down, so the stage's own DoFn ends them.
 _model_processes: dict[str, weakref.WeakSet] = {}
+
+
+def load_model_ahead(model: str) -> None:
+    """Loads ``model`` in a worker process now, before the run.
+
+    A model that cannot be loaded fails here (``nlp.ModelError``), not in
+    every worker; and a runner that works in this process takes this model
+    process at its first ``load_model`` instead of waiting for a new one.
+    """
+    start_ahead(nlp.load_model, (model,), name="newsbeam-nlp")
 
 
 def quote_id(article_id: str, start_char: int, end_char: int) -> str:
@@ -98,8 +115,14 @@ class SpacyModelHandler(ModelHandler):
         self._token = uuid.uuid4().hex
 
     def load_model(self) -> WorkerProcess:
-        """The model, loaded in a new child process; raises ``nlp.ModelError`` from there."""
-        worker = WorkerProcess(setup=nlp.load_model, setup_args=(self._model,), name="newsbeam-nlp")
+        """The model in a child process (``load_model_ahead``'s, else a new one).
+
+        Raises ``nlp.ModelError`` from there.
+        """
+        setup = (nlp.load_model, (self._model,))
+        worker = take_ahead(*setup) or WorkerProcess(
+            setup=setup[0], setup_args=setup[1], name="newsbeam-nlp"
+        )
         _model_processes.setdefault(self._token, weakref.WeakSet()).add(worker)
         worker.start()
         return worker

@@ -81,6 +81,18 @@ def test_a_long_article_gets_time_in_step_with_its_length(slow_model):
     assert not isinstance(result.inference, Exception), result.inference
 
 
+def test_a_model_loaded_ahead_is_the_one_the_handler_loads_first(slow_model):
+    enrich.load_model_ahead(slow_model)
+    [ahead] = worker_processes()
+    handler = SpacyModelHandler(slow_model, labels=(), cues=())
+    try:
+        assert handler.load_model().pid == ahead.pid
+        assert handler.load_model().pid != ahead.pid  # only once
+    finally:
+        handler.close_models()
+    assert not worker_processes()
+
+
 def test_slow_nlp_fails_only_the_slow_article_and_the_model_process_ends_with_the_stage(
     slow_model,
 ):

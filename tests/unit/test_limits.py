@@ -21,6 +21,8 @@ from transforms.lib.limits import (
     WorkerProcess,
     call_with_time_limit,
     scaled_limit,
+    start_ahead,
+    take_ahead,
 )
 from transforms.lib.records import Rejected
 
@@ -167,7 +169,7 @@ def test_a_worker_process_does_not_outlive_its_parent(tmp_path):
     assert gone_within(child, 10)
 
 
-def test_call_with_time_limit_keeps_one_process_per_thread():
+def _calls_in_one_thread() -> list[int]:
     assert call_with_time_limit(os.getpid, seconds=None, what="pid") == os.getpid()
     first = call_with_time_limit(os.getpid, seconds=30, what="pid")
     assert first != os.getpid()
@@ -175,17 +177,45 @@ def test_call_with_time_limit_keeps_one_process_per_thread():
     with pytest.raises(Rejected):
         call_with_time_limit(time.sleep, 30, seconds=0.2, what="sleeping")
     assert not running(first)
-    assert call_with_time_limit(os.getpid, seconds=30, what="pid") not in (first, os.getpid())
+    after = call_with_time_limit(os.getpid, seconds=30, what="pid")
+    assert after not in (first, os.getpid())
+    return [first, after]
 
-    other = []
-    thread = threading.Thread(
-        target=lambda: other.append(call_with_time_limit(os.getpid, seconds=30, what="pid"))
-    )
-    thread.start()
-    thread.join()
-    del thread
-    gc.collect()  # the thread's worker went with the thread
-    assert other and not running(other[0])
+
+def test_call_with_time_limit_keeps_one_process_per_thread_and_ends_it_with_the_thread():
+    pids, failures = [], []
+
+    def in_a_thread():
+        try:
+            pids.extend(_calls_in_one_thread())
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=in_a_thread) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    assert len(set(pids)) == 4  # each thread its own process
+    del threads
+    gc.collect()
+    assert not any(running(pid) for pid in pids)  # the threads are gone, so are their processes
+
+
+def test_a_worker_started_ahead_is_handed_out_once():
+    start_ahead(os.getpid, name="newsbeam-test")
+    worker = take_ahead(os.getpid)
+    assert take_ahead(os.getpid) is None
+    try:
+        # The setup's value (the child's pid) is the first argument of every call.
+        assert worker.call(abs, seconds=30, what="pid") == worker.pid
+    finally:
+        worker.close()
+    with pytest.raises(nlp.ModelError):
+        start_ahead(nlp.load_model, ("no_such_model",))
+    assert take_ahead(nlp.load_model, ("no_such_model",)) is None
 
 
 def test_the_limit_of_an_article_scales_with_its_length():

@@ -208,6 +208,30 @@ def _end(process, connection, parent_alive: int):
     os.close(parent_alive)
 
 
+# Worker processes started before anyone asked for them, by (setup, setup_args).
+_ahead: dict[tuple, WorkerProcess] = {}
+
+
+def start_ahead(setup, setup_args: tuple = (), *, name: str = "newsbeam-worker") -> None:
+    """Starts a worker process with ``setup`` now, for ``take_ahead`` to hand out later.
+
+    Raises what ``setup`` raises (a model that cannot be loaded, say). One
+    that nobody takes ends at exit.
+    """
+    key = (setup, tuple(setup_args))
+    worker = WorkerProcess(setup=setup, setup_args=setup_args, name=name)
+    worker.start()
+    previous = _ahead.pop(key, None)
+    _ahead[key] = worker
+    if previous is not None:
+        previous.close()
+
+
+def take_ahead(setup, setup_args: tuple = ()) -> WorkerProcess | None:
+    """The worker process ``start_ahead`` started with this setup, once; else None."""
+    return _ahead.pop((setup, tuple(setup_args)), None)
+
+
 def call_with_time_limit(
     function, *args, seconds: float | None, what: str, worker: WorkerProcess | None = None, **kwargs
 ):
@@ -252,12 +276,12 @@ def _serve(connection_fd: int, alive_fd: int):
         try:
             message = connection.recv()
         except (EOFError, OSError):
-            return  # the parent has gone
+            _leave()  # the parent has gone
         except BaseException as exc:  # a call that cannot be unpickled here
             connection.send(("error", _sendable(exc)))
             continue
         if message is _STOP:
-            return
+            _leave()
         try:
             if message[0] == "import":
                 importlib.import_module(message[1])
@@ -272,6 +296,14 @@ def _serve(connection_fd: int, alive_fd: int):
             connection.send(reply)
         except Exception as exc:  # a value that cannot be pickled
             connection.send(("error", _sendable(exc)))
+
+
+def _leave():
+    """Ends the child at once: tearing down an interpreter that holds a model takes a second."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(0)
 
 
 def _exit_with_parent(alive_fd: int):
