@@ -243,7 +243,9 @@ class Session:
             model = None
             if args.nlp:
                 model = args.model or nlp.default_model()
-                nlp.load_model(model)  # fail now, not in every worker
+                from transforms.enrich import load_model_ahead
+
+                load_model_ahead(model)  # fail now, not in every worker; in-process workers take it
             finished = store.recover(args.output)
         except BaseException:
             held.close()

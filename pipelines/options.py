@@ -101,8 +101,9 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive_float,
         default=DEFAULT_LIMITS.time_limit,
         metavar="SECONDS",
-        help="most time per article for HTML extraction and for NLP; an article that "
-        "takes longer becomes an errors row (default: %(default)s)",
+        help="most time for HTML extraction and for NLP of an article, per 100,000 "
+        "characters of it (never less than SECONDS in all); work that takes longer is "
+        "stopped and the article becomes an errors row (default: %(default)s)",
     )
     parser.add_argument(
         "--batch-size",

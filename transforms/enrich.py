@@ -2,12 +2,16 @@
 
 RunInference batches articles (``BatchElements``) and loads the model once
 per worker process; the handler below only adapts ``transforms.lib.nlp.annotate``
-to it. Rows leave as plain dicts: no ``Doc`` crosses a stage.
+to it. The model lives in a child process of the worker (see
+``transforms.lib.limits``), so work that runs out of time is stopped with it.
+Rows leave as plain dicts: no ``Doc`` crosses a stage.
 """
 
 import datetime as dt
 import logging
 import time
+import uuid
+import weakref
 from collections.abc import Collection
 
 import apache_beam as beam
@@ -16,11 +20,11 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, nlp
-from transforms.lib.limits import call_with_time_limit
+from transforms.lib.limits import WorkerProcess, scaled_limit, start_ahead, take_ahead
 from transforms.lib.records import Stage
 from transforms.lib.settings import DEFAULT_LIMITS
 
-__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes"]
+__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "load_model_ahead"]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
@@ -28,6 +32,20 @@ STAGE = Stage.ENRICH
 _PROGRESS_EVERY_SECONDS = 30.0
 
 _log = logging.getLogger(__name__)
+# The model processes that each handler (by its token, which its copies
+# share) started in this process. RunInference keeps the last model it loaded
+# for reuse and never tears it down, so the stage's own DoFn ends them.
+_model_processes: dict[str, weakref.WeakSet] = {}
+
+
+def load_model_ahead(model: str) -> None:
+    """Loads ``model`` in a worker process now, before the run.
+
+    A model that cannot be loaded fails here (``nlp.ModelError``), not in
+    every worker; and a runner that works in this process takes this model
+    process at its first ``load_model`` instead of waiting for a new one.
+    """
+    start_ahead(nlp.load_model, (model,), name="newsbeam-nlp")
 
 
 class _Progress:
@@ -56,10 +74,14 @@ class _Progress:
 class SpacyModelHandler(ModelHandler):
     """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out.
 
-    A batch that fails, or takes longer than ``time_limit`` seconds per
-    article, is retried article by article, so one bad article becomes one
-    errors row (its inference is the exception) and the rest of the batch is
-    kept.
+    The "model" it loads is a ``WorkerProcess`` holding the spaCy model: a
+    call that runs out of time is killed with its process, and the next
+    call starts a fresh one, so no stopped work goes on using the model.
+    An article may take ``time_limit`` seconds per 100,000 characters
+    (never less than ``time_limit``), a batch the sum of its articles'. A
+    batch that fails or runs out of time is retried article by article, so
+    one bad article becomes one errors row (its inference is the exception)
+    and the rest of the batch is kept.
     """
 
     def __init__(
@@ -77,30 +99,49 @@ class SpacyModelHandler(ModelHandler):
         self._time_limit = time_limit
         self._options = {"labels": frozenset(labels), "cues": tuple(cues), "max_chars": max_chars}
         self._progress = None
+        self._token = uuid.uuid4().hex
 
-    def load_model(self):
-        return nlp.load_model(self._model)
+    def load_model(self) -> WorkerProcess:
+        """The model in a child process (``load_model_ahead``'s, else a new one).
+
+        Raises ``nlp.ModelError`` from there.
+        """
+        setup = (nlp.load_model, (self._model,))
+        worker = take_ahead(*setup) or WorkerProcess(
+            setup=setup[0], setup_args=setup[1], name="newsbeam-nlp"
+        )
+        _model_processes.setdefault(self._token, weakref.WeakSet()).add(worker)
+        worker.start()
+        return worker
+
+    def close_models(self) -> None:
+        """Ends the model processes that this handler or a copy of it started in this process.
+
+        A model used after this starts a new process at its next call.
+        """
+        for worker in list(_model_processes.get(self._token, ())):
+            worker.close()
 
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:
             self._progress = _Progress()
         texts = [article["text"] for article in batch]
-        limit = self._time_limit * len(texts) if self._time_limit else None
         try:
-            annotations = self._annotate(model, texts, limit)
+            annotations = self._annotate(model, texts)
         except Exception:  # find the bad article(s); the others keep their annotations
             annotations = [self._annotate_one(model, text) for text in texts]
         self._progress.add(batch)
         return [PredictionResult(a, ann) for a, ann in zip(batch, annotations, strict=True)]
 
-    def _annotate(self, model, texts, seconds):
-        return call_with_time_limit(
-            nlp.annotate, model, texts, seconds=seconds, what="NLP", **self._options
-        )
+    def _annotate(self, model: WorkerProcess, texts):
+        seconds = None
+        if self._time_limit:
+            seconds = sum(scaled_limit(self._time_limit, len(text)) for text in texts)
+        return model.call(nlp.annotate, texts, seconds=seconds, what="NLP", **self._options)
 
     def _annotate_one(self, model, text):
         try:
-            return self._annotate(model, [text], self._time_limit)[0]
+            return self._annotate(model, [text])[0]
         except Exception as exc:
             return exc
 
@@ -112,11 +153,16 @@ class SpacyModelHandler(ModelHandler):
 
 
 class _SplitRowsFn(DeadLetterFn):
-    def __init__(self, ingested_at: dt.datetime):
+    def __init__(self, ingested_at: dt.datetime, handler: SpacyModelHandler):
         super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.ENRICH_ERRORS)
+        self._handler = handler
         self._articles = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ARTICLES)
         self._entities = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ENTITIES)
         self._quotes = Metrics.counter(counters.NAMESPACE, counters.ENRICH_QUOTES)
+
+    def teardown(self):
+        # Fused with RunInference, so torn down in the worker that holds its model.
+        self._handler.close_models()
 
     def process(self, result):
         article, annotations = result.example, result.inference
@@ -152,7 +198,7 @@ class ExtractEntitiesAndQuotes(beam.PTransform):
             articles
             | "Annotate" >> RunInference(self._handler, model_identifier="newsbeam-spacy")
             | "SplitRows"
-            >> beam.ParDo(_SplitRowsFn(self._ingested_at)).with_outputs(
+            >> beam.ParDo(_SplitRowsFn(self._ingested_at, self._handler)).with_outputs(
                 ENTITIES, QUOTES, ERRORS, main="articles"
             )
         )

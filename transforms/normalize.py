@@ -7,7 +7,8 @@ from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters
-from transforms.lib.normalize import normalize_article
+from transforms.lib.limits import WorkerProcess
+from transforms.lib.normalize import normalize_article, warm_up_extraction
 from transforms.lib.records import Stage
 
 __all__ = ["ERRORS", "NormalizeArticles"]
@@ -23,6 +24,15 @@ class _NormalizeFn(DeadLetterFn):
         self._time_limit = time_limit
         self._articles = Metrics.counter(counters.NAMESPACE, counters.NORMALIZE_ARTICLES)
         self._warnings = Metrics.counter(counters.NAMESPACE, counters.NORMALIZE_WARNINGS)
+        self._extractor = None
+
+    def setup(self):
+        # HTML extraction runs (and is stopped) in a child process; it starts at the first page.
+        self._extractor = WorkerProcess(setup=warm_up_extraction, name="newsbeam-html")
+
+    def teardown(self):
+        if self._extractor is not None:
+            self._extractor.close()
 
     def process(self, raw):
         origin = raw.get("origin") or "?"
@@ -30,7 +40,7 @@ class _NormalizeFn(DeadLetterFn):
 
     def _normalize(self, raw, origin):
         article, problems = normalize_article(
-            raw, ingested_at=self._ingested_at, time_limit=self._time_limit
+            raw, ingested_at=self._ingested_at, time_limit=self._time_limit, worker=self._extractor
         )
         for problem in problems:  # the article is kept; the problem is still reported
             yield self.dead_letter(problem, origin=origin, counter=self._warnings)

@@ -1,35 +1,53 @@
-"""Time limits in the stages: a pathological input becomes an errors row, not a hung run."""
+"""Time limits in the stages: a pathological input becomes an errors row, not a hung run.
 
-import datetime as dt
+The slow work really runs, in the stages' worker processes, and is really
+stopped: the slow functions and the slow spaCy component come from
+``tests.slow_work``, which those processes import by name.
+"""
+
 import time
 
 import apache_beam as beam
+import psutil
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from transforms import normalize
-from transforms.enrich import SpacyModelHandler
-from transforms.lib import html, nlp
+from tests import slow_work
+from tests.helpers import NOW
+from transforms import enrich, normalize
+from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
+from transforms.lib import html
 from transforms.lib.formats import raw_record
-from transforms.lib.records import Rejected
 from transforms.normalize import NormalizeArticles
 
-NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+def worker_processes() -> list[psutil.Process]:
+    """This process's live worker processes (those of ``transforms.lib.limits``)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "transforms.lib.limits" in " ".join(child.cmdline()):
+                found.append(child)
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            pass
+    return found
+
+
+@pytest.fixture
+def slow_model(tmp_path, monkeypatch):
+    """A saved spaCy pipeline with ``slow_work.COMPONENT``, loadable by worker processes."""
+    monkeypatch.syspath_prepend(slow_work.plugin_path(tmp_path / "plugin"))
+    return slow_work.slow_model(tmp_path / "model")
 
 
 def test_slow_html_extraction_becomes_an_errors_row(monkeypatch):
-    real = html.extract_article
-
-    def extract(page, url=None):
-        if "pathological" in page:
-            time.sleep(3)
-        return real(page, url)
-
-    monkeypatch.setattr(html, "extract_article", extract)
+    # The stage sends the function it finds here to its worker process, by name.
+    monkeypatch.setattr(html, "extract_article", slow_work.slow_extract_article)
     body = "<html><body><article><p>{}</p></article></body></html>"
     good = body.format("The council met on Monday to agree the budget for the coming year. " * 3)
     raws = [
-        raw_record("slow.html", html=body.format("pathological " * 20)),
+        raw_record("slow.html", html=body.format(f"{slow_work.MARKER} " * 20)),
         raw_record("good.html", html=good),
     ]
     started = time.monotonic()
@@ -45,24 +63,58 @@ def test_slow_html_extraction_becomes_an_errors_row(monkeypatch):
             equal_to([("slow.html", "time_limit")]),
             label="TimedOut",
         )
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < slow_work.SLOW_SECONDS / 2
+    assert not worker_processes()  # stopped, and the stage's own ended at its teardown
 
 
-def test_slow_nlp_fails_only_the_slow_article(monkeypatch):
-    def annotate(model, texts, **options):
-        if any("pathological" in text for text in texts):
-            time.sleep(3)
-        return [{"entities": [], "quotes": []} for _ in texts]
+def test_a_long_article_gets_time_in_step_with_its_length(slow_model):
+    # 1 MB at 0.2 s per 100,000 characters takes the model about 2 s: more
+    # than the 0.5 s limit, but well within its 5 s for ten times 100,000.
+    paragraph = "The council met again. The budget was agreed at last.\n\n"
+    text = paragraph * (1_000_000 // len(paragraph))
+    handler = SpacyModelHandler(slow_model, labels=(), cues=(), time_limit=0.5)
+    model = handler.load_model()
+    try:
+        [result] = handler.run_inference([{"text": text, "word_count": 1}], model)
+    finally:
+        handler.close_models()
+    assert not isinstance(result.inference, Exception), result.inference
 
-    monkeypatch.setattr(nlp, "annotate", annotate)
-    handler = SpacyModelHandler("unused", labels=(), cues=(), time_limit=0.3)
-    batch = [
-        {"text": "fine", "word_count": 1},
-        {"text": "pathological", "word_count": 1},
-        {"text": "also fine", "word_count": 1},
+
+def test_a_model_loaded_ahead_is_the_one_the_handler_loads_first(slow_model):
+    enrich.load_model_ahead(slow_model)
+    [ahead] = worker_processes()
+    handler = SpacyModelHandler(slow_model, labels=(), cues=())
+    try:
+        assert handler.load_model().pid == ahead.pid
+        assert handler.load_model().pid != ahead.pid  # only once
+    finally:
+        handler.close_models()
+    assert not worker_processes()
+
+
+def test_slow_nlp_fails_only_the_slow_article_and_the_model_process_ends_with_the_stage(
+    slow_model,
+):
+    articles = [
+        {"article_id": f"a{i}", "date": "2026-11-28", "origin": f"{i}.txt", "text": text}
+        for i, text in enumerate(["It rained.", f"A {slow_work.MARKER} day.", "It stopped."])
     ]
-    results = handler.run_inference(batch, model=None)
-    outcomes = [r.inference for r in results]
-    assert outcomes[0] == {"entities": [], "quotes": []}
-    assert isinstance(outcomes[1], Rejected) and outcomes[1].error_type == "time_limit"
-    assert outcomes[2] == {"entities": [], "quotes": []}
+    for article in articles:
+        article["word_count"] = len(article["text"].split())
+    handler = SpacyModelHandler(slow_model, labels=(), cues=(), time_limit=0.5)
+    started = time.monotonic()
+    with TestPipeline() as p:
+        outputs = p | beam.Create(articles) | ExtractEntitiesAndQuotes(handler, ingested_at=NOW)
+        assert_that(
+            outputs.articles | beam.Map(lambda a: a["origin"]),
+            equal_to(["0.txt", "2.txt"]),
+            label="Kept",
+        )
+        assert_that(
+            outputs[enrich.ERRORS] | beam.Map(lambda e: (e["origin"], e["error_type"])),
+            equal_to([("1.txt", "time_limit")]),
+            label="TimedOut",
+        )
+    assert time.monotonic() - started < slow_work.SLOW_SECONDS / 2
+    assert not worker_processes()  # RunInference keeps its model; the stage's teardown ends it

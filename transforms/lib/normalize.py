@@ -10,7 +10,7 @@ import hashlib
 from schemas import SCHEMA_VERSION
 from schemas.rows import ArticleRow, RawRecord
 from transforms.lib import dates, html, text, urls
-from transforms.lib.limits import call_with_time_limit
+from transforms.lib.limits import WorkerProcess, call_with_time_limit, scaled_limit
 from transforms.lib.records import ErrorType, Rejected
 
 ID_HEX_DIGITS = 16
@@ -35,33 +35,61 @@ def partition_date(*, published_at: dt.datetime | None, ingested_at: dt.datetime
     return (published_at or ingested_at).astimezone(dt.UTC).strftime("%Y-%m-%d")
 
 
-def extract_html(page: str, url: str | None, *, time_limit: float | None) -> dict:
-    """``html.extract_article`` of an HTML page, given at most ``time_limit`` seconds.
+# A page that sets up what trafilatura loads at its first extraction (stop
+# lists, domain lists: about a second), so that no article's time pays for it.
+_WARM_UP_PAGE = (
+    "<html><head><title>Warm-up</title></head><body><article><p>"
+    + "The council met on Monday to agree the budget for the coming year. " * 3
+    + "</p></article></body></html>"
+)
+
+
+def warm_up_extraction() -> None:
+    """Extracts a small page once, for a worker process about to extract pages under a limit."""
+    html.extract_article(_WARM_UP_PAGE, "https://news.example/warm-up")
+
+
+def extract_html(
+    page: str, url: str | None, *, time_limit: float | None, worker: WorkerProcess | None = None
+) -> dict:
+    """``html.extract_article`` of an HTML page, given at most ``time_limit`` seconds
+    per 100,000 characters of HTML (``scaled_limit``).
 
     Raises what the extraction raises (``no_main_text``, ``unparsable_html``),
-    and ``time_limit`` when it takes longer: lxml cannot be interrupted, so
-    one pathological page must not hold up the run. HTML files and fetched
-    pages both go through here.
+    and ``time_limit`` when it takes longer: the extraction runs in ``worker``
+    (a killable process), so one pathological page is stopped, not abandoned.
+    HTML files and fetched pages both go through here.
     """
     return call_with_time_limit(
-        html.extract_article, page, url, seconds=time_limit, what="HTML extraction"
+        html.extract_article,
+        page,
+        url,
+        seconds=scaled_limit(time_limit, len(page)) if time_limit else None,
+        what="HTML extraction",
+        worker=worker,
     )
 
 
 def normalize_article(
-    raw: RawRecord, *, ingested_at: dt.datetime, time_limit: float | None = None
+    raw: RawRecord,
+    *,
+    ingested_at: dt.datetime,
+    time_limit: float | None = None,
+    worker: WorkerProcess | None = None,
 ) -> tuple[ArticleRow, list[Rejected]]:
     """The articles row for a raw record, and the problems it was kept despite.
 
     Raises ``Rejected`` when no article text remains (``empty_text``), or when
-    extracting an HTML page takes longer than ``time_limit`` seconds. A date
+    extracting an HTML page takes longer than ``time_limit`` seconds per
+    100,000 characters of HTML; the extraction runs in ``worker`` (by default
+    the calling thread's) and is stopped then. A date
     that cannot be read, or is implausible, is left out of the row and
     reported in the returned list (``invalid_date``); the article is kept.
     """
     fields = {key: raw.get(key) for key in ("url", "title", "authors", "published", "source")}
     body = raw.get("text")
     if body is None and raw.get("html") is not None:
-        page = extract_html(raw["html"], raw.get("url"), time_limit=time_limit)
+        page = extract_html(raw["html"], raw.get("url"), time_limit=time_limit, worker=worker)
         body = page.pop("text")
         fields = {key: fields[key] or page[key] for key in fields}
     body = text.clean_text(body or "")
