@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from pipelines.stats import stats_report
 
-            sys.stdout.write(stats_report(args.output, limit=args.limit))
+            labels = [label for value in args.labels for label in value.split(",")]
+            sys.stdout.write(stats_report(args.output, limit=args.limit, labels=labels or None))
     except duckdb.Error as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 1
@@ -131,6 +132,14 @@ def _parser() -> argparse.ArgumentParser:
     stats_parser = commands.add_parser("stats", help="most mentioned entities and quoted speakers")
     stats_parser.add_argument("output", metavar="DIR")
     stats_parser.add_argument("--limit", type=int, default=10)
+    stats_parser.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="rank only entities of this label (PERSON, ORG, ...); repeatable or comma-separated",
+    )
     return parser
 
 

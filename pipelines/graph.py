@@ -17,6 +17,7 @@ from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
 from transforms.lib import feeds
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
+from transforms.resolve import RESOLUTION_TABLE, ReadCurrentResolution, ResolveEntities
 from transforms.write import WriteTables
 
 
@@ -76,10 +77,19 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
             handler, ingested_at=config.ingested_at
         )
         tables = {
-            "articles": enriched.articles,
+            "articles": enriched["articles"],
             "entities": enriched[enrich.ENTITIES],
             "quotes": enriched[enrich.QUOTES],
         }
+        current = raw_records.pipeline | "ReadCurrentResolution" >> ReadCurrentResolution(
+            config.output_dir
+        )
+        tables[RESOLUTION_TABLE] = (
+            tables["entities"],
+            current,
+        ) | "ResolveEntities" >> ResolveEntities(
+            run_id=config.run_id, resolved_at=config.ingested_at
+        )
         errors.append(enriched[enrich.ERRORS])
     tables["errors"] = errors | "AllErrors" >> beam.Flatten()
     return tables | "WriteTables" >> WriteTables(

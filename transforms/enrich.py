@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -23,6 +23,7 @@ __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id
 
 ENTITIES = "entities"
 QUOTES = "quotes"
+NOT_ENRICHED = "not_enriched"
 STAGE = "enrich"
 DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
 _PROGRESS_EVERY_SECONDS = 30.0
@@ -60,42 +61,64 @@ class _Progress:
 
 
 class SpacyModelHandler(ModelHandler):
-    """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out.
+    """A RunInference model handler: articles in, ``{"entities", "quotes", "model"}`` dicts out.
 
-    A batch that fails, or takes longer than ``time_limit`` seconds per
-    article, is retried article by article, so one bad article becomes one
-    errors row (its inference is the exception) and the rest of the batch is
-    kept.
+    ``models`` maps a language to a model name or path (a bare name is the
+    English model); each article goes to its language's model
+    (``nlp.model_language``). A batch that fails, or takes longer than
+    ``time_limit`` seconds per article, is retried article by article, so one
+    bad article becomes one errors row (its inference is the exception) and
+    the rest of the batch is kept.
     """
 
     def __init__(
         self,
-        model: str,
+        models: Mapping[str, str] | str,
         *,
         labels: Collection[str],
         cues: Collection[str],
         max_chars: int = nlp.DEFAULT_MAX_CHARS,
         batch_size: int = DEFAULT_BATCH_SIZE,
         time_limit: float | None = None,
+        aliases: Mapping | None = None,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)
-        self._model = model
+        self._models = {"en": models} if isinstance(models, str) else dict(models)
         self._time_limit = time_limit
-        self._options = {"labels": frozenset(labels), "cues": tuple(cues), "max_chars": max_chars}
+        self._options = {
+            "labels": frozenset(labels),
+            "cues": tuple(cues),
+            "max_chars": max_chars,
+            "aliases": dict(aliases or {}),
+        }
         self._progress = None
 
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self._models)
+
     def load_model(self):
-        return nlp.load_model(self._model)
+        return {language: nlp.load_model(name) for language, name in self._models.items()}
 
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:
             self._progress = _Progress()
-        texts = [article["text"] for article in batch]
-        limit = self._time_limit * len(texts) if self._time_limit else None
-        try:
-            annotations = self._annotate(model, texts, limit)
-        except Exception:  # find the bad article(s); the others keep their annotations
-            annotations = [self._annotate_one(model, text) for text in texts]
+        annotations = [None] * len(batch)
+        by_language: dict[str, list[int]] = {}
+        for index, article in enumerate(batch):
+            language = nlp.model_language(article.get("language"), self._models)
+            by_language.setdefault(language, []).append(index)
+        for language, indexes in by_language.items():
+            texts = [batch[i]["text"] for i in indexes]
+            limit = self._time_limit * len(texts) if self._time_limit else None
+            try:
+                found = self._annotate(model[language], texts, limit)
+            except Exception:  # find the bad article(s); the others keep their annotations
+                found = [self._annotate_one(model[language], text) for text in texts]
+            for i, annotation in zip(indexes, found, strict=True):
+                if isinstance(annotation, dict):
+                    annotation["model"] = self._models[language]
+                annotations[i] = annotation
         self._progress.add(batch)
         return [PredictionResult(a, ann) for a, ann in zip(batch, annotations, strict=True)]
 
@@ -130,6 +153,7 @@ class _SplitRowsFn(DeadLetterFn):
             yield self.dead_letter(annotations, origin=article["origin"])
             return
         shared = {"article_id": article["article_id"], "date": article["date"]}
+        article = {**article, "nlp_model": annotations["model"]}
         for entity in annotations["entities"]:
             self._entities.inc()
             yield beam.pvalue.TaggedOutput(ENTITIES, {**entity, **shared})
@@ -141,12 +165,30 @@ class _SplitRowsFn(DeadLetterFn):
         yield article
 
 
+class _RouteByLanguageFn(beam.DoFn):
+    """Articles with a model for their language pass; the others leave on ``NOT_ENRICHED``,
+    counted per language (``enrich.not_enriched.<language>``)."""
+
+    def __init__(self, languages: Collection[str]):
+        self._languages = frozenset(languages)
+
+    def process(self, article):
+        if nlp.model_language(article.get("language"), self._languages) is not None:
+            yield article
+            return
+        language = article.get("language") or "unknown"
+        Metrics.counter("newsbeam", f"enrich.not_enriched.{language}").inc()
+        yield beam.pvalue.TaggedOutput(NOT_ENRICHED, {**article, "nlp_model": None})
+
+
 class ExtractEntitiesAndQuotes(beam.PTransform):
     """Articles to entities and quotes rows.
 
-    Outputs: ``articles`` (the articles that were annotated), ``ENTITIES``,
-    ``QUOTES``, and ``ERRORS`` for articles the model failed on (they are
-    not written as articles, so a rerun tries them again).
+    Outputs: ``articles`` (the articles annotated, with their ``nlp_model``, and
+    those of a language no model was given for, written without entities or
+    quotes and with ``nlp_model`` NULL), ``ENTITIES``, ``QUOTES``, and
+    ``ERRORS`` for articles the model failed on (they are not written as
+    articles, so a rerun tries them again).
     """
 
     def __init__(self, handler: SpacyModelHandler, *, ingested_at: dt.datetime):
@@ -155,11 +197,21 @@ class ExtractEntitiesAndQuotes(beam.PTransform):
         self._ingested_at = ingested_at
 
     def expand(self, articles):
-        return (
-            articles
+        routed = articles | "RouteByLanguage" >> beam.ParDo(
+            _RouteByLanguageFn(self._handler.languages)
+        ).with_outputs(NOT_ENRICHED, main="enriched")
+        split = (
+            routed.enriched
             | "Annotate" >> RunInference(self._handler, model_identifier="newsbeam-spacy")
             | "SplitRows"
             >> beam.ParDo(_SplitRowsFn(self._ingested_at)).with_outputs(
                 ENTITIES, QUOTES, ERRORS, main="articles"
             )
         )
+        all_articles = (split.articles, routed[NOT_ENRICHED]) | "AllArticles" >> beam.Flatten()
+        return {
+            "articles": all_articles,
+            ENTITIES: split[ENTITIES],
+            QUOTES: split[QUOTES],
+            ERRORS: split[ERRORS],
+        }

