@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from transforms.lib.quotes.context import Context, inside_segment, sentence_index, token_at
-from transforms.lib.quotes.marks import Segment
+from transforms.lib.quotes.marks import QUOTE_MARKS, Segment
 from transforms.lib.vocabulary import LEADING_DETERMINER
 
 __all__ = [
@@ -32,9 +32,25 @@ _CUE_VERBS = (
     "comment complain concede conclude confirm contend continue declare deny emphasize",
     "estimate joke lament maintain mention observe promise recall remark report respond",
     "reveal scoff shout stress suggest testify tweet urge vow wonder worry quip counter retort",
+    "post read chide quote recount blast slam exclaim muse plead proclaim snap mock taunt tout",
 )
 # Past forms the regular rules below would get wrong.
-_IRREGULAR_PAST = {"say": ("said",), "tell": ("told",), "write": ("wrote", "written")}
+_IRREGULAR_PAST = {
+    "say": ("said",),
+    "tell": ("told",),
+    "write": ("wrote", "written"),
+    "read": ("read",),
+    "snap": ("snapped",),
+}
+# Verbs that are cues only with their particle ("shot back", "went on").
+_PHRASAL_CUES = {
+    "back": frozenset({"shot", "shoots", "shoot", "fired", "fires", "fire", "hit", "hits"}),
+    "on": frozenset({"went", "goes", "go"}),
+}
+# Entity types that never speak: a date or a number before "said" is not its subject.
+_MUTE_ENTITY_TYPES = frozenset(
+    {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
+)
 _VOWELS = frozenset("aeiou")
 
 
@@ -77,6 +93,7 @@ class Attribution:
     mention_start: int | None = None
     mention_end: int | None = None
     entity_id: str | None = None
+    cue_index: int | None = None  # the cue's token in the Doc, when a verb is the cue
 
 
 # --- the words around a quote ----------------------------------------------------------------
@@ -87,14 +104,18 @@ def frame_attribution(ctx: Context, seg: Segment, kind: str) -> Attribution | No
     if not ctx.parsed:
         return None
     first = token_at(ctx, seg.start)
-    content = ctx.text[seg.start : seg.end]
+    # A nested quote may close with the outer one (``... 'brain,' "``): its mark is not the end.
+    content = ctx.text[seg.start : seg.end].rstrip().rstrip("".join(QUOTE_MARKS)).rstrip()
     may_close = seg.close_at is not None and (
-        content.rstrip()[-1:] in ",?!—–-…" or ctx.text[seg.close_at + 1 : seg.close_at + 2] == ","
+        content[-1:] in ",?!—–-…" or ctx.text[seg.close_at + 1 : seg.close_at + 2] == ","
     )
     right = _right_frame(ctx, seg) if seg.close_at is not None else []
     adjacent = kind in ("direct", "name")
-    ends_sentence = content.rstrip()[-1:] == "."
-    if may_close or (kind == "direct" and len(right) <= 6 and not ends_sentence):
+    ends_sentence = content[-1:] == "."
+    # A full stop before the mark closes the quote's sentence, but a short ``Trump said.``
+    # after it is still its attribution (newswire often writes ``... missing." Trump said.``).
+    short_tail = kind == "direct" and len(right) <= 4 and _ends_sentence_after(ctx, right)
+    if may_close or (kind == "direct" and len(right) <= 6 and not ends_sentence) or short_tail:
         for token in right:
             attribution = cue_attribution(ctx, token)
             if attribution is not None:
@@ -122,6 +143,14 @@ def frame_attribution(ctx: Context, seg: Segment, kind: str) -> Attribution | No
             if attribution is not None:
                 return attribution
     return None
+
+
+def _ends_sentence_after(ctx: Context, tokens: list) -> bool:
+    """Whether a full stop follows ``tokens`` straight away (they make a sentence's end)."""
+    if not tokens:
+        return False
+    after = tokens[-1].i + 1
+    return after < len(ctx.doc) and ctx.doc[after].text == "."
 
 
 def _right_frame(ctx: Context, seg: Segment) -> list:
@@ -220,12 +249,25 @@ def cue_attribution(ctx: Context, token) -> Attribution | None:
     if is_according_to(ctx, token):
         source = _according_to_source(token)
         return _attribution(ctx, source, "according to") if source is not None else None
-    if token.lower_ not in ctx.cues or token.pos_ not in ("VERB", "AUX"):
+    if token.pos_ not in ("VERB", "AUX") or not (token.lower_ in ctx.cues or is_phrasal_cue(token)):
         return None
-    speaker = _speaker_token(token)
+    speaker = _speaker_token(ctx, token)
     if speaker is None or inside_segment(ctx, speaker.idx):
         return None
-    return _attribution(ctx, speaker, token.lower_)
+    if speaker.ent_type_ in _MUTE_ENTITY_TYPES:
+        return None
+    attribution = _attribution(ctx, speaker, token.lower_)
+    attribution.cue_index = token.i
+    return attribution
+
+
+def is_phrasal_cue(token) -> bool:
+    """``shot back``, ``went on``: a verb that is a cue with the particle after it."""
+    doc = token.doc
+    if token.i + 1 >= len(doc):
+        return False
+    verbs = _PHRASAL_CUES.get(doc[token.i + 1].lower_)
+    return verbs is not None and token.lower_ in verbs
 
 
 def is_according_to(ctx: Context, token) -> bool:
@@ -246,11 +288,17 @@ def _according_to_source(token):
     return following if following is not None and following.pos_ in ("PROPN", "NOUN") else None
 
 
-def _speaker_token(cue):
-    """The subject of a cue verb, inherited through participles and clauses (``X, stating``)."""
+def _speaker_token(ctx: Context, cue):
+    """The subject of a cue verb, inherited through participles and clauses (``X, stating``).
+
+    Subjects inside quote marks are the speaker's words (``they`` in a quote the
+    parser hung from ``said``), not the speaker; one outside them comes first.
+    """
     verb = cue
     for _ in range(4):
         subjects = [c for c in verb.children if c.dep_ in _SPEAKER_DEPS]
+        outside = [c for c in subjects if not inside_segment(ctx, c.idx)]
+        subjects = outside or subjects
         if subjects:
             subject = subjects[0]
             if subject.lower_ in ("who", "which", "that") and verb.dep_ == "relcl":
@@ -263,22 +311,36 @@ def _speaker_token(cue):
         if verb.dep_ not in _CLIMB_DEPS or verb.head is verb:
             break
         verb = verb.head
-    return _adjacent_noun(cue)
+    return _adjacent_noun(ctx, cue)
 
 
-def _adjacent_noun(cue):
-    """A noun right beside a cue the parser left without a subject (``Jake Sullivan, said``)."""
+def _adjacent_noun(ctx: Context, cue):
+    """A noun right beside a cue the parser left without a subject: before it (``Jake
+    Sullivan, said``), never across a quote mark, or after it (``said former executive
+    Carly Fiorina``, ``said a person close to ...``): the last name of the first run of names,
+    else the first plain noun."""
     doc = cue.doc
     for i in range(cue.i - 1, max(cue.i - 4, -1), -1):
         token = doc[i]
+        if inside_segment(ctx, token.idx) or token.text in QUOTE_MARKS:
+            break
         if token.pos_ in ("PROPN", "NOUN") or token.lower_ in _PERSON_PRONOUNS:
             return token
         if not (token.is_punct or token.pos_ in ("ADV", "AUX", "PART")):
             break
-    for token in doc[cue.i + 1 : cue.i + 3]:
+    noun = None
+    for token in doc[cue.i + 1 : cue.i + 7]:
         if token.pos_ == "PROPN":
-            return token
-    return None
+            following = doc[token.i + 1] if token.i + 1 < len(doc) else None
+            if following is None or following.pos_ != "PROPN":
+                return token
+        elif token.pos_ == "NOUN":
+            noun = noun or token
+            if token.dep_ != "compound":
+                return noun if noun is token else token
+        elif not (token.pos_ in ("DET", "ADJ", "NUM") or token.text == "-"):
+            break
+    return noun
 
 
 # --- speaker names and entities --------------------------------------------------------------
