@@ -33,6 +33,8 @@ _CUE_VERBS = (
     "estimate joke lament maintain mention observe promise recall remark report respond",
     "reveal scoff shout stress suggest testify tweet urge vow wonder worry quip counter retort",
     "post read chide quote recount blast slam exclaim muse plead proclaim snap mock taunt tout",
+    "criticize criticise praise condemn reject dismiss accuse cite hail decry",
+    "denounce defend applaud lambast ridicule characterize",
 )
 # Past forms the regular rules below would get wrong.
 _IRREGULAR_PAST = {

@@ -27,7 +27,6 @@ _COMPLEMENT_DEPS = frozenset(
         "prep",
         "acomp",
         "npadvmod",
-        "advcl",
     }
 )
 
