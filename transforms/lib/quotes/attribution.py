@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from transforms.lib.quotes.context import Context, inside_segment, sentence_index, token_at
 from transforms.lib.quotes.marks import QUOTE_MARKS, Segment
-from transforms.lib.vocabulary import LEADING_DETERMINER
+from transforms.lib.vocabulary import LEADING_DETERMINER, ROLE_NOUNS
 
 __all__ = [
     "DEFAULT_CUES",
@@ -49,6 +49,16 @@ _PHRASAL_CUES = {
     "back": frozenset({"shot", "shoots", "shoot", "fired", "fires", "fire", "hit", "hits"}),
     "on": frozenset({"went", "goes", "go"}),
 }
+# Nouns for people that are not roles: they may speak, unlike a statement or a notion.
+_PEOPLE_NOUNS = frozenset(
+    {
+        "person", "people", "man", "woman", "men", "women", "source", "sources", "voter",
+        "voters", "supporter", "supporters", "critic", "critics", "resident", "residents",
+        "member", "members", "friend", "colleague", "witness", "expert", "experts", "staff",
+        "staffer", "aides", "officials", "spokesperson", "protester", "protesters", "activist",
+        "activists", "student", "students", "worker", "workers", "reporter", "reporters",
+    }
+)  # fmt: skip
 # Entity types that never speak: a date or a number before "said" is not its subject.
 _MUTE_ENTITY_TYPES = frozenset(
     {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
@@ -258,6 +268,13 @@ def cue_attribution(ctx: Context, token) -> Attribution | None:
         return None
     if speaker.ent_type_ in _MUTE_ENTITY_TYPES:
         return None
+    if _is_dateline(speaker) and speaker.i < token.i:
+        # "LONDON (Reuters) - Donald Trump said": the parser took the dateline for the subject.
+        names = [t for t in token.doc[speaker.i + 1 : token.i] if t.pos_ == "PROPN"]
+        names = [t for t in names if not _is_dateline(t) and t.text.upper() != t.text]
+        if not names:
+            return None
+        speaker = names[-1]
     attribution = _attribution(ctx, speaker, token.lower_)
     attribution.cue_index = token.i
     return attribution
@@ -309,11 +326,32 @@ def _speaker_token(ctx: Context, cue):
                 return None  # "it is said": no speaker
             return subject
         if verb.dep_ in ("acl", "relcl") and verb.head.pos_ in ("NOUN", "PROPN"):
-            return verb.head  # "Hong Lei, stating ..."
+            if _can_speak(ctx, verb.head):
+                return verb.head  # "Hong Lei, stating ...", "a spokeswoman, saying ..."
+            # "released a statement saying", "rejected the notion, saying": the thing is not
+            # the speaker; whoever released or rejected it is.
+            if verb.head.head is verb.head:
+                break
+            verb = verb.head.head
+            continue
         if verb.dep_ not in _CLIMB_DEPS or verb.head is verb:
             break
         verb = verb.head
     return _adjacent_noun(ctx, cue)
+
+
+def _is_dateline(token) -> bool:
+    """``WASHINGTON`` in ``WASHINGTON (AP) —``: a place in capitals before a bracket or dash."""
+    doc = token.doc
+    following = doc[token.i + 1].text if token.i + 1 < len(doc) else ""
+    return token.text.isupper() and len(token.text) > 2 and following in ("(", "-", "—", "–")
+
+
+def _can_speak(ctx: Context, token) -> bool:
+    """A name, an entity, or a noun for people or bodies (``spokeswoman``, ``company``)."""
+    if token.pos_ == "PROPN" or token.lower_ in ROLE_NOUNS or token.lower_ in _PEOPLE_NOUNS:
+        return True
+    return _entity_at(ctx, token.idx, token.idx + len(token.text)) is not None
 
 
 def _adjacent_noun(ctx: Context, cue):
