@@ -23,8 +23,10 @@ from transforms.lib.vocabulary import (
     DETERMINERS,
     DOUBLE_QUOTE_MARKS,
     LEADING_DETERMINER,
+    ORG_ROLE_NOUNS,
     PERSON_EPITHETS,
     PERSON_TITLES,
+    ROLE_NOUNS,
     TITLE_QUALIFIERS,
 )
 
@@ -111,6 +113,11 @@ _OTHER_SINGLE_QUOTES = re.compile(rf"[{_SINGLE_QUOTE_CHARS}]")
 _WHITESPACE = re.compile(r"\s+")
 # Names whose "The" is part of the name, so "the Hague" and "The Hague" stay whole.
 _KEEP_ARTICLE = frozenset({"hague", "gambia"})
+# ", the city's planning chief": an apposition ending in its role noun (group 1).
+_ROLE_APPOSITION = re.compile(
+    r",\s+(?:the|a|an|its|his|her|their)\s+(?:[\w'’-]+\s+){0,3}?([a-z]+)\b(?=[,.;]|\s+(?:of|for|at|in)\b)"
+)
+PERSON_ROLE_NOUNS = ROLE_NOUNS - ORG_ROLE_NOUNS
 _PLACE_PREPOSITION = re.compile(
     r"\b(?:in|at|from|to|into|near|across|outside|inside|throughout|around|toward|towards)"
     r"\s+(?:the\s+)?$",
@@ -296,6 +303,8 @@ def _is_person_here(
     """
     if title is not None and _title_word(title.split()[-1]) in PERSONAL_TITLES:
         return _looks_like_name(name)
+    if _looks_like_name(name) and " " in name and _in_a_persons_role(text, mention):
+        return True
     if not any(same_person(name, person) or fits_words(name, person) for person in persons):
         return False
     if kind_of(mention.label) == "place":
@@ -322,6 +331,16 @@ def _organisation_named(name: str, other_names: Mapping[str, str]) -> str | None
             if label is not None:
                 return label
     return None
+
+
+def _in_a_persons_role(text: str, mention: Mention) -> bool:
+    """Whether the text gives the mention a person's role: ``Helen Park, the city's planning
+    chief,`` or ``spokeswoman Helen Park``."""
+    after = _ROLE_APPOSITION.match(text, mention.end_char)
+    if after and after.group(1).casefold() in PERSON_ROLE_NOUNS:
+        return True
+    before = text[max(0, mention.start_char - 20) : mention.start_char].split()
+    return bool(before) and before[-1] in PERSON_ROLE_NOUNS
 
 
 def _looks_like_name(name: str) -> bool:

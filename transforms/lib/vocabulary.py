@@ -18,6 +18,7 @@ __all__ = [
     "LEADING_DETERMINER",
     "MALE_WORDS",
     "OPENING_MARKS",
+    "ORG_ROLE_NOUNS",
     "PERSON_EPITHETS",
     "PERSON_TITLES",
     "ROLE_NOUNS",
@@ -130,6 +131,14 @@ ROLE_NOUNS = frozenset(
         "aide", "adviser", "advisor", "analyst", "economist", "researcher",
         "author", "actor", "star", "billionaire", "businessman", "businesswoman", "mogul",
         "republican", "democrat", "politician", "player", "coach", "manager", "owner",
+    }
+)  # fmt: skip
+# The roles of ROLE_NOUNS that organisations, not people, speak in.
+ORG_ROLE_NOUNS = frozenset(
+    {
+        "company", "firm", "agency", "ministry", "department", "government", "administration",
+        "campaign", "committee", "group", "union", "organisation", "organization", "party",
+        "network", "newspaper", "paper", "court", "council", "board", "bank", "office",
     }
 )  # fmt: skip
 # Words that give a person's gender away: titles, roles and the pronouns that refer back.

@@ -7,12 +7,19 @@ follow-on quote. Each rule returns None rather than guess.
 """
 
 import bisect
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from transforms.lib.quotes.context import Context, inside_segment, sentence_index, token_at
 from transforms.lib.quotes.marks import QUOTE_MARKS, Segment
-from transforms.lib.vocabulary import LEADING_DETERMINER, ROLE_NOUNS
+from transforms.lib.vocabulary import (
+    FEMALE_WORDS,
+    LEADING_DETERMINER,
+    MALE_WORDS,
+    ORG_ROLE_NOUNS,
+    ROLE_NOUNS,
+)
 
 __all__ = [
     "DEFAULT_CUES",
@@ -33,7 +40,7 @@ _CUE_VERBS = (
     "estimate joke lament maintain mention observe promise recall remark report respond",
     "reveal scoff shout stress suggest testify tweet urge vow wonder worry quip counter retort",
     "post read chide quote recount blast slam exclaim muse plead proclaim snap mock taunt tout",
-    "criticize criticise praise condemn reject dismiss accuse cite hail decry",
+    "criticize criticise praise condemn reject dismiss accuse cite hail decry demand",
     "denounce defend applaud lambast ridicule characterize",
 )
 # Past forms the regular rules below would get wrong.
@@ -59,6 +66,10 @@ _PEOPLE_NOUNS = frozenset(
         "activists", "student", "students", "worker", "workers", "reporter", "reporters",
     }
 )  # fmt: skip
+_ORG_LABELS = ("ORG", "NORP", "GPE")
+_PRONOUN_GENDER = {"she": "female", "her": "female", "he": "male", "him": "male", "his": "male"}
+# After a name, the apposition that gives its role: ", the judge", ", a spokeswoman for".
+_ROLE_AFTER = re.compile(r"^,?\s+(?:the|a|an|its|his|her|their|who is the)\s+(?:[\w’'-]+\s+){0,3}")
 # Entity types that never speak: a date or a number before "said" is not its subject.
 _MUTE_ENTITY_TYPES = frozenset(
     {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
@@ -106,6 +117,7 @@ class Attribution:
     mention_end: int | None = None
     entity_id: str | None = None
     cue_index: int | None = None  # the cue's token in the Doc, when a verb is the cue
+    rule: str | None = None  # how the speaker was found: see quote_row
 
 
 # --- the words around a quote ----------------------------------------------------------------
@@ -253,6 +265,7 @@ def follow_on(previous: tuple[Attribution, int] | None, seg: Segment) -> Attribu
         mention_start=attribution.mention_start,
         mention_end=attribution.mention_end,
         entity_id=attribution.entity_id,
+        rule="follow_on",
     )
 
 
@@ -387,7 +400,13 @@ def _adjacent_noun(ctx: Context, cue):
 
 
 def _attribution(ctx: Context, speaker, cue: str | None) -> Attribution:
-    """Mention offsets, resolved name and entity id for a speaker token."""
+    """Mention offsets, resolved name, entity id and rule for a speaker token.
+
+    A pronoun takes its antecedent's name (rule ``pronoun``); a name or entity
+    its entity's canonical name (``name``); a role the article gave someone
+    earlier (``the judge``) that entity (``role``); any other description
+    stays as written, without an id (``anonymous``).
+    """
     if speaker.lower_ in _PERSON_PRONOUNS | _THING_PRONOUNS or speaker.pos_ == "PRON":
         entity = _antecedent(ctx, speaker)
         start, end = speaker.idx, speaker.idx + len(speaker.text)
@@ -398,6 +417,7 @@ def _attribution(ctx: Context, speaker, cue: str | None) -> Attribution:
             mention_start=start,
             mention_end=end,
             entity_id=entity.get("entity_id") if entity else None,
+            rule="pronoun" if entity else None,
         )
     head = _appositive_name(ctx, speaker) or speaker
     entity = _entity_at(ctx, head.idx, head.idx + len(head.text))
@@ -410,16 +430,75 @@ def _attribution(ctx: Context, speaker, cue: str | None) -> Attribution:
             mention_start=start,
             mention_end=end,
             entity_id=entity.get("entity_id"),
+            rule="name",
         )
     start, end = _noun_phrase(head)
     mention = ctx.text[start:end]
-    return Attribution(
-        cue=cue,
-        speaker=LEADING_DETERMINER.sub("", mention) or mention,
-        mention=mention,
-        mention_start=start,
-        mention_end=end,
+    described = LEADING_DETERMINER.sub("", mention) or mention
+    attribution = Attribution(
+        cue=cue, speaker=described, mention=mention, mention_start=start, mention_end=end
     )
+    if head.pos_ == "PROPN":
+        person = _person_named(ctx, described)  # "Park" when the model found only "Helen Park"
+        if person is not None:
+            attribution.speaker = _entity_name(person)
+            attribution.entity_id = person.get("entity_id")
+        attribution.rule = "name"
+        return attribution
+    role = _introduced_in_role(ctx, head) if _definite(head) else None
+    if role is not None:
+        attribution.speaker = _entity_name(role)
+        attribution.entity_id = role.get("entity_id")
+        attribution.rule = "role"
+    else:
+        attribution.rule = "anonymous"
+    return attribution
+
+
+def _role_after(text: str) -> str:
+    match = _ROLE_AFTER.match(text)
+    return match.group(0) if match else ""
+
+
+def _definite(head) -> bool:
+    """``the judge``, ``the company's``: a role the reader is meant to know already."""
+    return any(c.dep_ == "det" and c.lower_ in ("the", "this", "that") for c in head.lefts)
+
+
+def _person_named(ctx: Context, name: str) -> Mapping | None:
+    """The article's person whose name ``name`` is or is a short form of, when only one fits."""
+    from transforms.lib.entities import fits_words, normalise  # no cycle at import time
+
+    fitting = {
+        e.get("entity_id"): e
+        for e in ctx.entities
+        if e.get("label") == "PERSON"
+        and (normalise(e["canonical"]) == normalise(name) or fits_words(name, e["canonical"]))
+    }
+    return next(iter(fitting.values())) if len(fitting) == 1 else None
+
+
+def _introduced_in_role(ctx: Context, role) -> Mapping | None:
+    """The latest entity before ``role`` that the article named in that role: ``Judge Ada
+    Quill``, ``Ada Quill, the judge``, ``the judge, Ada Quill``, ``Harbour Ltd, the company``."""
+    word = role.lower_
+    labels = _ORG_LABELS if word in ORG_ROLE_NOUNS else ("PERSON",)
+    i = bisect.bisect_left(ctx.entity_starts, role.idx)
+    pattern = re.compile(rf"\b{re.escape(word)}s?\b", re.IGNORECASE)
+    for entity in reversed(ctx.entities[:i]):
+        if entity.get("label") not in labels or inside_segment(ctx, entity["start_char"]):
+            continue
+        start, end = entity["start_char"], entity["end_char"]
+        before = ctx.text[max(0, start - 30) : start]
+        after = ctx.text[end : end + 40]
+        title = entity.get("title") or ""
+        if (
+            pattern.search(title)
+            or pattern.search(before.rsplit(".", 1)[-1])
+            or pattern.search(_role_after(after))
+        ):
+            return entity
+    return None
 
 
 def _appositive_name(ctx: Context, head):
@@ -435,12 +514,19 @@ def _appositive_name(ctx: Context, head):
 
 
 def _noun_phrase(head) -> tuple[int, int]:
-    """Character span of a head noun with its determiners, possessors, compounds, adjectives."""
+    """Character span of a head noun with its determiners, possessors, compounds, adjectives.
+
+    Never across a comma: one source, not a list (``As reported by Breitbart, North Korean
+    state media revealed`` gives ``North Korean state media``).
+    """
     left = head
     for child in head.lefts:
         if child.dep_ in _NP_LEFT_DEPS and child.dep_ != "punct":
             left = min(left, child.left_edge, key=lambda t: t.i)
             break
+    for token in head.doc[left.i : head.i]:
+        if token.text in (",", ";", "(", ")") or token.lower_ in ("and", "or"):
+            left = token.doc[token.i + 1]
     right = head
     for child in head.rights:
         if child.dep_ in ("compound", "flat"):
@@ -462,14 +548,20 @@ def _entity_name(entity: Mapping) -> str | None:
 
 
 def _antecedent(ctx: Context, pronoun) -> Mapping | None:
-    """The entity a pronoun most likely refers to: the latest fitting mention before it.
+    """The entity a pronoun most likely refers to: the latest fitting subject before it.
 
-    Mentions inside quotes are skipped (they are the speaker's words), subjects
-    are preferred, and the search stays within the last few sentences.
+    Mentions inside quotes are skipped (they are the speaker's words); a person
+    whose gender the article gives away (``Mrs``, ``spokeswoman``, a ``his``
+    that refers back) and disagrees with ``he``/``she`` is skipped; subjects
+    come first, a name in apposition to a subject counting as one (``The
+    director, Helen Brandt, said``); the search stays within the last few
+    sentences.
     """
     labels = ("PERSON",) if pronoun.lower_ in _PERSON_PRONOUNS else ("ORG", "NORP", "GPE")
     if pronoun.lower_ not in _PERSON_PRONOUNS | _THING_PRONOUNS:
         return None
+    wanted = _PRONOUN_GENDER.get(pronoun.lower_)
+    genders = _genders(ctx) if wanted else {}
     sentence = sentence_index(ctx, pronoun.idx)
     floor = ctx.sentence_starts[max(sentence - 4, 0)]
     i = bisect.bisect_left(ctx.entity_starts, pronoun.idx)
@@ -481,15 +573,67 @@ def _antecedent(ctx: Context, pronoun) -> Mapping | None:
         if inside_segment(ctx, entity["start_char"]):
             continue
         root = ctx.doc[_entity_root_index(ctx, entity)]
-        is_subject = root.dep_ in _SPEAKER_DEPS and root.pos_ == "PROPN"
+        is_subject = _is_subject(root)
         if entity.get("label") not in labels:
-            if is_subject and entity.get("label") in _SPEAKER_LABELS:
+            if is_subject and root.pos_ == "PROPN" and entity.get("label") in _SPEAKER_LABELS:
                 subject_of_other_label = subject_of_other_label or entity
             continue
-        if is_subject or root.dep_ in _SPEAKER_DEPS:
+        if wanted and genders.get(entity.get("entity_id"), wanted) != wanted:
+            continue
+        if is_subject:
             return entity
         fallback = fallback or entity
     return fallback or subject_of_other_label
+
+
+def _is_subject(root) -> bool:
+    """A subject, or a name in apposition to one, or the possessor of one (``Brandt's aide``
+    is not, but ``Brandt, the director,`` and ``the director, Brandt,`` are)."""
+    if root.dep_ in _SPEAKER_DEPS:
+        return True
+    return root.dep_ == "appos" and root.head.dep_ in _SPEAKER_DEPS
+
+
+def _genders(ctx: Context) -> dict[str, str]:
+    """``entity_id -> "female" | "male"`` for the people the article gives a gender: a title
+    or role word next to their name (``Mrs``, ``spokeswoman``), or the first he/she/his/her
+    after their name in the same sentence with no other person between. Ties tell nothing."""
+    if ctx.genders is not None:
+        return ctx.genders
+    votes: dict[str, list[int]] = {}
+    persons = [e for e in ctx.entities if e.get("label") == "PERSON" and e.get("entity_id")]
+    for n, entity in enumerate(persons):
+        tally = votes.setdefault(entity["entity_id"], [0, 0])
+        words = [w.lower().strip(".,") for w in (entity.get("title") or "").split()]
+        before = ctx.text[max(0, entity["start_char"] - 25) : entity["start_char"]].lower().split()
+        after = _role_after(ctx.text[entity["end_char"] : entity["end_char"] + 40]).lower()
+        for word in [*words, *before[-1:], *after.split()]:
+            word = word.strip(".,")
+            tally[0] += word in FEMALE_WORDS
+            tally[1] += word in MALE_WORDS
+        limit = persons[n + 1]["start_char"] if n + 1 < len(persons) else len(ctx.text)
+        sentence_end = _sentence_end(ctx, entity["end_char"])
+        for token in ctx.doc[_token_index(ctx, entity["end_char"]) :]:
+            if token.idx >= min(limit, sentence_end):
+                break
+            if inside_segment(ctx, token.idx):
+                continue
+            if token.lower_ in _PRONOUN_GENDER:
+                tally[_PRONOUN_GENDER[token.lower_] == "male"] += 1
+                break
+    ctx.genders = {
+        entity: ("female" if f > m else "male") for entity, (f, m) in votes.items() if f != m
+    }
+    return ctx.genders
+
+
+def _sentence_end(ctx: Context, char: int) -> int:
+    i = bisect.bisect_right(ctx.sentence_starts, char)
+    return ctx.sentence_starts[i] if i < len(ctx.sentence_starts) else len(ctx.text)
+
+
+def _token_index(ctx: Context, char: int) -> int:
+    return min(bisect.bisect_left(ctx.token_starts, char), len(ctx.doc))
 
 
 def _entity_root_index(ctx: Context, entity: Mapping) -> int:
@@ -517,4 +661,6 @@ def quote_row(
         "cue": attribution.cue,
         "kind": kind,
         "sentence_index": sentence_index(ctx, start),
+        "parent_quote_id": None,  # set where quote ids are made (see nested_in)
+        "speaker_rule": attribution.rule if attribution.mention is not None else None,
     }
