@@ -18,6 +18,7 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import nlp
 from transforms.lib.limits import call_with_time_limit
+from transforms.lib.quotes import nested_in
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
 
@@ -157,10 +158,12 @@ class _SplitRowsFn(DeadLetterFn):
         for entity in annotations["entities"]:
             self._entities.inc()
             yield beam.pvalue.TaggedOutput(ENTITIES, {**entity, **shared})
-        for quote in annotations["quotes"]:
+        quotes = annotations["quotes"]
+        ids = [quote_id(article["article_id"], q["start_char"], q["end_char"]) for q in quotes]
+        for quote, qid, parent in zip(quotes, ids, nested_in(quotes), strict=True):
             self._quotes.inc()
-            qid = quote_id(article["article_id"], quote["start_char"], quote["end_char"])
-            yield beam.pvalue.TaggedOutput(QUOTES, {**quote, **shared, "quote_id": qid})
+            nested = {"parent_quote_id": ids[parent] if parent is not None else None}
+            yield beam.pvalue.TaggedOutput(QUOTES, {**quote, **shared, **nested, "quote_id": qid})
         self._articles.inc()
         yield article
 

@@ -130,8 +130,9 @@ def annotate(
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 
-    Entity rows come from ``transforms.lib.entities.entity_rows`` and quote rows
-    from ``transforms.lib.quotes.find_quotes``; a text longer than ``max_chars``
+    Entity rows come from ``transforms.lib.entities.entity_rows`` (plus the named
+    speakers the model missed, ``quotes.link_speakers``) and quote rows from
+    ``transforms.lib.quotes.find_quotes``; a text longer than ``max_chars``
     is annotated in pieces (see ``chunk_spans``) whose offsets and sentence
     indexes are shifted back into the whole text. The model sees at most
     ``batch_chars`` characters at once (a longer piece goes alone).
@@ -153,7 +154,8 @@ def annotate(
     sentences_before = [0] * len(texts)
     for (i, (start, _end)), doc in zip(pieces, docs, strict=True):
         entities = entity_rows(doc, labels=labels, aliases=aliases)
-        quotes, added = link_speakers(find_quotes(doc, entities, cues=cues), entities)
+        quotes = find_quotes(doc, entities, cues=cues)
+        quotes, added = link_speakers(quotes, entities, sentence_starts=_sentence_starts(doc))
         entities = entities + added
         shift = sentences_before[i]
         results[i]["entities"].extend(_shifted(entities, start, shift, ("start_char", "end_char")))
@@ -164,6 +166,13 @@ def annotate(
         )
         sentences_before[i] += sum(1 for _ in doc.sents)
     return results
+
+
+def _sentence_starts(doc) -> list[int]:
+    try:
+        return [sentence.start_char for sentence in doc.sents]
+    except ValueError:  # no parser or sentencizer ran
+        return [0]
 
 
 def groups_by_size(sizes: Sequence[int], *, max_size: int) -> list[list[int]]:

@@ -26,14 +26,17 @@ from transforms.lib.quotes.attribution import (
     Attribution,
     follow_on,
     frame_attribution,
+    next_sentence_attribution,
     quote_row,
 )
 from transforms.lib.quotes.classify import classify
 from transforms.lib.quotes.context import build_context
+from transforms.lib.quotes.interview import interview_answers
 from transforms.lib.quotes.marks import quote_segments
 from transforms.lib.quotes.reported import indirect_quotes, reported_clause_around
+from transforms.lib.quotes.speakers import link_speakers, nested_in
 
-__all__ = ["DEFAULT_CUES", "find_quotes"]
+__all__ = ["DEFAULT_CUES", "find_quotes", "link_speakers", "nested_in"]
 
 
 def find_quotes(
@@ -64,7 +67,7 @@ def find_quotes(
                 continue
             kind = "direct"
         if attribution is None and kind == "direct":
-            attribution = follow_on(previous, seg)
+            attribution = next_sentence_attribution(ctx, seg) or follow_on(previous, seg)
         if attribution is None and kind == "partial":
             continue  # an unattributed fragment is a scare quote, not speech
         if attribution is not None and attribution.cue is not None:
@@ -75,6 +78,7 @@ def find_quotes(
         partial_attributions.append(attribution if kind == "partial" else None)
     rows.extend(_clauses_of_partials(ctx, rows, partial_attributions))
     rows.extend(indirect_quotes(ctx))
+    rows.extend(interview_answers(ctx))
     rows = _unique_spans(rows)
     rows.sort(key=lambda row: (row["start_char"], row["end_char"]))
     return rows

@@ -28,6 +28,7 @@ __all__ = [
     "follow_on",
     "frame_attribution",
     "is_according_to",
+    "next_sentence_attribution",
     "quote_row",
 ]
 
@@ -251,6 +252,47 @@ def _ancestors_in_sentence(token) -> Iterable:
 
 
 # --- cues and speakers -----------------------------------------------------------------------
+
+
+def next_sentence_attribution(ctx: Context, seg: Segment) -> Attribution | None:
+    """The speaker a direct quote's next sentence names, when the quote names none: ``"We
+    will not back down." The words came from Ada Quill.`` or ``... Quill said on Monday.``
+
+    Only in the same paragraph, only a named speaker, and only a cue that reports nothing
+    of its own (no clause after it), so ``Quill said the vote...`` is not taken.
+    """
+    if not ctx.parsed or seg.close_at is None:
+        return None
+    content = ctx.text[seg.start : seg.end].rstrip().rstrip("".join(QUOTE_MARKS))
+    if content[-1:] not in ".!?":
+        return None
+    close = token_at(ctx, seg.close_at)
+    limit = _next_open(ctx, seg)
+    sentence = []
+    for token in ctx.doc[close.i + 1 : close.i + 1 + _FRAME_TOKENS]:
+        if token.idx >= limit or "\n" in token.text:
+            break
+        sentence.append(token)
+        if token.text in (".", "?", "!"):
+            break
+    for token in sentence:
+        if token.lower_ == "from" and sentence[0].lower_ in ("the", "those", "these", "that"):
+            source = next((c for c in token.children if c.dep_ == "pobj"), None)
+            if source is not None and _is_named(ctx, source):
+                return _attribution(ctx, source, None)
+        attribution = cue_attribution(ctx, token)
+        if attribution is None or attribution.rule != "name":
+            continue
+        if any(c.dep_ in ("ccomp", "dobj", "xcomp") for c in token.children):
+            return None
+        return attribution
+    return None
+
+
+def _is_named(ctx: Context, token) -> bool:
+    return (
+        token.pos_ == "PROPN" or _entity_at(ctx, token.idx, token.idx + len(token.text)) is not None
+    )
 
 
 def follow_on(previous: tuple[Attribution, int] | None, seg: Segment) -> Attribution | None:
