@@ -369,14 +369,23 @@ def _speaker_token(ctx: Context, cue):
     parser hung from ``said``), not the speaker; one outside them comes first.
     """
     verb = cue
-    for _ in range(4):
+    participle = cue.tag_ == "VBG"  # "..., adding", "before claiming"
+    for _ in range(5):
         subjects = [c for c in verb.children if c.dep_ in _SPEAKER_DEPS]
         outside = [c for c in subjects if not inside_segment(ctx, c.idx)]
         subjects = outside or subjects
+        if subjects and participle and verb is not cue and _reported_by_cue(ctx, verb):
+            # "Trump told Newsmax that Romney had ..., adding": the participle goes with the
+            # teller, not with the subject of what was told.
+            verb = verb.head
+            continue
         if subjects:
             subject = subjects[0]
             if subject.lower_ in ("who", "which", "that") and verb.dep_ == "relcl":
-                return verb.head
+                if _can_speak(ctx, verb.head) or verb.head.head is verb.head:
+                    return verb.head
+                verb = verb.head.head  # "released a video that said": whoever released it
+                continue
             if subject.pos_ == "PRON" and subject.lower_ == "it" and verb.dep_ == "ccomp":
                 return None  # "it is said": no speaker
             return subject
@@ -393,6 +402,11 @@ def _speaker_token(ctx: Context, cue):
             break
         verb = verb.head
     return _adjacent_noun(ctx, cue)
+
+
+def _reported_by_cue(ctx: Context, verb) -> bool:
+    """Whether ``verb`` heads the clause a cue verb reports (``told ... that X had``)."""
+    return verb.dep_ == "ccomp" and verb.head.lower_ in ctx.cues and verb.head.pos_ == "VERB"
 
 
 def _is_dateline(token) -> bool:
