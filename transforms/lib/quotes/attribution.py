@@ -357,9 +357,24 @@ def _according_to_source(token):
     to = token.doc[token.i + 1]
     objects = [c for c in to.children if c.dep_ == "pobj"]
     if objects:
-        return objects[0]
+        return _author_of(objects[0]) or objects[0]
     following = token.doc[to.i + 1] if to.i + 1 < len(token.doc) else None
     return following if following is not None and following.pos_ in ("PROPN", "NOUN") else None
+
+
+def _author_of(thing):
+    """Who made a document a source names: ``calculations by Amy Glasmeier``, ``a court
+    document filed by the state attorney``, ``audio provided by Wyoming Public Radio``."""
+    if thing.pos_ != "NOUN":
+        return None
+    for child in thing.children:
+        if child.dep_ == "acl":  # "filed by", "provided by"
+            child = next((c for c in child.children if c.dep_ == "agent"), child)
+        if child.dep_ in ("prep", "agent") and child.lower_ in ("by", "from"):
+            author = next((c for c in child.children if c.dep_ == "pobj"), None)
+            if author is not None and author.pos_ == "PROPN":
+                return author
+    return None
 
 
 def _speaker_token(ctx: Context, cue):
