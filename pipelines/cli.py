@@ -181,7 +181,8 @@ class Session:
     args: argparse.Namespace
     beam_args: list[str]
     pipeline_options: object
-    model: str | None
+    models: dict[str, str]  # language -> spaCy model; empty with --no-nlp
+    aliases: dict
     feeds: list[str]
     fetch_policy: object
 
@@ -205,14 +206,21 @@ class Session:
             max_bytes=args.max_fetch_bytes,
         )
         _check_output(args.output)
-        model = None
+        models, aliases = {}, {}
         if args.nlp:
-            model = args.model or nlp.default_model()
-            nlp.load_model(model)  # fail now, not in every worker
+            explicit = nlp.parse_models(args.models)
+            models = (
+                explicit
+                if "en" in explicit
+                else nlp.parse_models(args.models, default=_installed_default_model(explicit))
+            )
+            for name in models.values():
+                nlp.load_model(name)  # fail now, not in every worker
+            aliases = _read_aliases(args.aliases)
         finished = recover(args.output)
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, model, sources, policy)
+        return cls(args, beam_args, pipeline_options, models, aliases, sources, policy)
 
     def config(self, inputs: list[str]):
         """The next run's configuration; feed state is read afresh for every run."""
@@ -231,7 +239,9 @@ class Session:
             output_dir=_absolute(self.args.output),
             run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
             ingested_at=ingested_at,
-            model=self.model,
+            model=self.models.get("en") or next(iter(self.models.values()), None),
+            models=self.models,
+            aliases=self.aliases,
             labels=frozenset(options.split_list(self.args.labels) or ()),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
@@ -273,6 +283,7 @@ class Session:
             "ingested_at": config.ingested_at.isoformat(),
             "inputs": list(config.inputs),
             "model": config.model,
+            "models": dict(config.models),
             "elapsed_seconds": round(time.monotonic() - started, 3),
             "pipeline_seconds": round(pipeline_seconds, 3),
             "stages": counts,
@@ -280,6 +291,31 @@ class Session:
         }
         report.write_run_file(config.output_dir, config.run_id, record)
         return record
+
+
+def _installed_default_model(explicit: dict[str, str]) -> str | None:
+    """The default English model; None when it is missing but other languages have one."""
+    from transforms.lib import nlp
+
+    try:
+        return nlp.default_model()
+    except nlp.ModelError:
+        if explicit:
+            return None
+        raise
+
+
+def _read_aliases(path: str | None) -> dict:
+    """The ``--aliases`` file's aliases, or a ``UsageError`` saying what is wrong with it."""
+    if path is None:
+        return {}
+    from transforms.lib.entities import AliasFileError, read_aliases
+
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return read_aliases(handle, source=path)
+    except (OSError, UnicodeDecodeError, AliasFileError) as exc:
+        raise UsageError(f"--aliases: {exc}") from None
 
 
 def _absolute(path: str) -> str:

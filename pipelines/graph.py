@@ -7,7 +7,7 @@ files; ``build_pipeline`` adds the file reading in front of it.
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import apache_beam as beam
 
@@ -43,6 +43,8 @@ class IngestConfig:
     feed_state: dict = dataclasses.field(default_factory=dict)
     fetch_pages: bool = False
     fetch_policy: object = None  # a transforms.fetch.FetchPolicy
+    models: Mapping[str, str] = dataclasses.field(default_factory=dict)  # language -> model
+    aliases: Mapping = dataclasses.field(default_factory=dict)  # --aliases, see entities
 
 
 def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
@@ -66,7 +68,8 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
     tables = {"articles": articles}
     if config.nlp:
         handler = SpacyModelHandler(
-            config.model,
+            config.models or {"en": config.model},
+            aliases=config.aliases,
             labels=config.labels,
             cues=config.cues,
             max_chars=config.max_nlp_chars,

@@ -7,6 +7,7 @@ arithmetic is tested without a pipeline.
 import json
 
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
+_NOT_ENRICHED = "enrich.not_enriched."
 
 
 def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -17,6 +18,11 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
     read_out = c("read.records", 0) + c("feeds.records", 0)
     read_errors = c("read.errors", 0) + c("feeds.errors", 0)
     deduped = c("dedupe.duplicates", 0) + c("dedupe.already_in_output", 0)
+    not_enriched = {
+        name.removeprefix(_NOT_ENRICHED): count
+        for name, count in sorted(counters.items())
+        if name.startswith(_NOT_ENRICHED) and count
+    }
     return {
         "read": {"in": read_out + read_errors, "out": read_out, "errors": read_errors},
         "feeds": {
@@ -44,11 +50,13 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             "already_in_output": c("dedupe.already_in_output", 0),
         },
         "enrich": {
-            "in": c("enrich.articles", 0) + c("enrich.errors", 0),
-            "out": c("enrich.articles", 0),
+            "in": c("enrich.articles", 0) + c("enrich.errors", 0) + sum(not_enriched.values()),
+            "out": c("enrich.articles", 0) + sum(not_enriched.values()),
             "errors": c("enrich.errors", 0),
             "entities": c("enrich.entities", 0),
             "quotes": c("enrich.quotes", 0),
+            # Articles of a language no model was given for, written without NLP, per language.
+            "not_enriched": not_enriched,
         },
         "write": {
             "articles": c("write.articles.rows", 0),
@@ -99,6 +107,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             else ""
         ),
         f"  errors                {totals['errors']}" + _warnings(counts),
+        *(
+            [f"  not enriched          {_not_enriched(counts['enrich']['not_enriched'])}"]
+            if counts.get("enrich", {}).get("not_enriched")
+            else []
+        ),
         f"  entities              {counts['write']['entities']}",
         f"  quotes                {counts['write']['quotes']}",
         f"  files written         {counts['write']['files']}",
@@ -111,6 +124,14 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             f"{totals['duplicates']} + errors {totals['errors']}; see _runs/{run_id}.json"
         )
     return "\n".join(lines)
+
+
+def _not_enriched(per_language: dict[str, int]) -> str:
+    """``language de, 3 articles; language fr, 1 article``."""
+    return "; ".join(
+        f"language {language}, {count} article{'s' if count != 1 else ''}"
+        for language, count in per_language.items()
+    )
 
 
 def _warnings(counts: dict) -> str:

@@ -61,6 +61,11 @@ class _Progress:
             )
 
 
+class _Models(dict):
+    """Language -> loaded spaCy pipeline. A dict subclass because Beam's shared model cache
+    keeps a weak reference to what ``load_model`` returns, and a plain dict allows none."""
+
+
 class SpacyModelHandler(ModelHandler):
     """A RunInference model handler: articles in, ``{"entities", "quotes", "model"}`` dicts out.
 
@@ -99,7 +104,7 @@ class SpacyModelHandler(ModelHandler):
         return frozenset(self._models)
 
     def load_model(self):
-        return {language: nlp.load_model(name) for language, name in self._models.items()}
+        return _Models((language, nlp.load_model(name)) for language, name in self._models.items())
 
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:
