@@ -43,6 +43,7 @@ _CUE_VERBS = (
     "post read chide quote recount blast slam exclaim muse plead proclaim snap mock taunt tout",
     "criticize criticise praise condemn reject dismiss accuse cite hail decry demand",
     "denounce defend applaud lambast ridicule characterize",
+    "react bark sing remember regret",
 )
 # Past forms the regular rules below would get wrong.
 _IRREGULAR_PAST = {
@@ -50,12 +51,14 @@ _IRREGULAR_PAST = {
     "tell": ("told",),
     "write": ("wrote", "written"),
     "read": ("read",),
-    "snap": ("snapped",),
 }
+# Verbs whose last consonant doubles before -ed and -ing.
+_DOUBLED_FINAL = frozenset({"admit", "quip", "snap", "regret", "commit", "submit"})
 # Verbs that are cues only with their particle ("shot back", "went on").
 _PHRASAL_CUES = {
     "back": frozenset({"shot", "shoots", "shoot", "fired", "fires", "fire", "hit", "hits"}),
     "on": frozenset({"went", "goes", "go"}),
+    "it": frozenset({"put", "puts"}),  # "as Quill put it, ..."
 }
 # Nouns for people that are not roles: they may speak, unlike a statement or a notion.
 _PEOPLE_NOUNS = frozenset(
@@ -88,6 +91,8 @@ def _inflections(verb: str) -> set[str]:
     else:
         third, past = verb + "s", verb + ("d" if verb.endswith("e") else "ed")
     ing = (verb[:-1] if verb.endswith("e") and not verb.endswith("ee") else verb) + "ing"
+    if verb in _DOUBLED_FINAL:  # admit, admitted, admitting
+        past, ing = verb + verb[-1] + "ed", verb + verb[-1] + "ing"
     return {verb, third, ing, *_IRREGULAR_PAST.get(verb, (past,))}
 
 
@@ -217,6 +222,10 @@ def _colon_attribution(ctx: Context, left: list) -> Attribution | None:
     if len(left) < 2 or left[-1].text != ":":
         return None
     before = left[:-1]
+    if before[-1].text == ")" and "(" in [t.text for t in before]:
+        # "Rep. Ada Quill (D-Wash.):": the name is before the bracket.
+        opening = max(i for i, t in enumerate(before) if t.text == "(")
+        before = before[:opening] or before
     verbs = [t for t in before if t.pos_ == "VERB" and not inside_segment(ctx, t.idx)]
     for verb in reversed(verbs):
         speaker = next((c for c in verb.children if c.dep_ in _SPEAKER_DEPS), None)
