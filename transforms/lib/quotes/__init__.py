@@ -28,6 +28,7 @@ from transforms.lib.quotes.attribution import (
     frame_attribution,
     next_sentence_attribution,
     quote_row,
+    signature_attribution,
 )
 from transforms.lib.quotes.classify import classify
 from transforms.lib.quotes.context import build_context
@@ -67,7 +68,11 @@ def find_quotes(
                 continue
             kind = "direct"
         if attribution is None and kind == "direct":
-            attribution = next_sentence_attribution(ctx, seg) or follow_on(previous, seg)
+            attribution = (
+                next_sentence_attribution(ctx, seg)
+                or signature_attribution(ctx, seg)
+                or follow_on(previous, seg)
+            )
         if attribution is None and kind == "partial":
             continue  # an unattributed fragment is a scare quote, not speech
         if attribution is not None and attribution.cue is not None:

@@ -30,6 +30,7 @@ __all__ = [
     "is_according_to",
     "next_sentence_attribution",
     "quote_row",
+    "signature_attribution",
 ]
 
 # Base verbs of attribution in newswire, one concern per line. Forms are
@@ -296,6 +297,25 @@ def next_sentence_attribution(ctx: Context, seg: Segment) -> Attribution | None:
             return None
         return attribution
     return None
+
+
+_SIGNATURE = re.compile(r"[ \t]*\n\s*[-—–][ \t]*(?=[A-Z])")
+
+
+def signature_attribution(ctx: Context, seg: Segment) -> Attribution | None:
+    """``"..."`` then a paragraph ``- Ada Quill, at the rally.``: the name signs the quote."""
+    if not ctx.parsed or seg.close_at is None:
+        return None
+    match = _SIGNATURE.match(ctx.text, seg.close_at + 1)
+    if match is None:
+        return None
+    token = token_at(ctx, match.end())
+    if token is None or token.pos_ != "PROPN":
+        return None
+    while token.i + 1 < len(ctx.doc) and ctx.doc[token.i + 1].pos_ == "PROPN":
+        token = ctx.doc[token.i + 1]
+    attribution = _attribution(ctx, token, None)
+    return attribution if attribution.rule == "name" else None
 
 
 def _is_named(ctx: Context, token) -> bool:
