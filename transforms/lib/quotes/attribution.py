@@ -106,7 +106,7 @@ DEFAULT_CUES: frozenset[str] = frozenset(
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 _THING_PRONOUNS = frozenset({"it"})
 _SPEAKER_DEPS = frozenset({"nsubj", "nsubjpass"})
-_CLIMB_DEPS = frozenset({"advcl", "conj", "xcomp", "ccomp", "pcomp", "prep"})
+_CLIMB_DEPS = frozenset({"advcl", "conj", "xcomp", "ccomp", "pcomp", "prep", "acomp"})
 _NP_LEFT_DEPS = frozenset({"det", "poss", "compound", "amod", "nmod", "nummod", "case", "punct"})
 _SPEAKER_LABELS = ("PERSON", "ORG", "NORP", "GPE", "FAC")
 _FRAME_TOKENS = 30  # how far a cue may sit from the quote it introduces or closes
@@ -413,14 +413,15 @@ def _speaker_token(ctx: Context, cue):
     parser hung from ``said``), not the speaker; one outside them comes first.
     """
     verb = cue
-    participle = cue.tag_ == "VBG"  # "..., adding", "before claiming"
+    # "..., adding" or "and called him" after a reported clause: the parser often hangs these
+    # on the clause's verb, but they go with whoever reported it.
+    participle = cue.tag_ == "VBG" or cue.dep_ == "conj"
     for _ in range(5):
         subjects = [c for c in verb.children if c.dep_ in _SPEAKER_DEPS]
         outside = [c for c in subjects if not inside_segment(ctx, c.idx)]
         subjects = outside or subjects
         if subjects and participle and verb is not cue and _reported_by_cue(ctx, verb):
-            # "Trump told Newsmax that Romney had ..., adding": the participle goes with the
-            # teller, not with the subject of what was told.
+            # "Trump told Newsmax that Romney had ..., adding": the teller, not Romney.
             verb = verb.head
             continue
         if subjects:
