@@ -67,7 +67,8 @@ class _Models(dict):
 
 
 class SpacyModelHandler(ModelHandler):
-    """A RunInference model handler: articles in, ``{"entities", "quotes", "model"}`` dicts out.
+    """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out, each
+    result's ``model_id`` the model that annotated it.
 
     ``models`` maps a language to a model name or path (a bare name is the
     English model); each article goes to its language's model
@@ -109,24 +110,25 @@ class SpacyModelHandler(ModelHandler):
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:
             self._progress = _Progress()
-        annotations = [None] * len(batch)
-        by_language: dict[str, list[int]] = {}
+        results = [None] * len(batch)
+        by_language: dict[str | None, list[int]] = {}
         for index, article in enumerate(batch):
             language = nlp.model_language(article.get("language"), self._models)
             by_language.setdefault(language, []).append(index)
         for language, indexes in by_language.items():
+            # ``model`` is what load_model returned: one pipeline per language.
+            loaded = model.get(language) if isinstance(model, Mapping) else model
             texts = [batch[i]["text"] for i in indexes]
             limit = self._time_limit * len(texts) if self._time_limit else None
             try:
-                found = self._annotate(model[language], texts, limit)
+                found = self._annotate(loaded, texts, limit)
             except Exception:  # find the bad article(s); the others keep their annotations
-                found = [self._annotate_one(model[language], text) for text in texts]
+                found = [self._annotate_one(loaded, text) for text in texts]
+            name = self._models.get(language)
             for i, annotation in zip(indexes, found, strict=True):
-                if isinstance(annotation, dict):
-                    annotation["model"] = self._models[language]
-                annotations[i] = annotation
+                results[i] = PredictionResult(batch[i], annotation, model_id=name)
         self._progress.add(batch)
-        return [PredictionResult(a, ann) for a, ann in zip(batch, annotations, strict=True)]
+        return results
 
     def _annotate(self, model, texts, seconds):
         return call_with_time_limit(
@@ -159,7 +161,7 @@ class _SplitRowsFn(DeadLetterFn):
             yield self.dead_letter(annotations, origin=article["origin"])
             return
         shared = {"article_id": article["article_id"], "date": article["date"]}
-        article = {**article, "nlp_model": annotations["model"]}
+        article = {**article, "nlp_model": result.model_id}
         for entity in annotations["entities"]:
             self._entities.inc()
             yield beam.pvalue.TaggedOutput(ENTITIES, {**entity, **shared})

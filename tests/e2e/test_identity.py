@@ -32,7 +32,11 @@ def test_language_routing_writes_german_articles_without_english_entities(tmp_pa
     shutil.copy(german, inputs / "orf.html")
     shutil.copy(SEEDS / "002_port_strike.html", inputs / "port.html")
     output = tmp_path / "out"
-    result = newsbeam("ingest", "--input", inputs / "*.html", "--output", output)
+    aliases = tmp_path / "aliases.csv"
+    aliases.write_text("alias,canonical,label\nRafael Duarte,Rafael Duarte Silva,PERSON\n")
+    result = newsbeam(
+        "ingest", "--input", inputs / "*.html", "--output", output, "--aliases", aliases
+    )
     assert "not enriched          language de, 1 article" in result.stdout
     articles = {row["language"]: row for row in table(output, "articles").to_pylist()}
     assert articles["de"]["nlp_model"] is None
@@ -40,6 +44,8 @@ def test_language_routing_writes_german_articles_without_english_entities(tmp_pa
     entity_articles = set(table(output, "entities").column("article_id").to_pylist())
     assert articles["de"]["article_id"] not in entity_articles
     assert articles["en"]["article_id"] in entity_articles
+    canonicals = set(table(output, "entities").column("canonical").to_pylist())
+    assert "Rafael Duarte Silva" in canonicals and "Rafael Duarte" not in canonicals
     (run,) = (output / "_runs").glob("*.json")
     record = json.loads(run.read_text())
     assert record["stages"]["enrich"]["not_enriched"] == {"de": 1}
@@ -115,3 +121,15 @@ def test_resolution_table_across_two_runs(tmp_path):
     assert "Helena Marsh" in section and "\n  Marsh " not in section
     speakers = stats.split("Most quoted speakers\n", 1)[1]
     assert "Helena Marsh" in speakers and "\n  Marsh " not in speakers
+
+
+def test_a_bad_aliases_file_stops_before_the_run(tmp_path):
+    aliases = tmp_path / "aliases.csv"
+    aliases.write_text("Quill\n")
+    result = newsbeam(
+        "ingest", "--input", SEEDS / "002_port_strike.html", "--output", tmp_path / "out",
+        "--aliases", aliases, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--aliases" in result.stderr and "line 1" in result.stderr
+    assert not (tmp_path / "out" / "articles").exists()
