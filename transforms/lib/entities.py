@@ -238,34 +238,8 @@ def rows_from_mentions(
             continue
         found.append((mention._replace(text=surface, start_char=start, end_char=end), name, title))
 
-    # The model's label, fixed from the article: a PERSON ending in one of its organisations
-    # (``Obama White House``) is that kind; one name with several labels takes the commonest
-    # (PERSON on a tie); then a short form of a person's name is that person.
-    other_names = {
-        normalise(name): mention.label for mention, name, _ in found if mention.label in RELABELLED
-    }
-    labelled = [
-        (mention, name, title, _organisation_named(name, other_names) or mention.label)
-        if mention.label == "PERSON" and title is None
-        else (mention, name, title, mention.label)
-        for mention, name, title in found
-    ]
-    votes: dict[str, Counter] = {}
-    for _, name, _, label in labelled:
-        votes.setdefault(normalise(name), Counter())[label] += 1
-    persons = list(
-        dict.fromkeys(
-            name for _, name, _, label in labelled if _majority(votes[normalise(name)]) == "PERSON"
-        )
-    )
     kept: list[tuple[Mention, str, str, str | None, str]] = []
-    for mention, name, title, label in labelled:
-        if label in RELABELLED or label == "PERSON":
-            label = _majority(votes[normalise(name)])
-        if label in RELABELLED:
-            person_title, person_name = split_title(name)
-            if person_name and _is_person_here(text, mention, person_name, person_title, persons):
-                label, name, title = "PERSON", person_name, person_title
+    for mention, name, title, label in labels_from_article(text, found):
         alias = alias_map.get(normalise(name))
         if alias is not None:
             name, label = alias[0], alias[1] or label
@@ -289,6 +263,48 @@ def rows_from_mentions(
         }
         for (mention, kind, _, title, model_label), canonical in zip(kept, canonicals, strict=True)
     ]
+
+
+def labels_from_article(
+    text: str, found: Sequence[tuple[Mention, str, str | None]]
+) -> list[tuple[Mention, str, str | None, str]]:
+    """``(mention, name, title, label)`` for each ``(mention, cleaned name, title)``: the
+    model's label fixed from the article (docs/ENTITIES.md, step 3).
+
+    A PERSON ending in a name the article gives another label (``Obama White
+    House``) takes that label; a name with several labels takes its commonest
+    (PERSON on a tie); then a mention with another label is a PERSON when a
+    personal title opens it, the text gives it a person's role, or it is (a
+    short form of) a person's name of the article. A mention made a PERSON
+    loses its title from the name, as PERSON mentions do.
+    """
+    other_names = {
+        normalise(name): mention.label for mention, name, _ in found if mention.label in RELABELLED
+    }
+    labelled = [
+        (mention, name, title, _organisation_named(name, other_names) or mention.label)
+        if mention.label == "PERSON" and title is None
+        else (mention, name, title, mention.label)
+        for mention, name, title in found
+    ]
+    votes: dict[str, Counter] = {}
+    for _, name, _, label in labelled:
+        votes.setdefault(normalise(name), Counter())[label] += 1
+    persons = list(
+        dict.fromkeys(
+            name for _, name, _, label in labelled if _majority(votes[normalise(name)]) == "PERSON"
+        )
+    )
+    fixed = []
+    for mention, name, title, label in labelled:
+        if label in _NAME_LABELS:
+            label = _majority(votes[normalise(name)])
+        if label in RELABELLED:
+            person_title, person_name = split_title(name)
+            if person_name and _is_person_here(text, mention, person_name, person_title, persons):
+                label, name, title = "PERSON", person_name, person_title
+        fixed.append((mention, name, title, label))
+    return fixed
 
 
 def _is_person_here(
