@@ -153,7 +153,8 @@ def test_no_input_value_reaches_a_path(hostile_run):
     assert _articles(output)["paths.jsonl#1"]["title"].startswith("../../etc/x")
     for path in output.rglob("*"):
         relative = path.relative_to(output).parts
-        assert relative[0] in {"articles", "entities", "quotes", "errors", "_runs"}, path
+        tables = {"articles", "entities", "quotes", "errors", "entity_resolution"}
+        assert relative[0] in tables | {"_runs"}, path
         if len(relative) > 1 and relative[0] != "_runs":
             assert len(relative) <= 3
             assert relative[1].startswith("date=") and len(relative[1]) == len("date=YYYY-MM-DD")
