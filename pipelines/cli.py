@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from pipelines.stats import stats_report
 
-            sys.stdout.write(stats_report(args.output, limit=args.limit))
+            labels = [label for value in args.labels for label in value.split(",")]
+            sys.stdout.write(stats_report(args.output, limit=args.limit, labels=labels or None))
     except (duckdb.Error, OSError) as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return 1
@@ -157,6 +158,14 @@ def _parser() -> argparse.ArgumentParser:
     stats_parser = commands.add_parser("stats", help="most mentioned entities and quoted speakers")
     stats_parser.add_argument("output", metavar="DIR")
     stats_parser.add_argument("--limit", type=int, default=10)
+    stats_parser.add_argument(
+        "--label",
+        dest="labels",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="rank only entities of this label (PERSON, ORG, ...); repeatable or comma-separated",
+    )
     return parser
 
 
@@ -203,7 +212,8 @@ class Session:
     args: argparse.Namespace
     beam_args: list[str]
     pipeline_options: object
-    model: str | None
+    models: dict[str, str]  # language -> spaCy model; empty with --no-nlp
+    aliases: dict
     feeds: list[str]
     fetch_policy: object
     held: contextlib.ExitStack
@@ -240,19 +250,26 @@ class Session:
                 raise UsageError(str(exc)) from None
             except OSError as exc:  # a filesystem without flock
                 raise UsageError(f"--output {args.output!r} cannot be locked: {exc}") from None
-            model = None
+            models, aliases = {}, {}
             if args.nlp:
-                model = args.model or nlp.default_model()
                 from transforms.enrich import load_model_ahead
 
-                load_model_ahead(model)  # fail now, not in every worker; in-process workers take it
+                explicit = nlp.parse_models(args.models)
+                models = (
+                    explicit
+                    if "en" in explicit
+                    else nlp.parse_models(args.models, default=_installed_default_model(explicit))
+                )
+                for name in models.values():
+                    load_model_ahead(name)  # fail now, not in every worker; workers take it
+                aliases = _read_aliases(args.aliases)
             finished = store.recover(args.output)
         except BaseException:
             held.close()
             raise
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, model, feeds, policy, held)
+        return cls(args, beam_args, pipeline_options, models, aliases, feeds, policy, held)
 
     def __enter__(self) -> "Session":
         return self
@@ -277,7 +294,9 @@ class Session:
             output_dir=_absolute(self.args.output),
             run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
             ingested_at=ingested_at,
-            model=self.model,
+            model=self.models.get("en") or next(iter(self.models.values()), None),
+            models=self.models,
+            aliases=self.aliases,
             labels=frozenset(options.split_list(self.args.labels) or ()),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
@@ -319,6 +338,7 @@ class Session:
             "ingested_at": config.ingested_at.isoformat(),
             "inputs": list(config.inputs),
             "model": config.model,
+            "models": dict(config.models),
             "elapsed_seconds": round(time.monotonic() - started, 3),
             "pipeline_seconds": round(pipeline_seconds, 3),
             "stages": counts,
@@ -326,6 +346,31 @@ class Session:
         }
         store.write_run_record(config.output_dir, config.run_id, record)
         return record
+
+
+def _installed_default_model(explicit: dict[str, str]) -> str | None:
+    """The default English model; None when it is missing but other languages have one."""
+    from transforms.lib import nlp
+
+    try:
+        return nlp.default_model()
+    except nlp.ModelError:
+        if explicit:
+            return None
+        raise
+
+
+def _read_aliases(path: str | None) -> dict:
+    """The ``--aliases`` file's aliases, or a ``UsageError`` saying what is wrong with it."""
+    if path is None:
+        return {}
+    from transforms.lib.entities import AliasFileError, read_aliases
+
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return read_aliases(handle, source=path)
+    except (OSError, UnicodeDecodeError, AliasFileError) as exc:
+        raise UsageError(f"--aliases: {exc}") from None
 
 
 def _absolute(path: str) -> str:

@@ -8,7 +8,7 @@ files; ``build_pipeline`` adds the file reading in front of it.
 import dataclasses
 import datetime as dt
 import typing
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import apache_beam as beam
 
@@ -20,6 +20,7 @@ from transforms.lib.fetch import FetchPolicy
 from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
+from transforms.resolve import RESOLUTION_TABLE, ReadCurrentResolution, ResolveEntities
 from transforms.write import WriteTables
 
 
@@ -42,6 +43,8 @@ class IngestConfig:
     feed_state: dict = dataclasses.field(default_factory=dict)
     fetch_pages: bool = False
     fetch_policy: FetchPolicy | None = None  # None: FetchPolicy.from_limits(limits)
+    models: Mapping[str, str] = dataclasses.field(default_factory=dict)  # language -> model
+    aliases: Mapping = dataclasses.field(default_factory=dict)  # --aliases, see entities
 
 
 class Ingested(typing.NamedTuple):
@@ -75,7 +78,8 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
     tables = {"articles": articles}
     if config.nlp:
         handler = SpacyModelHandler(
-            config.model,
+            config.models or {"en": config.model},
+            aliases=config.aliases,
             labels=config.labels,
             cues=config.cues,
             max_chars=config.limits.max_nlp_chars,
@@ -86,10 +90,19 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
             handler, ingested_at=config.ingested_at
         )
         tables = {
-            "articles": enriched.articles,
+            "articles": enriched["articles"],
             "entities": enriched[enrich.ENTITIES],
             "quotes": enriched[enrich.QUOTES],
         }
+        current = raw_records.pipeline | "ReadCurrentResolution" >> ReadCurrentResolution(
+            config.output_dir
+        )
+        tables[RESOLUTION_TABLE] = (
+            tables["entities"],
+            current,
+        ) | "ResolveEntities" >> ResolveEntities(
+            run_id=config.run_id, resolved_at=config.ingested_at
+        )
         errors.append(enriched[enrich.ERRORS])
     tables["errors"] = errors | "AllErrors" >> beam.Flatten()
     committed = tables | "WriteTables" >> WriteTables(

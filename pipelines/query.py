@@ -1,4 +1,4 @@
-"""DuckDB over the output, read-only: the four tables as views, result printing and export."""
+"""DuckDB over the output, read-only: the tables and the resolved views, printing and export."""
 
 import csv
 import io
@@ -27,8 +27,42 @@ class ExportPathError(ValueError):
     """An ``--output`` file newsbeam will not write: unknown suffix, no folder, or in the output."""
 
 
+# The current resolution of each entity id: its latest entity_resolution row.
+_CURRENT_RESOLUTION = """
+CREATE VIEW entity_resolution_current AS
+SELECT * EXCLUDE (date) FROM entity_resolution
+QUALIFY row_number() OVER (PARTITION BY entity_id ORDER BY resolved_at DESC, run_id DESC) = 1
+"""
+# Entity mentions with what their id stands for across the corpus; an id the table has not
+# resolved (rows written before it existed, or a --no-nlp run) stands for itself.
+_RESOLVED_ENTITIES = """
+CREATE VIEW resolved_entities AS
+SELECT e.*,
+       coalesce(r.resolved_id, e.entity_id) AS resolved_id,
+       coalesce(r.resolved_name, e.canonical) AS resolved_name,
+       coalesce(r.resolved_label, e.label) AS resolved_label
+FROM entities e LEFT JOIN entity_resolution_current r USING (entity_id)
+"""
+# Quotes with their speaker's resolved id and name (a speaker without an entity id keeps
+# its own name and no id).
+_RESOLVED_QUOTES = """
+CREATE VIEW resolved_quotes AS
+SELECT q.*,
+       coalesce(r.resolved_id, q.speaker_entity_id) AS speaker_resolved_id,
+       coalesce(r.resolved_name, q.speaker) AS speaker_resolved_name
+FROM quotes q LEFT JOIN entity_resolution_current r ON r.entity_id = q.speaker_entity_id
+"""
+VIEWS = ("entity_resolution_current", "resolved_entities", "resolved_quotes")
+
+
+def create_resolved_views(connection: duckdb.DuckDBPyConnection) -> None:
+    """Adds the views of ``VIEWS`` over views ``entities``, ``quotes``, ``entity_resolution``."""
+    for statement in (_CURRENT_RESOLUTION, _RESOLVED_ENTITIES, _RESOLVED_QUOTES):
+        connection.execute(statement)
+
+
 def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with views ``articles``, ``entities``, ``quotes``, ``errors``.
+    """A DuckDB connection with a view per table of ``schemas.TABLES`` and the ``VIEWS``.
 
     The views read the files of finished commits only (``store.committed_files``),
     as they were when the connection was made: never part of a commit. A
@@ -56,6 +90,7 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
             placeholder = f"_empty_{table}"
             connection.register(placeholder, empty_table(table))
             connection.execute(f"CREATE VIEW {table} AS SELECT * FROM {placeholder}")
+    create_resolved_views(connection)
     _lock(connection, root)
     return connection
 

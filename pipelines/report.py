@@ -8,6 +8,7 @@ run's record to ``DIR/_runs/<run_id>.json``.
 from transforms.lib import counters as names
 
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
+_NOT_ENRICHED = names.ENRICH_NOT_ENRICHED_PREFIX
 
 
 def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -21,6 +22,11 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
     read_out = c(names.READ_RECORDS) + c(names.FEEDS_RECORDS)
     read_errors = c(names.READ_ERRORS) + c(names.FEEDS_ERRORS)
     deduped = c(names.DEDUPE_DUPLICATES) + c(names.DEDUPE_ALREADY_IN_OUTPUT)
+    not_enriched = {
+        name.removeprefix(_NOT_ENRICHED): count
+        for name, count in sorted(counters.items())
+        if name.startswith(_NOT_ENRICHED) and count
+    }
     return {
         "read": {
             "in": read_out + read_errors,
@@ -56,11 +62,17 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             "unreadable_output_files": c(names.DEDUPE_ERRORS),
         },
         "enrich": {
-            "in": c(names.ENRICH_ARTICLES) + c(names.ENRICH_ERRORS),
-            "out": c(names.ENRICH_ARTICLES),
+            "in": c(names.ENRICH_ARTICLES) + c(names.ENRICH_ERRORS) + sum(not_enriched.values()),
+            "out": c(names.ENRICH_ARTICLES) + sum(not_enriched.values()),
             "errors": c(names.ENRICH_ERRORS),
             "entities": c(names.ENRICH_ENTITIES),
             "quotes": c(names.ENRICH_QUOTES),
+            # Articles of a language no model was given for, written without NLP, per language.
+            "not_enriched": not_enriched,
+        },
+        "resolve": {
+            "rows": c(names.RESOLVE_ROWS),
+            "resolved": c(names.RESOLVE_RESOLVED),
         },
         "write": {
             **{table: c(names.write_rows(table)) for table in names.WRITTEN_TABLES},
@@ -108,6 +120,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             else ""
         ),
         f"  errors                {totals['errors']}" + _warnings(counts),
+        *(
+            [f"  not enriched          {_not_enriched(counts['enrich']['not_enriched'])}"]
+            if counts.get("enrich", {}).get("not_enriched")
+            else []
+        ),
         f"  entities              {counts['write']['entities']}",
         f"  quotes                {counts['write']['quotes']}",
         f"  files written         {counts['write']['files']}",
@@ -120,6 +137,14 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             f"{totals['duplicates']} + errors {totals['errors']}; see _runs/{run_id}.json"
         )
     return "\n".join(lines)
+
+
+def _not_enriched(per_language: dict[str, int]) -> str:
+    """``language de, 3 articles; language fr, 1 article``."""
+    return "; ".join(
+        f"language {language}, {count} article{'s' if count != 1 else ''}"
+        for language, count in per_language.items()
+    )
 
 
 def _warnings(counts: dict) -> str:

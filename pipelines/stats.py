@@ -3,16 +3,18 @@
 Reads the Hive-partitioned Parquet tables ``DIR/{articles,entities,quotes}/
 date=YYYY-MM-DD/*.parquet`` through ``query.connect`` (read-only); a table
 folder that is missing or holds no files counts as an empty table.
-Entities are ranked per label group (persons: PERSON; organisations: ORG;
-places: GPE, LOC, FAC; others: every other label) by mentions, counted per
-``entity_id`` (so ``U.S.`` and ``United States`` are one line) and shown
-under their most frequent canonical name; speakers are ranked by quotes,
-per ``speaker_entity_id`` (else the speaker name, case-insensitively).
+Entities are ranked per label group (persons: PERSON; organisations: ORG; places: GPE, LOC, FAC; others: every
+other label) by mentions, counted per resolved id (``entity_resolution``: so
+``Obama``, ``Barack Obama`` and ``U.S.``/``United States`` are one line each)
+and shown under the resolved name; speakers are ranked by speech events, per
+resolved speaker id (else the speaker name, case-insensitively).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import duckdb
 
 from pipelines.query import connect
 
@@ -23,48 +25,58 @@ LABEL_GROUPS = (
     ("others", None),  # None: every label not named above
 )
 _NAME_WIDTH = 40
-_COUNT_HEADERS = frozenset({"mentions", "articles", "quotes"})
+_COUNT_HEADERS = frozenset({"mentions", "articles", "quotes", "folded"})
 
-_GROUP_CASE = (
-    "CASE "
-    + " ".join(
-        f"WHEN label IN ({', '.join(repr(label) for label in labels)}) THEN '{group}'"
-        for group, labels in LABEL_GROUPS
-        if labels
+
+def _group_case(groups) -> str:
+    return (
+        "CASE "
+        + " ".join(
+            f"WHEN resolved_label IN ({', '.join(repr(label) for label in labels)}) THEN '{group}'"
+            for group, labels in groups
+            if labels
+        )
+        + " ELSE 'others' END"
     )
-    + " ELSE 'others' END"
-)
 
-# Top entities per group. A key is the entity id (the canonical name when an id
-# is missing); the shown name is its most frequent canonical, ties alphabetical.
-_TOP_ENTITIES = f"""
+
+# Top entities per group, over what each id stands for across the corpus (the resolved_entities
+# view). A key is the resolved id; the shown name is its most frequent resolved name, ties
+# alphabetical; "folded" is the share of its mentions whose text does not hold that name
+# (short forms, other spellings, relabelled mentions, surnames resolved over the corpus).
+_TOP_ENTITIES = """
 WITH e AS (
-    SELECT article_id, label, canonical, {_GROUP_CASE} AS grp,
-           coalesce(entity_id, 'name:' || lower(canonical)) AS key
-    FROM entities
+    SELECT article_id, text, resolved_label, resolved_name, {group_case} AS grp,
+           coalesce(resolved_id, 'name:' || lower(resolved_name)) AS key
+    FROM resolved_entities {where}
 ),
 names AS (
-    SELECT grp, key, canonical, count(*) AS n FROM e GROUP BY grp, key, canonical
-    QUALIFY row_number() OVER (PARTITION BY grp, key ORDER BY n DESC, canonical) = 1
+    SELECT grp, key, resolved_name AS name, count(*) AS n FROM e GROUP BY grp, key, resolved_name
+    QUALIFY row_number() OVER (PARTITION BY grp, key ORDER BY n DESC, resolved_name) = 1
 ),
 totals AS (
-    SELECT grp, key, count(*) AS mentions, count(DISTINCT article_id) AS articles,
-           string_agg(DISTINCT label, '/' ORDER BY label) AS labels
-    FROM e GROUP BY grp, key
+    SELECT e.grp, e.key, count(*) AS mentions, count(DISTINCT article_id) AS articles,
+           string_agg(DISTINCT resolved_label, '/' ORDER BY resolved_label) AS labels,
+           avg(CASE WHEN position(lower(n.name) IN lower(e.text)) = 0 THEN 1 ELSE 0 END)
+               AS folded
+    FROM e JOIN names n USING (grp, key) GROUP BY e.grp, e.key
 )
-SELECT t.grp, n.canonical, t.mentions, t.articles, t.labels
+SELECT t.grp, n.name, t.mentions, t.articles, t.labels, t.folded
 FROM totals t JOIN names n USING (grp, key)
 QUALIFY row_number() OVER (
-    PARTITION BY t.grp ORDER BY t.mentions DESC, t.articles DESC, n.canonical
+    PARTITION BY t.grp ORDER BY t.mentions DESC, t.articles DESC, n.name
 ) <= $limit
-ORDER BY t.grp, t.mentions DESC, t.articles DESC, n.canonical
+ORDER BY t.grp, t.mentions DESC, t.articles DESC, n.name
 """
 
+# Speakers per resolved speaker id (else the speaker name, case-insensitively), counting
+# speech events only: a partial quote inside its reported clause is not a second one.
 _TOP_SPEAKERS = """
 WITH q AS (
-    SELECT article_id, trim(speaker) AS speaker,
-           coalesce(speaker_entity_id, 'name:' || lower(trim(speaker))) AS key
-    FROM quotes WHERE speaker IS NOT NULL AND trim(speaker) <> ''
+    SELECT article_id, trim(speaker_resolved_name) AS speaker,
+           coalesce(speaker_resolved_id, 'name:' || lower(trim(speaker))) AS key
+    FROM resolved_quotes
+    WHERE speaker IS NOT NULL AND trim(speaker) <> '' {events}
 ),
 names AS (
     SELECT key, speaker, count(*) AS n FROM q GROUP BY key, speaker
@@ -84,8 +96,8 @@ SELECT
     (SELECT count(DISTINCT article_id) FROM articles),
     (SELECT count(*) FROM entities),
     (SELECT count(DISTINCT article_id) FROM entities),
-    (SELECT count(*) FROM quotes),
-    (SELECT count(*) FROM quotes WHERE speaker IS NULL OR trim(speaker) = ''),
+    (SELECT count(*) FROM quotes {events_where}),
+    (SELECT count(*) FROM quotes WHERE (speaker IS NULL OR trim(speaker) = '') {events}),
     (SELECT min(d) FROM (SELECT CAST(date AS VARCHAR) AS d FROM articles
                          UNION ALL SELECT CAST(date AS VARCHAR) FROM entities
                          UNION ALL SELECT CAST(date AS VARCHAR) FROM quotes)),
@@ -119,12 +131,22 @@ def _table(rows: list[tuple], headers: tuple[str, ...]) -> list[str]:
     return [line(headers), *(line(row) for row in cells)]
 
 
-def stats_report(output_dir: str, *, limit: int = 10) -> str:
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def stats_report(output_dir: str, *, limit: int = 10, labels: list[str] | None = None) -> str:
     """A plain-text report of the output folder ``output_dir``, top ``limit`` per section.
 
-    Sections: an overview (articles, mentions, quotes, date range), the most
-    mentioned entities of each label group with mention and article counts,
-    and the most quoted speakers with quote and article counts. Raises
+    Sections: an overview (articles, mentions, speech events, date range), the
+    most mentioned entities of each label group (or, with ``labels``, of those
+    labels only) with mention and article counts and the share of mentions
+    folded into the name, and the most quoted speakers. Entities and speakers
+    are counted per resolved id, so each person is one row. Raises
     ``FileNotFoundError`` when ``output_dir`` is not a folder and
     ``ValueError`` when ``limit`` is below 1; missing or empty table folders
     are reported as empty.
@@ -134,12 +156,25 @@ def stats_report(output_dir: str, *, limit: int = 10) -> str:
     root = Path(output_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"no output folder at {output_dir}")
+    groups = LABEL_GROUPS
+    where = ""
+    if labels:
+        wanted = [label.strip().upper() for label in labels if label.strip()]
+        groups = ((f"{'/'.join(wanted)}", tuple(wanted)),)
+        where = f"WHERE resolved_label IN ({', '.join(_sql_string(label) for label in wanted)})"
 
     con = connect(output_dir)
     try:
-        overview = con.execute(_OVERVIEW).fetchone()
-        entities = con.execute(_TOP_ENTITIES, {"limit": limit}).fetchall()
-        speakers = con.execute(_TOP_SPEAKERS, {"limit": limit}).fetchall()
+        # Rows written before schema version 2 have no parent_quote_id: every one is an event.
+        nested = "parent_quote_id" in _columns(con, "quotes")
+        events = "AND parent_quote_id IS NULL" if nested else ""
+        overview = con.execute(
+            _OVERVIEW.format(events=events, events_where=events.replace("AND", "WHERE", 1))
+        ).fetchone()
+        entities = con.execute(
+            _TOP_ENTITIES.format(group_case=_group_case(groups), where=where), {"limit": limit}
+        ).fetchall()
+        speakers = con.execute(_TOP_SPEAKERS.format(events=events), {"limit": limit}).fetchall()
     finally:
         con.close()
 
@@ -149,17 +184,18 @@ def stats_report(output_dir: str, *, limit: int = 10) -> str:
         f"newsbeam stats: {root}",
         f"articles: {articles}  dates: {dates}",
         f"entity mentions: {mentions} in {mention_articles} articles",
-        f"quotes: {quotes} ({unattributed} without a speaker)",
+        f"quotes: {quotes} speech events ({unattributed} without a speaker)",
     ]
-    for group, _ in LABEL_GROUPS:
+    for group, _ in groups:
+        others = group == "others"
         rows = [
-            (_cut(name), *((labels,) if group == "others" else ()), count, in_articles)
-            for grp, name, count, in_articles, labels in entities
+            (_cut(name), *((kinds,) if others else ()), count, in_articles, f"{folded:.0%}")
+            for grp, name, count, in_articles, kinds, folded in entities
             if grp == group
         ]
-        headers = ("name", "label", "mentions", "articles") if group == "others" else None
+        headers = ("name", "label", "mentions", "articles", "folded") if others else None
         lines += ["", f"Most mentioned {group}"]
-        lines += _table(rows, headers or ("name", "mentions", "articles"))
+        lines += _table(rows, headers or ("name", "mentions", "articles", "folded"))
     lines += ["", "Most quoted speakers"]
     lines += _table([(_cut(s), n, a) for s, n, a in speakers], ("speaker", "quotes", "articles"))
     return "\n".join(lines) + "\n"

@@ -1,8 +1,9 @@
-"""Arrow schemas of the four output tables: the contract with analysts."""
+"""Arrow schemas of the output tables: the contract with analysts."""
 
 from schemas.tables import (
     ARTICLES,
     ENTITIES,
+    ENTITY_RESOLUTION,
     ERRORS,
     PARTITION_COLUMN,
     QUOTES,
@@ -14,6 +15,7 @@ from schemas.tables import (
 __all__ = [
     "ARTICLES",
     "ENTITIES",
+    "ENTITY_RESOLUTION",
     "ERRORS",
     "PARTITION_COLUMN",
     "QUOTES",

@@ -1,6 +1,6 @@
 """The dict shapes that travel through the pipeline, declared once.
 
-``RawRecord`` is what a reader hands to normalisation; the four row types
+``RawRecord`` is what a reader hands to normalisation; the row types
 are the tables' rows as the stages build them: every column of the table's
 Arrow schema (``schemas.tables``) plus ``date``, the partition value.
 ``tests/unit/test_rows.py`` checks each row type against its Arrow schema, so
@@ -47,6 +47,7 @@ class ArticleRow(TypedDict):
     content_hash: str
     schema_version: int
     text_source: str | None
+    nlp_model: str | None
     date: str
 
 
@@ -59,6 +60,9 @@ class EntityRow(TypedDict):
     start_char: int
     end_char: int
     sentence_index: int
+    model_label: str | None
+    title: str | None
+    detected_by: str | None
     date: str
 
 
@@ -76,6 +80,8 @@ class QuoteRow(TypedDict):
     cue: str | None
     kind: str
     sentence_index: int
+    parent_quote_id: str | None
+    speaker_rule: str | None
     date: str
 
 
@@ -89,9 +95,25 @@ class ErrorRow(TypedDict):
     date: str
 
 
+class EntityResolutionRow(TypedDict):
+    entity_id: str
+    label: str
+    canonical: str
+    mentions: int
+    articles: int
+    resolved_id: str
+    resolved_name: str
+    resolved_label: str
+    rule: str
+    run_id: str
+    resolved_at: dt.datetime
+    date: str
+
+
 ROW_TYPES = {
     "articles": ArticleRow,
     "entities": EntityRow,
     "quotes": QuoteRow,
     "errors": ErrorRow,
+    "entity_resolution": EntityResolutionRow,
 }

@@ -11,7 +11,7 @@ Add columns freely; never drop or rename one (bump SCHEMA_VERSION instead).
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PARTITION_COLUMN = "date"
 
 _UTC = pa.timestamp("us", tz="UTC")
@@ -33,6 +33,9 @@ ARTICLES = pa.schema(
         pa.field("content_hash", pa.string(), nullable=False),
         pa.field("schema_version", pa.int16(), nullable=False),
         pa.field("text_source", pa.string()),
+        # The spaCy model that found its entities and quotes; NULL when none ran (--no-nlp,
+        # or no model for the article's language). Added in schema version 2.
+        pa.field("nlp_model", pa.string()),
     ]
 )
 
@@ -46,6 +49,13 @@ ENTITIES = pa.schema(
         pa.field("start_char", pa.int32(), nullable=False),
         pa.field("end_char", pa.int32(), nullable=False),
         pa.field("sentence_index", pa.int32(), nullable=False),
+        # Added in schema version 2: the label the model gave (``label`` may be fixed from the
+        # article: a surname tagged ORG beside the person's full name is a PERSON), the title
+        # taken off a person's name (``Sen.``), and ``model`` or ``speaker`` for a mention the
+        # model missed that a quote's attribution names.
+        pa.field("model_label", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("detected_by", pa.string()),
     ]
 )
 
@@ -64,6 +74,11 @@ QUOTES = pa.schema(
         pa.field("cue", pa.string()),
         pa.field("kind", pa.string(), nullable=False),
         pa.field("sentence_index", pa.int32(), nullable=False),
+        # Added in schema version 2: the ``quote_id`` of the reported clause a partial quote
+        # sits in (count speech events with ``parent_quote_id IS NULL``), and how the speaker
+        # was found: name, pronoun, role, follow_on, anonymous (NULL: no speaker).
+        pa.field("parent_quote_id", pa.string()),
+        pa.field("speaker_rule", pa.string()),
     ]
 )
 
@@ -78,11 +93,31 @@ ERRORS = pa.schema(
     ]
 )
 
+# One row per entity id and run that saw it (or changed its resolution): what the id stands
+# for across the corpus. The current resolution of an id is its row with the latest
+# ``resolved_at`` (the ``entity_resolution_current`` view); see docs/ENTITIES.md.
+ENTITY_RESOLUTION = pa.schema(
+    [
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),
+        pa.field("mentions", pa.int64(), nullable=False),
+        pa.field("articles", pa.int64(), nullable=False),
+        pa.field("resolved_id", pa.string(), nullable=False),
+        pa.field("resolved_name", pa.string(), nullable=False),
+        pa.field("resolved_label", pa.string(), nullable=False),
+        pa.field("rule", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("resolved_at", _UTC, nullable=False),
+    ]
+)
+
 TABLES = {
     "articles": ARTICLES,
     "entities": ENTITIES,
     "quotes": QUOTES,
     "errors": ERRORS,
+    "entity_resolution": ENTITY_RESOLUTION,
 }
 
 

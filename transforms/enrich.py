@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 import weakref
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -25,6 +25,8 @@ from transforms.lib.records import Stage
 from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "load_model_ahead"]
+
+NOT_ENRICHED = "not_enriched"
 
 ENTITIES = "entities"
 QUOTES = "quotes"
@@ -71,48 +73,70 @@ class _Progress:
             )
 
 
-class SpacyModelHandler(ModelHandler):
-    """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out.
+class _Models(dict):
+    """Language -> the worker process holding that language's model. A dict subclass
+    because Beam's shared model cache keeps a weak reference to what ``load_model``
+    returns, and a plain dict allows none."""
 
-    The "model" it loads is a ``WorkerProcess`` holding the spaCy model: a
-    call that runs out of time is killed with its process, and the next
-    call starts a fresh one, so no stopped work goes on using the model.
-    An article may take ``time_limit`` seconds per 100,000 characters
-    (never less than ``time_limit``), a batch the sum of its articles'. A
-    batch that fails or runs out of time is retried article by article, so
-    one bad article becomes one errors row (its inference is the exception)
-    and the rest of the batch is kept.
+
+class SpacyModelHandler(ModelHandler):
+    """A RunInference model handler: articles in, ``{"entities", "quotes"}`` dicts out, each
+    result's ``model_id`` the model that annotated it.
+
+    ``models`` maps a language to a model name or path (a bare name is the
+    English model); each article goes to its language's model
+    (``nlp.model_language``). Each model lives in a ``WorkerProcess``: a call
+    that runs out of time is killed with its process, and the next call
+    starts a fresh one, so no stopped work goes on using the model. An
+    article may take ``time_limit`` seconds per 100,000 characters (never
+    less than ``time_limit``), a batch the sum of its articles'. A batch that
+    fails or runs out of time is retried article by article, so one bad
+    article becomes one errors row (its inference is the exception) and the
+    rest of the batch is kept.
     """
 
     def __init__(
         self,
-        model: str,
+        models: Mapping[str, str] | str,
         *,
         labels: Collection[str],
         cues: Collection[str],
         max_chars: int = DEFAULT_LIMITS.max_nlp_chars,
         batch_size: int = DEFAULT_LIMITS.batch_size,
         time_limit: float | None = None,
+        aliases: Mapping | None = None,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)
-        self._model = model
+        self._models = {"en": models} if isinstance(models, str) else dict(models)
         self._time_limit = time_limit
-        self._options = {"labels": frozenset(labels), "cues": tuple(cues), "max_chars": max_chars}
+        self._options = {
+            "labels": frozenset(labels),
+            "cues": tuple(cues),
+            "max_chars": max_chars,
+            "aliases": dict(aliases or {}),
+        }
         self._progress = None
         self._token = uuid.uuid4().hex
 
-    def load_model(self) -> WorkerProcess:
-        """The model in a child process (``load_model_ahead``'s, else a new one).
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self._models)
+
+    def load_model(self) -> _Models:
+        """Each language's model in a child process (``load_model_ahead``'s, else a new one).
 
         Raises ``nlp.ModelError`` from there.
         """
-        setup = (nlp.load_model, (self._model,))
-        worker = take_ahead(*setup) or WorkerProcess(
-            setup=setup[0], setup_args=setup[1], name="newsbeam-nlp"
-        )
-        _model_processes.setdefault(self._token, weakref.WeakSet()).add(worker)
-        worker.start()
-        return worker
+        workers = _Models()
+        for language, name in self._models.items():
+            setup = (nlp.load_model, (name,))
+            worker = take_ahead(*setup) or WorkerProcess(
+                setup=setup[0], setup_args=setup[1], name="newsbeam-nlp"
+            )
+            _model_processes.setdefault(self._token, weakref.WeakSet()).add(worker)
+            worker.start()
+            workers[language] = worker
+        return workers
 
     def close_models(self) -> None:
         """Ends the model processes that this handler or a copy of it started in this process.
@@ -125,13 +149,23 @@ class SpacyModelHandler(ModelHandler):
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:
             self._progress = _Progress()
-        texts = [article["text"] for article in batch]
-        try:
-            annotations = self._annotate(model, texts)
-        except Exception:  # find the bad article(s); the others keep their annotations
-            annotations = [self._annotate_one(model, text) for text in texts]
+        results = [None] * len(batch)
+        by_language: dict[str | None, list[int]] = {}
+        for index, article in enumerate(batch):
+            language = nlp.model_language(article.get("language"), self._models)
+            by_language.setdefault(language, []).append(index)
+        for language, indexes in by_language.items():
+            worker = model[language]
+            texts = [batch[i]["text"] for i in indexes]
+            try:
+                found = self._annotate(worker, texts)
+            except Exception:  # find the bad article(s); the others keep their annotations
+                found = [self._annotate_one(worker, text) for text in texts]
+            name = self._models.get(language)
+            for i, annotation in zip(indexes, found, strict=True):
+                results[i] = PredictionResult(batch[i], annotation, model_id=name)
         self._progress.add(batch)
-        return [PredictionResult(a, ann) for a, ann in zip(batch, annotations, strict=True)]
+        return results
 
     def _annotate(self, model: WorkerProcess, texts):
         seconds = None
@@ -169,6 +203,7 @@ class _SplitRowsFn(DeadLetterFn):
         if isinstance(annotations, Exception):  # the model failed on this article
             yield self.dead_letter(annotations, origin=article["origin"])
             return
+        article = {**article, "nlp_model": result.model_id}
         entities, quotes = nlp.table_rows(article, annotations)
         for entity in entities:
             self._entities.inc()
@@ -180,12 +215,30 @@ class _SplitRowsFn(DeadLetterFn):
         yield article
 
 
+class _RouteByLanguageFn(beam.DoFn):
+    """Articles with a model for their language pass; the others leave on ``NOT_ENRICHED``,
+    counted per language (``enrich.not_enriched.<language>``)."""
+
+    def __init__(self, languages: Collection[str]):
+        self._languages = frozenset(languages)
+
+    def process(self, article):
+        if nlp.model_language(article.get("language"), self._languages) is not None:
+            yield article
+            return
+        language = article.get("language") or "unknown"
+        Metrics.counter(counters.NAMESPACE, counters.not_enriched(language)).inc()
+        yield beam.pvalue.TaggedOutput(NOT_ENRICHED, {**article, "nlp_model": None})
+
+
 class ExtractEntitiesAndQuotes(beam.PTransform):
     """Articles to entities and quotes rows.
 
-    Outputs: ``articles`` (the articles that were annotated), ``ENTITIES``,
-    ``QUOTES``, and ``ERRORS`` for articles the model failed on (they are
-    not written as articles, so a rerun tries them again).
+    Outputs: ``articles`` (the articles annotated, with their ``nlp_model``, and
+    those of a language no model was given for, written without entities or
+    quotes and with ``nlp_model`` NULL), ``ENTITIES``, ``QUOTES``, and
+    ``ERRORS`` for articles the model failed on (they are not written as
+    articles, so a rerun tries them again).
     """
 
     def __init__(self, handler: SpacyModelHandler, *, ingested_at: dt.datetime):
@@ -194,11 +247,21 @@ class ExtractEntitiesAndQuotes(beam.PTransform):
         self._ingested_at = ingested_at
 
     def expand(self, articles):
-        return (
-            articles
+        routed = articles | "RouteByLanguage" >> beam.ParDo(
+            _RouteByLanguageFn(self._handler.languages)
+        ).with_outputs(NOT_ENRICHED, main="enriched")
+        split = (
+            routed.enriched
             | "Annotate" >> RunInference(self._handler, model_identifier="newsbeam-spacy")
             | "SplitRows"
             >> beam.ParDo(_SplitRowsFn(self._ingested_at, self._handler)).with_outputs(
                 ENTITIES, QUOTES, ERRORS, main="articles"
             )
         )
+        all_articles = (split.articles, routed[NOT_ENRICHED]) | "AllArticles" >> beam.Flatten()
+        return {
+            "articles": all_articles,
+            ENTITIES: split[ENTITIES],
+            QUOTES: split[QUOTES],
+            ERRORS: split[ERRORS],
+        }

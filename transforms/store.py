@@ -89,7 +89,7 @@ FEED_STATE = "feeds.json"
 FILE_STATE = "files.json"
 FEED_STATE_VERSION = 1
 # Articles last: their presence promises that their entities and quotes are there.
-COMMIT_ORDER = ("errors", "entities", "quotes", "articles")
+COMMIT_ORDER = ("errors", "entities", "quotes", "entity_resolution", "articles")
 
 # A table's committed files, under its folder.
 _TABLE_FILES = (f"{PARTITION_COLUMN}=*", "*.parquet")

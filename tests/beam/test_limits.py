@@ -54,7 +54,7 @@ def test_slow_html_extraction_becomes_an_errors_row(monkeypatch):
     with TestPipeline() as p:
         outputs = p | beam.Create(raws) | NormalizeArticles(ingested_at=NOW, time_limit=0.5)
         assert_that(
-            outputs.articles | beam.Map(lambda a: a["origin"]),
+            outputs["articles"] | beam.Map(lambda a: a["origin"]),
             equal_to(["good.html"]),
             label="Kept",
         )
@@ -86,8 +86,8 @@ def test_a_model_loaded_ahead_is_the_one_the_handler_loads_first(slow_model):
     [ahead] = worker_processes()
     handler = SpacyModelHandler(slow_model, labels=(), cues=())
     try:
-        assert handler.load_model().pid == ahead.pid
-        assert handler.load_model().pid != ahead.pid  # only once
+        assert handler.load_model()["en"].pid == ahead.pid
+        assert handler.load_model()["en"].pid != ahead.pid  # only once
     finally:
         handler.close_models()
     assert not worker_processes()
@@ -107,7 +107,7 @@ def test_slow_nlp_fails_only_the_slow_article_and_the_model_process_ends_with_th
     with TestPipeline() as p:
         outputs = p | beam.Create(articles) | ExtractEntitiesAndQuotes(handler, ingested_at=NOW)
         assert_that(
-            outputs.articles | beam.Map(lambda a: a["origin"]),
+            outputs["articles"] | beam.Map(lambda a: a["origin"]),
             equal_to(["0.txt", "2.txt"]),
             label="Kept",
         )

@@ -251,7 +251,8 @@ def test_commit_order_puts_articles_last(tmp_path):
         *_stage(tmp_path, "r", "entities", [_row("entities")]),
     ]
     committed = store.commit_files(str(tmp_path), "r", files)
-    assert [f["table"] for f in committed] == list(store.COMMIT_ORDER)
+    staged = {f["table"] for f in files}
+    assert [f["table"] for f in committed] == [t for t in store.COMMIT_ORDER if t in staged]
 
 
 def test_recover_finishes_a_commit_killed_half_way(tmp_path):

@@ -155,7 +155,7 @@ def test_no_input_value_reaches_a_path(hostile_run):
     assert _articles(output)["paths.jsonl#1"]["title"].startswith("../../etc/x")
     for path in output.rglob("*"):
         relative = path.relative_to(output).parts
-        tables = {"articles", "entities", "quotes", "errors"}
+        tables = {"articles", "entities", "quotes", "errors", "entity_resolution"}
         assert relative[0] in tables | {"_runs", "_commits", "_lock"}, path
         if len(relative) > 1 and relative[0] in tables:
             assert len(relative) <= 3

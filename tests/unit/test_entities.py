@@ -11,6 +11,7 @@ from tests.helpers import REPO, SEED_ARTICLE
 from transforms.lib.entities import (
     DEFAULT_ALIASES,
     DEFAULT_LABELS,
+    AliasFileError,
     Mention,
     alias_table,
     apply_alias,
@@ -22,8 +23,11 @@ from transforms.lib.entities import (
     fits_words,
     kind_of,
     normalise,
+    read_aliases,
     resolve_short_names,
     rows_from_mentions,
+    same_person,
+    split_title,
 )
 
 SEED = SEED_ARTICLE
@@ -36,6 +40,9 @@ ROW_KEYS = {
     "end_char",
     "sentence_index",
     "entity_id",
+    "model_label",
+    "title",
+    "detected_by",
 }
 
 
@@ -179,7 +186,7 @@ def test_user_aliases_merge_over_defaults():
     assert apply_alias("U.K.", table) == "Britain"
     assert apply_alias("U.S.", table) == "United States"
     assert "Beeb" not in DEFAULT_ALIASES  # the defaults are not mutated
-    assert alias_table()["uk"] == "United Kingdom"
+    assert alias_table()["uk"] == ("United Kingdom", None)
 
 
 def test_kinds_group_labels():
@@ -483,3 +490,162 @@ def test_entity_rows_without_sentence_boundaries():
         ("Angela Merkel", 0),
         ("Angela Merkel", 0),
     ]
+
+
+# --- titles, epithets, one person per article (issue 15) ------------------------------------
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Sen. Bob Corker", ("Sen.", "Bob Corker")),
+        ("Councillor Dana Whitfield", ("Councillor", "Dana Whitfield")),
+        ("former Secretary of State Helena Marsh", ("former Secretary of State", "Helena Marsh")),
+        ("Democratic Rep. Ada Quill", ("Democratic Rep.", "Ada Quill")),
+        ("then-Gov. Ada Quill", ("then-Gov.", "Ada Quill")),
+        ("Prime Minister Ada Quill", ("Prime Minister", "Ada Quill")),
+        ("Dr. Ada Quill", ("Dr.", "Ada Quill")),
+        ("Crooked Helena Marsh", (None, "Helena Marsh")),
+        ("Lyin' Ada Quill", (None, "Ada Quill")),
+        ("Mr Quill", ("Mr", "Quill")),
+        ("Major", (None, "Major")),  # nothing left: a name, not a title
+        ("President", (None, "President")),
+        ("Ada Quill", (None, "Ada Quill")),
+    ],
+)
+def test_split_title(name, expected):
+    assert split_title(name) == expected
+    assert clean_name(name, person=True) == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("short", "full", "same"),
+    [
+        ("Donald Trump", "Donald J. Trump", True),
+        ("Margaret Ellison", "Margaret J. Ellison", True),
+        ("Margaret J. Ellison", "Margaret Jane Ellison", True),
+        ("Hillary Clinton", "Hillary Rodham Clinton", True),
+        ("George W. Bush", "George H. W. Bush", False),
+        ("Carl Voss", "Carl Voss Jr.", False),
+        ("Ada Quill", "Ada Quill", True),
+        ("Quill", "Ada Quill", False),
+    ],
+)
+def test_same_person(short, full, same):
+    assert same_person(short, full) is same
+
+
+def _rows(text, *spans):
+    """Rows of ``text`` for ``(surface, label)`` spans, each found at its first place after the
+    previous one."""
+    mentions, at = [], 0
+    for surface, label in spans:
+        start = text.index(surface, at)
+        mentions.append(Mention(surface, label, start, start + len(surface), 0))
+        at = start + len(surface)
+    return rows_from_mentions(text, mentions)
+
+
+def test_a_title_never_starts_a_person_canonical():
+    text = "Councillor Dana Whitfield spoke. Dana Whitfield left."
+    rows = _rows(text, ("Councillor Dana Whitfield", "PERSON"), ("Dana Whitfield", "PERSON"))
+    assert [r["canonical"] for r in rows] == ["Dana Whitfield", "Dana Whitfield"]
+    assert [r["title"] for r in rows] == ["Councillor", None]
+    assert rows[0]["entity_id"] == rows[1]["entity_id"] == entity_id("person", "Dana Whitfield")
+
+
+def test_initials_fold_within_an_article():
+    text = "Margaret J. Ellison won. Margaret Ellison thanked Ellison's team."
+    rows = _rows(
+        text,
+        ("Margaret J. Ellison", "PERSON"),
+        ("Margaret Ellison", "PERSON"),
+        ("Ellison", "ORG"),
+    )
+    assert {r["entity_id"] for r in rows} == {entity_id("person", "Margaret J. Ellison")}
+
+
+def test_a_surname_with_another_label_is_the_person_of_the_article():
+    text = "Ada Quill met donors. Quill said the Quill campaign would win. Quill allies cheered."
+    rows = _rows(
+        text,
+        ("Ada Quill", "PERSON"),
+        ("Quill", "ORG"),
+        ("Quill", "ORG"),
+        ("Quill", "NORP"),
+    )
+    assert [(r["label"], r["model_label"], r["canonical"]) for r in rows[1:]] == [
+        ("PERSON", "ORG", "Ada Quill"),
+        ("PERSON", "ORG", "Ada Quill"),
+        ("PERSON", "NORP", "Ada Quill"),
+    ]
+    assert len({r["entity_id"] for r in rows}) == 1
+
+
+def test_a_place_after_a_preposition_of_place_stays_a_place():
+    text = "Rosa Lindqvist flew in. In Lindqvist, the town hall was full. Lindqvist spoke."
+    rows = _rows(text, ("Rosa Lindqvist", "PERSON"), ("Lindqvist", "GPE"), ("Lindqvist", "GPE"))
+    assert [r["label"] for r in rows] == ["PERSON", "GPE", "PERSON"]
+
+
+def test_a_personal_title_makes_a_person_whatever_the_label():
+    rows = _rows("Sen. Quill voted no.", ("Sen. Quill", "ORG"))
+    assert [(r["label"], r["canonical"], r["title"]) for r in rows] == [("PERSON", "Quill", "Sen.")]
+    # "General" opens organisations too: no title rule for it.
+    assert _rows("General Motors fell.", ("General Motors", "ORG"))[0]["label"] == "ORG"
+
+
+def test_a_person_ending_in_an_organisation_of_the_article_is_that_organisation():
+    text = "The Ostvale DLP met. The DLP said no. Ada Quill of the Ostvale DLP agreed."
+    rows = _rows(text, ("Ostvale DLP", "PERSON"), ("DLP", "ORG"), ("Ada Quill", "PERSON"))
+    assert [r["label"] for r in rows] == ["ORG", "ORG", "PERSON"]
+
+
+def test_a_name_with_several_labels_takes_the_commonest():
+    text = "The Harbour Board met. Harbour Board members and the Harbour Board agreed."
+    rows = _rows(
+        text, ("Harbour Board", "PERSON"), ("Harbour Board", "ORG"), ("Harbour Board", "ORG")
+    )
+    assert [r["label"] for r in rows] == ["ORG", "ORG", "ORG"]
+    assert [r["model_label"] for r in rows] == ["PERSON", "ORG", "ORG"]
+
+
+def test_platforms_are_organisations():
+    rows = _rows("She wrote on Twitter.", ("Twitter", "PERSON"))
+    assert [(r["label"], r["model_label"]) for r in rows] == [("ORG", "PERSON")]
+
+
+def test_user_aliases_with_a_label():
+    aliases = read_aliases(
+        ["alias,canonical,label", "# comment", "", "the Gaffer,Ada Quill,PERSON", "Beeb,BBC,"]
+    )
+    assert aliases == {"the Gaffer": ("Ada Quill", "PERSON"), "Beeb": ("BBC", None)}
+    text = "The Gaffer spoke to the Beeb."
+    mentions = [
+        Mention("The Gaffer", "ORG", 0, 10, 0),
+        Mention("Beeb", "ORG", text.index("Beeb"), text.index("Beeb") + 4, 0),
+    ]
+    rows = rows_from_mentions(text, mentions, aliases=aliases)
+    assert [(r["canonical"], r["label"]) for r in rows] == [("Ada Quill", "PERSON"), ("BBC", "ORG")]
+    assert rows[0]["entity_id"] == entity_id("person", "Ada Quill")
+
+
+@pytest.mark.parametrize(
+    "lines", [["Quill"], [",Ada Quill,PERSON"], ["Quill,Ada Quill,person name"]]
+)
+def test_bad_alias_lines(lines):
+    with pytest.raises(AliasFileError, match="line 1"):
+        read_aliases(lines)
+
+
+def test_the_whitfield_seed_gives_one_id(nlp):
+    texts = [
+        "Councillor Dana Whitfield said the change responds to requests from students.",
+        '"This line will connect thirty thousand people to the waterfront," said Councillor '
+        "Dana Whitfield, who chairs the transport committee. Dana Whitfield is a councillor.",
+    ]
+    ids = {
+        (row["canonical"], row["entity_id"])
+        for text in texts
+        for row in entity_rows(nlp(text))
+        if row["label"] == "PERSON"
+    }
+    assert ids == {("Dana Whitfield", entity_id("person", "Dana Whitfield"))}

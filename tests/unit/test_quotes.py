@@ -21,6 +21,8 @@ KEYS = {
     "cue",
     "kind",
     "sentence_index",
+    "parent_quote_id",
+    "speaker_rule",
 }
 
 

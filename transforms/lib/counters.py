@@ -36,14 +36,24 @@ ENRICH_ARTICLES = "enrich.articles"
 ENRICH_ENTITIES = "enrich.entities"
 ENRICH_QUOTES = "enrich.quotes"
 ENRICH_ERRORS = "enrich.errors"
+# Articles of a language no model was given for, per language: ``not_enriched(language)``.
+ENRICH_NOT_ENRICHED_PREFIX = "enrich.not_enriched."
+
+RESOLVE_ROWS = "resolve.rows"
+RESOLVE_RESOLVED = "resolve.resolved"
 
 WRITE_FILES = "write.files"
-WRITTEN_TABLES = ("articles", "entities", "quotes", "errors")
+WRITTEN_TABLES = ("articles", "entities", "quotes", "errors", "entity_resolution")
 
 
 def write_rows(table: str) -> str:
     """The counter of rows written to ``table``: ``write.articles.rows``."""
     return f"write.{table}.rows"
+
+
+def not_enriched(language: str) -> str:
+    """The counter of articles in ``language`` written without NLP: ``enrich.not_enriched.de``."""
+    return ENRICH_NOT_ENRICHED_PREFIX + language
 
 
 def all_names() -> list[str]:

@@ -36,6 +36,43 @@ def default_model() -> str:
     )
 
 
+def parse_models(values: Sequence[str], *, default: str | None = None) -> dict[str, str]:
+    """``{language: model}`` from ``--model`` values: ``LANG=NAME_OR_PATH`` or a bare name,
+    which is the English model. With no value for ``en``, ``default`` (if given) is it.
+
+    Raises ``ModelError`` for an empty name or language and for a language given twice.
+    """
+    models: dict[str, str] = {}
+    for value in values:
+        language, sep, name = value.partition("=")
+        if not sep or "/" in language or "\\" in language or len(language) > 8:
+            language, name = "en", value  # a bare name (or a path that holds "=")
+        language, name = language.strip().lower(), name.strip()
+        if not language or not name:
+            raise ModelError(f"--model {value!r}: want LANG=NAME_OR_PATH or NAME_OR_PATH")
+        if language in models:
+            raise ModelError(f"--model: two models for language {language!r}")
+        models[language] = name
+    if "en" not in models and default is not None:
+        models["en"] = default
+    return models
+
+
+def model_language(language: str | None, models: Collection[str]) -> str | None:
+    """The key of ``models`` an article of ``language`` goes to, or None when none fits.
+
+    ``en-GB`` goes to ``en``; an article whose language could not be told (too
+    short) goes to ``en`` when there is an English model.
+    """
+    if not language:
+        return "en" if "en" in models else None
+    language = language.strip().lower()
+    if language in models:
+        return language
+    primary = language.replace("_", "-").split("-", 1)[0]
+    return primary if primary in models else None
+
+
 def load_model(name_or_path: str | None = None):
     """The spaCy pipeline for a package name or a model folder, without unused components.
 
@@ -88,17 +125,20 @@ def annotate(
     cues: Collection[str],
     max_chars: int = DEFAULT_LIMITS.max_nlp_chars,
     batch_chars: int = DEFAULT_LIMITS.nlp_batch_chars,
+    aliases: Mapping[str, str | tuple[str, str | None]] | None = None,
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 
-    Entity rows come from ``transforms.lib.entities.entity_rows`` and quote rows
-    from ``transforms.lib.quotes.find_quotes``; a text longer than ``max_chars``
+    Entity rows come from ``transforms.lib.entities.entity_rows`` (plus the named
+    speakers the model missed, ``quotes.link_speakers``) and quote rows from
+    ``transforms.lib.quotes.find_quotes``; a text longer than ``max_chars``
     is annotated in pieces (see ``chunk_spans``) whose offsets and sentence
     indexes are shifted back into the whole text. The model sees at most
     ``batch_chars`` characters at once (a longer piece goes alone).
+    ``aliases`` (see ``transforms.lib.entities.alias_table``) extend the built-in ones.
     """
     from transforms.lib.entities import entity_rows
-    from transforms.lib.quotes import find_quotes
+    from transforms.lib.quotes import find_quotes, link_speakers
 
     pieces = [
         (i, span) for i, text in enumerate(texts) for span in chunk_spans(text, max_chars=max_chars)
@@ -112,8 +152,10 @@ def annotate(
     results = [{"entities": [], "quotes": []} for _ in texts]
     sentences_before = [0] * len(texts)
     for (i, (start, _end)), doc in zip(pieces, docs, strict=True):
-        entities = entity_rows(doc, labels=labels)
+        entities = entity_rows(doc, labels=labels, aliases=aliases)
         quotes = find_quotes(doc, entities, cues=cues)
+        quotes, added = link_speakers(quotes, entities, sentence_starts=_sentence_starts(doc))
+        entities = entities + added
         shift = sentences_before[i]
         results[i]["entities"].extend(_shifted(entities, start, shift, ("start_char", "end_char")))
         results[i]["quotes"].extend(
@@ -123,6 +165,13 @@ def annotate(
         )
         sentences_before[i] += sum(1 for _ in doc.sents)
     return results
+
+
+def _sentence_starts(doc) -> list[int]:
+    try:
+        return [sentence.start_char for sentence in doc.sents]
+    except ValueError:  # no parser or sentencizer ran
+        return [0]
 
 
 def groups_by_size(sizes: Sequence[int], *, max_size: int) -> list[list[int]]:
@@ -167,16 +216,23 @@ def table_rows(
 ) -> tuple[list[EntityRow], list[QuoteRow]]:
     """The entities and quotes rows of ``article`` from its ``annotate`` result.
 
-    Each row gets the article's id and partition date; each quote its ``quote_id``.
+    Each row gets the article's id and partition date; each quote its
+    ``quote_id``, and a partial quote inside a reported clause the clause's
+    id as ``parent_quote_id``.
     """
+    from transforms.lib.quotes import nested_in
+
     shared = {"article_id": article["article_id"], "date": article["date"]}
     entities = [{**entity, **shared} for entity in annotations["entities"]]
-    quotes = [
+    quotes = annotations["quotes"]
+    ids = [quote_id(article["article_id"], q["start_char"], q["end_char"]) for q in quotes]
+    rows = [
         {
             **quote,
             **shared,
-            "quote_id": quote_id(article["article_id"], quote["start_char"], quote["end_char"]),
+            "quote_id": qid,
+            "parent_quote_id": ids[parent] if parent is not None else None,
         }
-        for quote in annotations["quotes"]
+        for quote, qid, parent in zip(quotes, ids, nested_in(quotes), strict=True)
     ]
-    return entities, quotes
+    return entities, rows

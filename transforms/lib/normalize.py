@@ -125,6 +125,7 @@ def normalize_article(
         "content_hash": digest,
         "schema_version": SCHEMA_VERSION,
         "text_source": raw.get("text_source"),
+        "nlp_model": None,  # set by enrichment when a model annotates the article
         "date": partition_date(published_at=published_at, ingested_at=ingested_at),
     }
     return row, problems

@@ -26,14 +26,18 @@ from transforms.lib.quotes.attribution import (
     Attribution,
     follow_on,
     frame_attribution,
+    next_sentence_attribution,
     quote_row,
+    signature_attribution,
 )
 from transforms.lib.quotes.classify import classify
 from transforms.lib.quotes.context import build_context
+from transforms.lib.quotes.interview import interview_answers
 from transforms.lib.quotes.marks import quote_segments
-from transforms.lib.quotes.reported import indirect_quotes
+from transforms.lib.quotes.reported import indirect_quotes, reported_clause_around
+from transforms.lib.quotes.speakers import link_speakers, nested_in
 
-__all__ = ["DEFAULT_CUES", "find_quotes"]
+__all__ = ["DEFAULT_CUES", "find_quotes", "link_speakers", "nested_in"]
 
 
 def find_quotes(
@@ -51,6 +55,7 @@ def find_quotes(
         return []
     ctx = build_context(doc, text, entities, cues, quote_segments(text))
     rows: list[dict] = []
+    partial_attributions: list[Attribution | None] = []
     previous: tuple[Attribution, int] | None = None  # last attributed quote and its paragraph
     group_attr: dict[int, Attribution] = {}
     for seg in ctx.segments:
@@ -63,7 +68,11 @@ def find_quotes(
                 continue
             kind = "direct"
         if attribution is None and kind == "direct":
-            attribution = follow_on(previous, seg)
+            attribution = (
+                next_sentence_attribution(ctx, seg)
+                or signature_attribution(ctx, seg)
+                or follow_on(previous, seg)
+            )
         if attribution is None and kind == "partial":
             continue  # an unattributed fragment is a scare quote, not speech
         if attribution is not None and attribution.cue is not None:
@@ -71,6 +80,33 @@ def find_quotes(
         if attribution is not None:
             previous = (attribution, seg.paragraph)
         rows.append(quote_row(ctx, seg.start, seg.end, kind, attribution))
+        partial_attributions.append(attribution if kind == "partial" else None)
+    rows.extend(_clauses_of_partials(ctx, rows, partial_attributions))
     rows.extend(indirect_quotes(ctx))
+    rows.extend(interview_answers(ctx))
+    rows = _unique_spans(rows)
     rows.sort(key=lambda row: (row["start_char"], row["end_char"]))
     return rows
+
+
+def _clauses_of_partials(ctx, rows, attributions) -> list[dict]:
+    """An ``indirect`` row for the reported clause around each partial quote (``calling him
+    "a loser"``), when its cue verb's complements hold it; the partial is nested in it."""
+    clauses = {}
+    for row, attribution in zip(rows, attributions, strict=True):
+        if attribution is None or attribution.cue_index is None:
+            continue
+        span = reported_clause_around(
+            ctx, attribution.cue_index, row["start_char"], row["end_char"]
+        )
+        if span is not None and span not in clauses:
+            clauses[span] = quote_row(ctx, *span, "indirect", attribution)
+    return list(clauses.values())
+
+
+def _unique_spans(rows: list[dict]) -> list[dict]:
+    """One row per ``(start_char, end_char)``: the first, which is a quote in marks if any."""
+    seen: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        seen.setdefault((row["start_char"], row["end_char"]), row)
+    return list(seen.values())

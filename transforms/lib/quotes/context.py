@@ -28,6 +28,7 @@ class Context:
     entity_starts: list[int]
     segments: list[Segment] = field(default_factory=list)
     segment_opens: list[int] = field(default_factory=list)
+    genders: dict[str, str] | None = None  # entity id -> "female"/"male", filled when needed
 
 
 def build_context(

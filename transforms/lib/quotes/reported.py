@@ -8,8 +8,27 @@ import bisect
 
 from transforms.lib.quotes.attribution import cue_attribution, is_according_to, quote_row
 from transforms.lib.quotes.context import Context, inside_segment
+from transforms.lib.quotes.marks import QUOTE_MARKS
 
-__all__ = ["indirect_quotes"]
+QUOTE_MARK_CHARS = "".join(QUOTE_MARKS)
+
+__all__ = ["indirect_quotes", "reported_clause_around"]
+
+# What a cue verb says or calls something, to its right: objects, complements, phrases.
+_COMPLEMENT_DEPS = frozenset(
+    {
+        "dobj",
+        "obj",
+        "ccomp",
+        "xcomp",
+        "oprd",
+        "attr",
+        "dative",
+        "prep",
+        "acomp",
+        "npadvmod",
+    }
+)
 
 
 def indirect_quotes(ctx: Context) -> list[dict]:
@@ -83,3 +102,26 @@ def _covered_by_direct_quote(ctx: Context, start: int, end: int) -> bool:
             return True
         i -= 1
     return False
+
+
+def reported_clause_around(ctx: Context, cue_index: int, start: int, end: int):
+    """The character span of what the cue at ``cue_index`` reports, when it holds the quoted
+    fragment ``[start, end)``: the cue's complements to its right (``calling him, among other
+    things, "a failed candidate."``), else None."""
+    cue = ctx.doc[cue_index]
+    parts = [c for c in cue.rights if c.dep_ in _COMPLEMENT_DEPS]
+    if not parts:
+        return None
+    span = _trimmed_span(ctx, parts[0].left_edge, parts[-1].right_edge)
+    if span is None:
+        return None
+    clause_start, clause_end = span
+    # The closing mark of a fragment that ends the clause belongs with it.
+    while clause_end < len(ctx.text) and ctx.text[clause_end] in QUOTE_MARK_CHARS:
+        clause_end += 1
+    if not (clause_start <= start and end <= clause_end) or (clause_start, clause_end) == (
+        start,
+        end,
+    ):
+        return None
+    return clause_start, clause_end

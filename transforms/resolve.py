@@ -1,0 +1,162 @@
+"""ResolveEntities: the run's entity rows plus the resolution table so far to its new rows.
+
+The corpus-level step of entity identity. The run's rows are combined per
+``entity_id`` into totals; the current resolution of every id already in the
+output (its latest ``entity_resolution`` row) is read once; both meet in one
+step that runs ``transforms.lib.resolution.resolve`` over the whole corpus and
+emits a row for each id this run saw or whose resolution changed. Those rows
+are written by ``WriteTables`` with the other tables, so they commit with the
+run or not at all.
+"""
+
+import datetime as dt
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from transforms.lib import counters
+from transforms.lib.resolution import Resolution, Totals, merge_totals, resolve
+
+__all__ = ["RESOLUTION_TABLE", "ReadCurrentResolution", "ResolveEntities"]
+
+RESOLUTION_TABLE = "entity_resolution"
+
+
+def _resolution_rows(readable_file):
+    with readable_file.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        yield from pq.read_table(handle).to_pylist()
+
+
+def _later(a: dict, b: dict) -> dict:
+    return max(a, b, key=lambda row: (row["resolved_at"], row["run_id"]))
+
+
+class ReadCurrentResolution(beam.PTransform):
+    """``(entity_id, row)`` of each id's latest ``entity_resolution`` row in ``output_dir``."""
+
+    def __init__(self, output_dir: str):
+        super().__init__()
+        self._pattern = FileSystems.join(output_dir, RESOLUTION_TABLE, "date=*", "*.parquet")
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "ResolutionPattern" >> beam.Create([self._pattern])
+            | "MatchResolutionFiles"
+            >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
+            | "OpenResolutionFiles" >> fileio.ReadMatches()
+            | "ReadResolutionRows" >> beam.FlatMap(_resolution_rows)
+            | "KeyById" >> beam.Map(lambda row: (row["entity_id"], row))
+            | "LatestPerId" >> beam.CombinePerKey(lambda rows: _latest(rows))
+        )
+
+
+def _latest(rows):
+    latest = None
+    for row in rows:
+        latest = row if latest is None else _later(latest, row)
+    return latest
+
+
+class _TotalsFn(beam.CombineFn):
+    """Entity rows of one id to its ``Totals`` for this run."""
+
+    def create_accumulator(self):
+        return (0, set(), {}, {})  # mentions, article ids, label counts, canonical counts
+
+    def add_input(self, acc, row):
+        mentions, articles, labels, names = acc
+        articles.add(row["article_id"])
+        labels[row["label"]] = labels.get(row["label"], 0) + 1
+        names[row["canonical"]] = names.get(row["canonical"], 0) + 1
+        return mentions + 1, articles, labels, names
+
+    def merge_accumulators(self, accumulators):
+        mentions, articles, labels, names = self.create_accumulator()
+        for m, a, lab, nam in accumulators:
+            mentions += m
+            articles |= a
+            for key, value in lab.items():
+                labels[key] = labels.get(key, 0) + value
+            for key, value in nam.items():
+                names[key] = names.get(key, 0) + value
+        return mentions, articles, labels, names
+
+    def extract_output(self, acc):
+        mentions, articles, labels, names = acc
+
+        def most(counts):
+            return min(counts, key=lambda k: (-counts[k], k)) if counts else ""
+
+        return mentions, len(articles), most(labels), most(names)
+
+
+class _ResolveFn(beam.DoFn):
+    """The run's totals and the current table to the run's resolution rows."""
+
+    def __init__(self, run_id: str, resolved_at: dt.datetime):
+        self._run_id = run_id
+        self._resolved_at = resolved_at
+        self._rows = Metrics.counter(counters.NAMESPACE, counters.RESOLVE_ROWS)
+        self._resolved = Metrics.counter(counters.NAMESPACE, counters.RESOLVE_RESOLVED)
+
+    def process(self, run_totals, current):
+        current = dict(current)
+        previous = {
+            entity: Resolution(
+                row["resolved_id"], row["resolved_name"], row["resolved_label"], row["rule"]
+            )
+            for entity, row in current.items()
+        }
+        totals = {
+            entity: Totals(entity, row["label"], row["canonical"], row["mentions"], row["articles"])
+            for entity, row in current.items()
+        }
+        seen = set()
+        for entity, (mentions, articles, label, canonical) in run_totals:
+            seen.add(entity)
+            run = Totals(entity, label, canonical, mentions, articles)
+            totals[entity] = merge_totals(totals.get(entity), run)
+        date = self._resolved_at.strftime("%Y-%m-%d")
+        for entity, resolution in sorted(resolve(totals.values(), previous).items()):
+            earlier = previous.get(entity)
+            if entity not in seen and earlier is not None and earlier[:3] == resolution[:3]:
+                continue  # nothing new about it: its latest row still holds
+            self._rows.inc()
+            if resolution.resolved_id != entity:
+                self._resolved.inc()
+            yield {
+                **totals[entity]._asdict(),
+                **resolution._asdict(),
+                "run_id": self._run_id,
+                "resolved_at": self._resolved_at,
+                "date": date,
+            }
+
+
+class ResolveEntities(beam.PTransform):
+    """Entity rows of a run to the ``entity_resolution`` rows it adds (see the module doc).
+
+    ``current`` is ``ReadCurrentResolution``'s output for the same folder.
+    """
+
+    def __init__(self, *, run_id: str, resolved_at: dt.datetime):
+        super().__init__()
+        self._run_id = run_id
+        self._resolved_at = resolved_at
+
+    def expand(self, inputs):
+        entities, current = inputs
+        run_totals = (
+            entities
+            | "KeyByEntity" >> beam.Map(lambda row: (row["entity_id"], row))
+            | "TotalsPerEntity" >> beam.CombinePerKey(_TotalsFn())
+            | "AllTotals" >> beam.combiners.ToList()
+        )
+        return run_totals | "Resolve" >> beam.ParDo(
+            _ResolveFn(self._run_id, self._resolved_at), current=beam.pvalue.AsList(current)
+        )
