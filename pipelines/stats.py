@@ -2,12 +2,13 @@
 
 Reads the Hive-partitioned Parquet tables ``DIR/{articles,entities,quotes}/
 date=YYYY-MM-DD/*.parquet`` through ``query.connect`` (read-only); a table
-folder that is missing or holds no files counts as an empty table.
-Entities are ranked per label group (persons: PERSON; organisations: ORG;
-places: GPE, LOC, FAC; others: every other label) by mentions, counted per resolved id (``entity_resolution``: so
-``Obama``, ``Barack Obama`` and ``U.S.``/``United States`` are one line each)
-and shown under the resolved name; speakers are ranked by speech events, per
-resolved speaker id (else the speaker name, case-insensitively).
+folder that is missing or holds no files counts as an empty table. Entities
+are ranked per label group (persons: PERSON; organisations: ORG; places: GPE,
+LOC, FAC; others: every other label) by mentions, counted per resolved id
+(``entity_resolution``: so ``Obama``, ``Barack Obama`` and
+``U.S.``/``United States`` are one line each) and shown under the resolved
+name; speakers are ranked by speech events, per resolved speaker id (else the
+speaker name, case-insensitively).
 """
 
 from __future__ import annotations
