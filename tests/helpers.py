@@ -92,3 +92,22 @@ def error_row(i, date="2026-11-28"):
         "ingested_at": NOW,
         "date": date,
     }
+
+
+def parsed(text: str, tokens: list[tuple[str, int, str, str, str]]):
+    """A spaCy Doc of ``(word, head, dep, pos, iob entity)`` tokens whose text is exactly
+    ``text`` (spaces read from it), with English lexical attributes and no trained model."""
+    from spacy.lang.en import English
+    from spacy.tokens import Doc
+
+    words, heads, deps, pos, ents = (list(column) for column in zip(*tokens, strict=True))
+    spaces, at = [], 0
+    for word in words:
+        at = text.index(word, at) + len(word)
+        spaces.append(text[at : at + 1] == " ")
+    # English().vocab: a bare Vocab() leaves lower case and punctuation flags empty.
+    doc = Doc(
+        English().vocab, words=words, spaces=spaces, heads=heads, deps=deps, pos=pos, ents=ents
+    )
+    assert doc.text == text
+    return doc

@@ -308,10 +308,7 @@ def load_feed_state(output_dir: str) -> dict[str, dict]:
     """
     path = feed_state_path(output_dir)
     hint = "move it aside to read every feed entry again (articles already written are dropped)"
-    try:
-        document = read_json(path)
-    except UnreadableFileError as exc:
-        raise UnreadableFileError(f"{exc}; {hint}") from None
+    document = _read_state(path, hint)
     if document is None:
         return {}
     feeds = document.get("feeds") if isinstance(document, dict) else None
@@ -342,10 +339,7 @@ def load_file_state(output_dir: str) -> dict[str, tuple[int, float]]:
     """
     path = file_state_path(output_dir)
     hint = "move it aside to read every input file again (articles already written are dropped)"
-    try:
-        document = read_json(path)
-    except UnreadableFileError as exc:
-        raise UnreadableFileError(f"{exc}; {hint}") from None
+    document = _read_state(path, hint)
     if document is None:
         return {}
     if not isinstance(document, dict) or not all(map(_is_stamp, document.values())):
@@ -353,6 +347,14 @@ def load_file_state(output_dir: str) -> dict[str, tuple[int, float]]:
             f"{path} cannot be read: not an object of [size, mtime] pairs; {hint}"
         )
     return {file: tuple(stamp) for file, stamp in document.items()}
+
+
+def _read_state(path: str, hint: str):
+    """``read_json(path)``, its error naming ``hint``: how to start afresh."""
+    try:
+        return read_json(path)
+    except UnreadableFileError as exc:
+        raise UnreadableFileError(f"{exc}; {hint}") from None
 
 
 def _is_stamp(value: object) -> bool:

@@ -10,23 +10,12 @@ import pytest
 from spacy.lang.en import English
 from spacy.tokens import Doc
 
+from tests.helpers import parsed
 from transforms.lib.quotes import find_quotes
 
 # English lexical attributes (lower case, punctuation flags) that the rules read; a bare
 # Vocab() leaves them empty. Still no trained pipeline.
 VOCAB = English().vocab
-
-
-def parsed(text: str, tokens: list[tuple[str, int, str, str, str]]) -> Doc:
-    """A Doc of ``tokens`` whose text is exactly ``text`` (spaces read from ``text``)."""
-    words, heads, deps, pos, ents = (list(column) for column in zip(*tokens, strict=True))
-    spaces, at = [], 0
-    for word in words:
-        at = text.index(word, at) + len(word)
-        spaces.append(text[at : at + 1] == " ")
-    doc = Doc(VOCAB, words=words, spaces=spaces, heads=heads, deps=deps, pos=pos, ents=ents)
-    assert doc.text == text
-    return doc
 
 
 def entity_rows(doc: Doc) -> list[dict]:

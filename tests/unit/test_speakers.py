@@ -6,25 +6,9 @@ Rules that need a particular parse are pinned on hand-built Docs; the rest run t
 model (the ``nlp`` fixture) on invented sentences, as the pipeline would.
 """
 
-from spacy.lang.en import English
-from spacy.tokens import Doc
-
+from tests.helpers import parsed
 from transforms.lib.entities import entity_id, entity_rows
 from transforms.lib.quotes import find_quotes, link_speakers, nested_in
-
-VOCAB = English().vocab
-
-
-def parsed(text: str, tokens: list[tuple[str, int, str, str, str]]) -> Doc:
-    """A Doc of ``(word, head, dep, pos, iob entity)`` tokens whose text is ``text``."""
-    words, heads, deps, pos, ents = (list(column) for column in zip(*tokens, strict=True))
-    spaces, at = [], 0
-    for word in words:
-        at = text.index(word, at) + len(word)
-        spaces.append(text[at : at + 1] == " ")
-    doc = Doc(VOCAB, words=words, spaces=spaces, heads=heads, deps=deps, pos=pos, ents=ents)
-    assert doc.text == text
-    return doc
 
 
 def quotes_of(nlp, text: str) -> tuple[list[dict], list[dict]]:
