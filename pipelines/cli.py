@@ -1,23 +1,30 @@
-"""The ``newsbeam`` command: ``ingest``, ``query`` and ``stats``.
+"""The ``newsbeam`` command: ``ingest``, ``watch``, ``query`` and ``stats``.
 
 Every check that can fail fast (inputs, output folder, model, options) runs
-before the pipeline starts, and fails with one line and exit status 2.
+before the pipeline starts, and fails with one ``newsbeam: error:`` line and
+exit status 2 (the usage text only with ``--help``). Ctrl-C stops with one
+line and exit status 130; a second Ctrl-C stops at once.
 """
 
 import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import difflib
+import glob
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import uuid
 
 from pipelines import report
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 # Beam logs these at WARNING on every start; they say nothing about a newsbeam run.
 _NOISE = (
     "apitools not found",
@@ -28,6 +35,18 @@ _NOISE = (
 
 class UsageError(Exception):
     """Something the user can fix before anything runs."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that never guesses an abbreviation and reports a mistake in one line."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        print(f"newsbeam: error: {message} (see newsbeam --help)", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
 
 
 class RunFailed(Exception):
@@ -56,15 +75,82 @@ def _root_cause(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; returns its exit status (0, 1 for a failed run, 2, or 130)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGINT, _interrupt)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        if in_main_thread:  # a further Ctrl-C while Python shuts down changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop_now("newsbeam: interrupted")  # no worker left behind to print tracebacks
+        return INTERRUPTED
+
+
+_interrupts = 0
+# After the first Ctrl-C, Beam's clean-up gets this long before the process ends anyway:
+# the multi-processing runner can wait for its workers for ever.
+_UNWIND_SECONDS = 10.0
+
+
+def _interrupt(_number, _frame):
+    """The first Ctrl-C unwinds (staging is cleaned up); a second one ends the process now."""
+    global _interrupts
+    _interrupts += 1
+    if _interrupts > 1:
+        _stop_now("newsbeam: interrupted again: stopping now")
+    timer = threading.Timer(_UNWIND_SECONDS, _stop_now, ("newsbeam: interrupted",))
+    timer.daemon = True
+    timer.start()
+    raise KeyboardInterrupt
+
+
+def _stop_now(message: str) -> None:
+    """Ends newsbeam and the Beam workers it started, at once, with exit status 130."""
+    for pid in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # before they print their lost connections
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    print(message, file=sys.stderr, flush=True)
+    os._exit(INTERRUPTED)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, read from /proc (none where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(entry, encoding="utf-8", errors="replace") as handle:
+                # "pid (command) state ppid ...": the command may hold spaces and parentheses.
+                fields = handle.read().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(entry.split("/")[2]))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _main(argv: list[str] | None) -> int:
     _configure_logging()
     parser = _parser()
     args, beam_args = parser.parse_known_args(argv)
     if args.command not in ("ingest", "watch") and beam_args:
-        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+        parser.error(_unknown_message(parser, args.command, beam_args))
     if args.command in ("ingest", "watch"):
-        from pipelines.options import OptionError
+        from pipelines.options import OptionError, check_beam_arguments
         from transforms.lib.nlp import ModelError
 
+        try:
+            check_beam_arguments(beam_args)  # a mistyped option first, before any other check
+        except OptionError as exc:
+            unknown = getattr(exc, "unknown", None)
+            message = _unknown_message(parser, args.command, unknown) if unknown else str(exc)
+            print(f"newsbeam: error: {message}", file=sys.stderr)
+            return USAGE_ERROR
         try:
             return ingest(args, beam_args) if args.command == "ingest" else watch(args, beam_args)
         except (UsageError, OptionError, ModelError) as exc:
@@ -76,10 +162,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     import duckdb  # query and stats need DuckDB, not Beam
 
+    from pipelines import query
+
+    try:
+        query.check_output_folder(args.output)
+    except query.NotAnOutputError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     try:
         if args.command == "query":
-            from pipelines import query
-
             if args.export is None:
                 sys.stdout.write(query.run_query(args.output, args.sql, output_format=args.format))
             else:
@@ -100,6 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _unknown_message(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> str:
+    """``unknown option --inptu (did you mean --input?)``, naming the first unknown option."""
+    first = next((arg for arg in unknown if arg.startswith("-")), None)
+    if first is None:
+        return f"unexpected argument(s) for {command}: {' '.join(unknown)}"
+    flag = first.split("=", 1)[0]
+    ours = parser.command_options[command]
+    close = difflib.get_close_matches(flag, ours, n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown option {flag}{hint}"
+
+
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="newsbeam: %(message)s")
     for handler in logging.getLogger().handlers:
@@ -108,10 +211,14 @@ def _configure_logging() -> None:
 
 def _parser() -> argparse.ArgumentParser:
     from pipelines import options
+    from transforms.lib.settings import DEFAULT_LIMITS
 
-    parser = argparse.ArgumentParser(
-        prog="newsbeam", description="News files and feeds to entities, quotes and Parquet."
+    parser = _Parser(
+        prog="newsbeam",
+        description="News files and feeds to entities, quotes and Parquet. Exit status: 0 done, "
+        "1 a run failed, 2 a usage error (nothing ran), 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     ingest_parser = commands.add_parser(
         "ingest",
@@ -129,7 +236,18 @@ def _parser() -> argparse.ArgumentParser:
     options.add_ingest_arguments(watch_parser)
     watch_parser.add_argument("--interval", default="5m", help="time between polls (30s, 5m, 1h)")
     watch_parser.add_argument(
-        "--max-polls", type=int, default=None, help="stop after this many polls (default: never)"
+        "--max-polls",
+        type=options.positive_int,
+        default=None,
+        help="stop after this many polls, at least 1 (default: never)",
+    )
+    watch_parser.add_argument(
+        "--settle",
+        type=options.non_negative_float,
+        default=DEFAULT_LIMITS.settle_seconds,
+        metavar="SECONDS",
+        help="leave a file modified less than this long ago for a later poll: it may still be "
+        "being written (default: %(default)s)",
     )
     query_parser = commands.add_parser(
         "query",
@@ -150,7 +268,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats_parser = commands.add_parser("stats", help="most mentioned entities and quoted speakers")
     stats_parser.add_argument("output", metavar="DIR")
-    stats_parser.add_argument("--limit", type=int, default=10)
+    stats_parser.add_argument(
+        "--limit", type=options.positive_int, default=10, help="lines per section (default: 10)"
+    )
+    parser.command_options = {  # for "did you mean ...?"
+        name: [o for action in command._actions for o in action.option_strings]
+        for name, command in commands.choices.items()
+    }
     return parser
 
 
@@ -158,8 +282,10 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     started = time.monotonic()
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
+    args.inputs = _folders_as_globs(args.inputs)
     _check_inputs(args.inputs)
     session = Session.start(args, beam_args)
+    _check_labels(session)
     record = session.run(session.config(args.inputs), started=started)
     print(
         report.summary(
@@ -182,9 +308,18 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise UsageError(f"--interval: {exc}") from None
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
-    session = Session.start(args, beam_args)
+    args.inputs = _folders_as_globs(args.inputs)
     try:
-        return watching.watch(session, interval=interval, max_polls=args.max_polls)
+        for pattern in args.inputs:
+            watching.check_pattern(pattern)
+    except ValueError as exc:
+        raise UsageError(f"--input {exc}") from None
+    session = Session.start(args, beam_args)
+    _check_labels(session)
+    try:
+        return watching.watch(
+            session, interval=interval, max_polls=args.max_polls, settle=args.settle
+        )
     except store.UnreadableFileError as exc:
         raise UsageError(f"the watch state {exc}") from None
 
@@ -248,7 +383,7 @@ class Session:
             run_id=ingested_at.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8],
             ingested_at=ingested_at,
             model=self.model,
-            labels=frozenset(options.split_list(self.args.labels) or ()),
+            labels=options.labels_from(self.args.labels),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
             limits=options.limits_from(self.args),
@@ -312,6 +447,37 @@ def _discard_staging(output_dir: str, run_id: str) -> None:
 
     with contextlib.suppress(Exception):  # the disk may be the very thing that failed
         store.abort(output_dir, run_id)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("newsbeam")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def _folders_as_globs(patterns: list[str]) -> list[str]:
+    """``--input seeds/`` means the files in ``seeds``: a local folder becomes ``seeds/*``.
+
+    Only the files directly inside are read, not those of its subfolders.
+    """
+    return [
+        os.path.join(glob.escape(pattern.rstrip(os.sep) or os.sep), "*")
+        if os.path.isdir(pattern)
+        else pattern
+        for pattern in patterns
+    ]
+
+
+def _check_labels(session: "Session") -> None:
+    """Raises ``OptionError`` for ``--labels`` the model never writes (case does not matter)."""
+    from pipelines import options
+    from transforms.lib import nlp
+
+    known = nlp.entity_labels(nlp.load_model(session.model)) if session.model else None
+    options.labels_from(session.args.labels, known)
 
 
 def _check_inputs(patterns: list[str]) -> None:
