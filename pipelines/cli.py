@@ -49,6 +49,13 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(USAGE_ERROR)
 
 
+class _RaisingParser(_Parser):
+    """The parser of the Python API: a mistake raises ``UsageError``, never exits."""
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+
 class RunFailed(Exception):
     """The pipeline failed as a whole (a full disk, a lost worker, a bug)."""
 
@@ -209,11 +216,11 @@ def _configure_logging() -> None:
         handler.addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.ArgumentParser:
     from pipelines import options
     from transforms.lib.settings import DEFAULT_LIMITS
 
-    parser = _Parser(
+    parser = parser_class(
         prog="newsbeam",
         description="News files and feeds to entities, quotes and Parquet. Exit status: 0 done, "
         "1 a run failed, 2 a usage error (nothing ran), 130 interrupted.",
@@ -279,14 +286,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
-    started = time.monotonic()
-    if not args.inputs and not args.feeds:
-        raise UsageError("give at least one --input GLOB or --feeds FEED")
-    args.inputs = _folders_as_globs(args.inputs)
-    _check_inputs(args.inputs)
-    session = Session.start(args, beam_args)
-    _check_labels(session)
-    record = session.run(session.config(args.inputs), started=started)
+    record = run_ingest(args, beam_args)
     print(
         report.summary(
             record["stages"],
@@ -296,6 +296,18 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         )
     )
     return 0
+
+
+def run_ingest(args: argparse.Namespace, beam_args: list[str]) -> dict:
+    """One checked, committed ingest run; returns its run record (``newsbeam.ingest`` too)."""
+    started = time.monotonic()
+    if not args.inputs and not args.feeds:
+        raise UsageError("give at least one --input GLOB or --feeds FEED")
+    args.inputs = _folders_as_globs(args.inputs)
+    _check_inputs(args.inputs)
+    session = Session.start(args, beam_args)
+    _check_labels(session)
+    return session.run(session.config(args.inputs), started=started)
 
 
 def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
