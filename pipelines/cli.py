@@ -145,6 +145,8 @@ def _main(argv: list[str] | None) -> int:
     _configure_logging()
     parser = _parser()
     args, beam_args = parser.parse_known_args(argv)
+    if getattr(args, "log_level", None):
+        _configure_logging("error" if args.quiet else args.log_level)
     if args.command not in ("ingest", "watch") and beam_args:
         parser.error(_unknown_message(parser, args.command, beam_args))
     if args.command in ("ingest", "watch"):
@@ -158,6 +160,7 @@ def _main(argv: list[str] | None) -> int:
             message = _unknown_message(parser, args.command, unknown) if unknown else str(exc)
             print(f"newsbeam: error: {message}", file=sys.stderr)
             return USAGE_ERROR
+        beam_args = _quiet_workers(args, beam_args)
         try:
             return ingest(args, beam_args) if args.command == "ingest" else watch(args, beam_args)
         except (UsageError, OptionError, ModelError) as exc:
@@ -210,10 +213,23 @@ def _unknown_message(parser: argparse.ArgumentParser, command: str, unknown: lis
     return f"unknown option {flag}{hint}"
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.WARNING, format="newsbeam: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
+def _configure_logging(level: str = "warning") -> None:
+    """newsbeam's messages at ``level``; Beam's own (and its workers') only with ``debug``."""
+    logging.basicConfig(level=level.upper(), format="newsbeam: %(message)s", force=True)
+    logging.getLogger().setLevel(level.upper())
+    if level != "debug":
+        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
+
+
+def _quiet_workers(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
+    """Beam's arguments, with the workers' own logging down to errors unless debugging."""
+    if getattr(args, "log_level", "warning") == "debug" or any(
+        a.startswith("--default_sdk_harness_log_level") for a in beam_args
+    ):
+        return beam_args
+    return [*beam_args, "--default_sdk_harness_log_level=ERROR"]
 
 
 def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.ArgumentParser:
@@ -419,8 +435,9 @@ class Session:
         build_pipeline(pipeline, config)
         pipeline_started = time.monotonic()
         try:
-            result = pipeline.run()
-            state = result.wait_until_finish()
+            with _progress_shown(self.args, config):
+                result = pipeline.run()
+                state = result.wait_until_finish()
         except Exception as exc:
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
         if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
@@ -441,6 +458,22 @@ class Session:
         }
         store.write_run_record(config.output_dir, config.run_id, record)
         return record
+
+
+def _progress_shown(args: argparse.Namespace, config):
+    """The progress of one run, shown while it goes on (``--quiet``: not at all)."""
+    import tempfile
+
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipelines import progress
+
+    files = None
+    if not config.feeds:  # feeds' entries are not known before they are fetched
+        with contextlib.suppress(Exception):
+            files = sum(len(m.metadata_list) for m in FileSystems.match(list(config.inputs)))
+    folder = tempfile.mkdtemp(prefix=f"newsbeam-progress-{config.run_id}-")
+    return progress.shown(folder, files=files, quiet=getattr(args, "quiet", False))
 
 
 def _absolute(path: str) -> str:

@@ -119,6 +119,18 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         help="most articles per spaCy batch (default: %(default)s)",
     )
     parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress and no warnings: errors and the summary only",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="warning",
+        help="newsbeam's messages from this level up; Beam's own only with debug "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--shards",
         type=positive_int,
         default=None,

@@ -6,6 +6,7 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, feeds, formats
 from transforms.lib.records import ErrorType, Rejected, Stage
@@ -30,8 +31,8 @@ class _ParseFileFn(DeadLetterFn):
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
         self._max_jsonl_bytes = max_jsonl_bytes
-        self._files = Metrics.counter(counters.NAMESPACE, counters.READ_FILES)
-        self._records = Metrics.counter(counters.NAMESPACE, counters.READ_RECORDS)
+        self._files = metrics.counter(counters.READ_FILES)
+        self._records = metrics.counter(counters.READ_RECORDS)
         # Lone surrogates in JSON strings, kept as U+FFFD (see formats.parse_json_object).
         self._repaired = Metrics.counter(counters.NAMESPACE, counters.READ_REPAIRED_CHARACTERS)
 
