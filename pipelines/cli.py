@@ -462,8 +462,6 @@ class Session:
 
 def _progress_shown(args: argparse.Namespace, config):
     """The progress of one run, shown while it goes on (``--quiet``: not at all)."""
-    import tempfile
-
     from apache_beam.io.filesystems import FileSystems
 
     from pipelines import progress
@@ -472,8 +470,7 @@ def _progress_shown(args: argparse.Namespace, config):
     if not config.feeds:  # feeds' entries are not known before they are fetched
         with contextlib.suppress(Exception):
             files = sum(len(m.metadata_list) for m in FileSystems.match(list(config.inputs)))
-    folder = tempfile.mkdtemp(prefix=f"newsbeam-progress-{config.run_id}-")
-    return progress.shown(folder, files=files, quiet=getattr(args, "quiet", False))
+    return progress.shown(config.run_id, files=files, quiet=getattr(args, "quiet", False))
 
 
 def _absolute(path: str) -> str:

@@ -9,6 +9,7 @@ import contextlib
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 from typing import TextIO
@@ -44,20 +45,21 @@ def _clock(seconds: float) -> str:
 
 
 @contextlib.contextmanager
-def shown(folder: str, *, files: int | None, quiet: bool = False, stream: TextIO | None = None):
+def shown(name: str, *, files: int | None, quiet: bool = False, stream: TextIO | None = None):
     """Shows the progress of the run under way until the block ends.
 
     On a terminal the line is redrawn a few times a second and erased at the
     end; elsewhere (a log file, a scheduler) a plain line is written every
-    30 seconds. ``folder`` is where worker processes leave their counts; it
-    is created and removed here. Nothing is shown when ``quiet``.
+    30 seconds. Worker processes leave their counts in a temporary folder
+    named after ``name``, created and removed here. Nothing is shown when
+    ``quiet``.
     """
     stream = stream or sys.stderr
     if quiet:
         yield
         return
     progress.reset()
-    os.makedirs(folder, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=f"newsbeam-progress-{name}-")
     previous = os.environ.get(progress.ENV)
     os.environ[progress.ENV] = folder  # inherited by the worker processes started from here
     terminal = stream.isatty()
