@@ -8,6 +8,8 @@ everything else and never download anything at run time.
 
 from setuptools import find_packages, setup
 
+PACKAGES = find_packages(include=["newsbeam*", "pipelines*", "transforms*", "schemas*"])
+
 setup(
     name="newsbeam",
     version="0.1.0",
@@ -15,9 +17,33 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),  # noqa: SIM115
     long_description_content_type="text/markdown",
     license="Apache-2.0",
-    python_requires=">=3.11,<3.12",
-    # Every subpackage (transforms.lib.quotes included), never the tests.
-    packages=find_packages(include=["pipelines", "transforms", "transforms.*", "schemas"]),
+    url="https://github.com/newsbeam/newsbeam",
+    project_urls={
+        "Source": "https://github.com/newsbeam/newsbeam",
+        "Issues": "https://github.com/newsbeam/newsbeam/issues",
+        "Changelog": "https://github.com/newsbeam/newsbeam/blob/main/CHANGELOG.md",
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Environment :: Console",
+        "Intended Audience :: Developers",
+        "Intended Audience :: Science/Research",
+        "License :: OSI Approved :: Apache Software License",
+        "Operating System :: POSIX :: Linux",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Scientific/Engineering :: Information Analysis",
+        "Topic :: Text Processing :: Linguistic",
+        "Typing :: Typed",
+    ],
+    # Beam 2.77 and spaCy 3.8 publish wheels for 3.11 to 3.13.
+    python_requires=">=3.11,<3.14",
+    packages=PACKAGES,  # subpackages too (transforms.lib.quotes, ...)
+    package_data={name: ["py.typed"] for name in PACKAGES},
+    license_files=["LICENSE"],
     install_requires=[
         "apache-beam>=2.77,<2.78",
         "spacy>=3.8,<3.9",

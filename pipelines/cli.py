@@ -1,23 +1,30 @@
-"""The ``newsbeam`` command: ``ingest``, ``query`` and ``stats``.
+"""The ``newsbeam`` command: ``ingest``, ``watch``, ``query`` and ``stats``.
 
 Every check that can fail fast (inputs, output folder, model, options) runs
-before the pipeline starts, and fails with one line and exit status 2.
+before the pipeline starts, and fails with one ``newsbeam: error:`` line and
+exit status 2 (the usage text only with ``--help``). Ctrl-C stops with one
+line and exit status 130; a second Ctrl-C stops at once.
 """
 
 import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import difflib
+import glob
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import uuid
 
 from pipelines import report
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
 # Beam logs these at WARNING on every start; they say nothing about a newsbeam run.
 _NOISE = (
     "apitools not found",
@@ -28,6 +35,25 @@ _NOISE = (
 
 class UsageError(Exception):
     """Something the user can fix before anything runs."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that never guesses an abbreviation and reports a mistake in one line."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):
+        print(f"newsbeam: error: {message} (see newsbeam --help)", file=sys.stderr)
+        sys.exit(USAGE_ERROR)
+
+
+class _RaisingParser(_Parser):
+    """The parser of the Python API: a mistake raises ``UsageError``, never exits."""
+
+    def error(self, message: str):
+        raise UsageError(message)
 
 
 class RunFailed(Exception):
@@ -56,15 +82,85 @@ def _root_cause(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; returns its exit status (0, 1 for a failed run, 2, or 130)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGINT, _interrupt)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        if in_main_thread:  # a further Ctrl-C while Python shuts down changes nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop_now("newsbeam: interrupted")  # no worker left behind to print tracebacks
+        return INTERRUPTED
+
+
+_interrupts = 0
+# After the first Ctrl-C, Beam's clean-up gets this long before the process ends anyway:
+# the multi-processing runner can wait for its workers for ever.
+_UNWIND_SECONDS = 10.0
+
+
+def _interrupt(_number, _frame):
+    """The first Ctrl-C unwinds (staging is cleaned up); a second one ends the process now."""
+    global _interrupts
+    _interrupts += 1
+    if _interrupts > 1:
+        _stop_now("newsbeam: interrupted again: stopping now")
+    timer = threading.Timer(_UNWIND_SECONDS, _stop_now, ("newsbeam: interrupted",))
+    timer.daemon = True
+    timer.start()
+    raise KeyboardInterrupt
+
+
+def _stop_now(message: str) -> None:
+    """Ends newsbeam and the Beam workers it started, at once, with exit status 130."""
+    for pid in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)  # before they print their lost connections
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    print(message, file=sys.stderr, flush=True)
+    os._exit(INTERRUPTED)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, read from /proc (none where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in glob.glob("/proc/[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(entry, encoding="utf-8", errors="replace") as handle:
+                # "pid (command) state ppid ...": the command may hold spaces and parentheses.
+                fields = handle.read().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(entry.split("/")[2]))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _main(argv: list[str] | None) -> int:
     _configure_logging()
     parser = _parser()
     args, beam_args = parser.parse_known_args(argv)
+    if getattr(args, "log_level", None):
+        _configure_logging("error" if args.quiet else args.log_level)
     if args.command not in ("ingest", "watch") and beam_args:
-        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+        parser.error(_unknown_message(parser, args.command, beam_args))
     if args.command in ("ingest", "watch"):
-        from pipelines.options import OptionError
+        from pipelines.options import OptionError, check_beam_arguments
         from transforms.lib.nlp import ModelError
 
+        try:
+            check_beam_arguments(beam_args)  # a mistyped option first, before any other check
+        except OptionError as exc:
+            unknown = getattr(exc, "unknown", None)
+            message = _unknown_message(parser, args.command, unknown) if unknown else str(exc)
+            print(f"newsbeam: error: {message}", file=sys.stderr)
+            return USAGE_ERROR
+        beam_args = _quiet_workers(args, beam_args)
         try:
             return ingest(args, beam_args) if args.command == "ingest" else watch(args, beam_args)
         except (UsageError, OptionError, ModelError) as exc:
@@ -75,10 +171,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     import duckdb  # query and stats need DuckDB, not Beam
 
+    from pipelines import query
+
+    try:
+        query.check_output_folder(args.output)
+    except query.NotAnOutputError as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     try:
         if args.command == "query":
-            from pipelines import query
-
             if args.export is None:
                 sys.stdout.write(query.run_query(args.output, args.sql, output_format=args.format))
             else:
@@ -100,18 +201,47 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(level=logging.WARNING, format="newsbeam: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
+def _unknown_message(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> str:
+    """``unknown option --inptu (did you mean --input?)``, naming the first unknown option."""
+    first = next((arg for arg in unknown if arg.startswith("-")), None)
+    if first is None:
+        return f"unexpected argument(s) for {command}: {' '.join(unknown)}"
+    flag = first.split("=", 1)[0]
+    ours = parser.command_options[command]
+    close = difflib.get_close_matches(flag, ours, n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown option {flag}{hint}"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _configure_logging(level: str = "warning") -> None:
+    """newsbeam's messages at ``level``; Beam's own (and its workers') only with ``debug``."""
+    logging.basicConfig(level=level.upper(), format="newsbeam: %(message)s", force=True)
+    logging.getLogger().setLevel(level.upper())
+    if level != "debug":
+        logging.getLogger("apache_beam").setLevel(logging.ERROR)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda record: not any(n in record.getMessage() for n in _NOISE))
+
+
+def _quiet_workers(args: argparse.Namespace, beam_args: list[str]) -> list[str]:
+    """Beam's arguments, with the workers' own logging down to errors unless debugging."""
+    if getattr(args, "log_level", "warning") == "debug" or any(
+        a.startswith("--default_sdk_harness_log_level") for a in beam_args
+    ):
+        return beam_args
+    return [*beam_args, "--default_sdk_harness_log_level=ERROR"]
+
+
+def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.ArgumentParser:
     from pipelines import options
+    from transforms.lib.settings import DEFAULT_LIMITS
 
-    parser = argparse.ArgumentParser(
-        prog="newsbeam", description="News files and feeds to entities, quotes and Parquet."
+    parser = parser_class(
+        prog="newsbeam",
+        description="News files and feeds to entities, quotes and Parquet. Exit status: 0 done, "
+        "1 a run failed, 2 a usage error (nothing ran), 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     ingest_parser = commands.add_parser(
         "ingest",
@@ -136,7 +266,18 @@ def _parser() -> argparse.ArgumentParser:
         )
     watch_parser.add_argument("--interval", default="5m", help="time between polls (30s, 5m, 1h)")
     watch_parser.add_argument(
-        "--max-polls", type=int, default=None, help="stop after this many polls (default: never)"
+        "--max-polls",
+        type=options.positive_int,
+        default=None,
+        help="stop after this many polls, at least 1 (default: never)",
+    )
+    watch_parser.add_argument(
+        "--settle",
+        type=options.non_negative_float,
+        default=DEFAULT_LIMITS.settle_seconds,
+        metavar="SECONDS",
+        help="leave a file modified less than this long ago for a later poll: it may still be "
+        "being written (default: %(default)s)",
     )
     query_parser = commands.add_parser(
         "query",
@@ -157,7 +298,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     stats_parser = commands.add_parser("stats", help="most mentioned entities and quoted speakers")
     stats_parser.add_argument("output", metavar="DIR")
-    stats_parser.add_argument("--limit", type=int, default=10)
+    stats_parser.add_argument(
+        "--limit", type=options.positive_int, default=10, help="lines per section (default: 10)"
+    )
     stats_parser.add_argument(
         "--label",
         dest="labels",
@@ -166,16 +309,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LABEL",
         help="rank only entities of this label (PERSON, ORG, ...); repeatable or comma-separated",
     )
+    parser.command_options = {  # for "did you mean ...?"
+        name: [o for action in command._actions for o in action.option_strings]
+        for name, command in commands.choices.items()
+    }
     return parser
 
 
 def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
-    started = time.monotonic()
-    if not args.inputs and not args.feeds:
-        raise UsageError("give at least one --input GLOB or --feeds FEED")
-    _check_inputs(args.inputs, args.output)
-    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
-        record = session.run(session.config(args.inputs), started=started)
+    record = run_ingest(args, beam_args)
     print(
         report.summary(
             record["stages"],
@@ -185,6 +327,18 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
         )
     )
     return 0
+
+
+def run_ingest(args: argparse.Namespace, beam_args: list[str]) -> dict:
+    """One checked, committed ingest run; returns its run record (``newsbeam.ingest`` too)."""
+    started = time.monotonic()
+    if not args.inputs and not args.feeds:
+        raise UsageError("give at least one --input GLOB or --feeds FEED")
+    args.inputs = _folders_as_globs(args.inputs)
+    _check_inputs(args.inputs, args.output)
+    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+        _check_labels(session)
+        return session.run(session.config(args.inputs), started=started)
 
 
 def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -197,9 +351,18 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise UsageError(f"--interval: {exc}") from None
     if not args.inputs and not args.feeds:
         raise UsageError("give at least one --input GLOB or --feeds FEED")
+    args.inputs = _folders_as_globs(args.inputs)
+    try:
+        for pattern in args.inputs:
+            watching.check_pattern(pattern)
+    except ValueError as exc:
+        raise UsageError(f"--input {exc}") from None
     with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+        _check_labels(session)
         try:
-            return watching.watch(session, interval=interval, max_polls=args.max_polls)
+            return watching.watch(
+                session, interval=interval, max_polls=args.max_polls, settle=args.settle
+            )
         except store.UnreadableFileError as exc:
             raise UsageError(f"the watch state {exc}") from None
 
@@ -297,7 +460,7 @@ class Session:
             model=self.models.get("en") or next(iter(self.models.values()), None),
             models=self.models,
             aliases=self.aliases,
-            labels=frozenset(options.split_list(self.args.labels) or ()),
+            labels=options.labels_from(self.args.labels),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
             limits=options.limits_from(self.args),
@@ -321,8 +484,9 @@ class Session:
         build_pipeline(pipeline, config)
         pipeline_started = time.monotonic()
         try:
-            result = pipeline.run()
-            state = result.wait_until_finish()
+            with _progress_shown(self.args, config):
+                result = pipeline.run()
+                state = result.wait_until_finish()
         except Exception as exc:
             _discard_staging(config.output_dir, config.run_id)  # still holding the lock
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
@@ -373,6 +537,19 @@ def _read_aliases(path: str | None) -> dict:
         raise UsageError(f"--aliases: {exc}") from None
 
 
+def _progress_shown(args: argparse.Namespace, config):
+    """The progress of one run, shown while it goes on (``--quiet``: not at all)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipelines import progress
+
+    files = None
+    if not config.feeds:  # feeds' entries are not known before they are fetched
+        with contextlib.suppress(Exception):
+            files = sum(len(m.metadata_list) for m in FileSystems.match(list(config.inputs)))
+    return progress.shown(config.run_id, files=files, quiet=getattr(args, "quiet", False))
+
+
 def _absolute(path: str) -> str:
     """A local path made absolute: workers of a remote runner run in other folders.
 
@@ -389,6 +566,38 @@ def _discard_staging(output_dir: str, run_id: str) -> None:
 
     with contextlib.suppress(Exception):  # the disk may be the very thing that failed
         store.abort(output_dir, run_id)
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("newsbeam")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
+def _folders_as_globs(patterns: list[str]) -> list[str]:
+    """``--input seeds/`` means the files in ``seeds``: a local folder becomes ``seeds/*``.
+
+    Only the files directly inside are read, not those of its subfolders.
+    """
+    return [
+        os.path.join(glob.escape(pattern.rstrip(os.sep) or os.sep), "*")
+        if os.path.isdir(pattern)
+        else pattern
+        for pattern in patterns
+    ]
+
+
+def _check_labels(session: "Session") -> None:
+    """Raises ``OptionError`` for ``--labels`` the model never writes (case does not matter)."""
+    from pipelines import options
+    from transforms.lib import nlp
+
+    english = session.models.get("en")
+    known = nlp.entity_labels(nlp.load_model(english)) if english else None
+    options.labels_from(session.args.labels, known)
 
 
 def _check_inputs(patterns: list[str], output_dir: str) -> None:

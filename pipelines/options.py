@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import importlib
+from collections.abc import Collection
 
 from transforms.lib.entities import DEFAULT_LABELS
 from transforms.lib.quotes import DEFAULT_CUES
@@ -10,7 +11,14 @@ from transforms.lib.settings import DEFAULT_LIMITS, Limits
 
 
 class OptionError(ValueError):
-    """An option the user gave cannot work; the message says which and why."""
+    """An option the user gave cannot work; the message says which and why.
+
+    ``unknown`` holds the arguments no option knows, when that is the reason.
+    """
+
+    def __init__(self, message: str, *, unknown: list[str] | None = None):
+        super().__init__(message)
+        self.unknown = unknown
 
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +56,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-fetch-bytes",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_LIMITS.max_fetch_bytes,
         help="largest feed or page body after decompression (default: %(default)s)",
     )
@@ -90,26 +98,26 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-file-bytes",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_LIMITS.max_file_bytes,
         help="larger input files (or .jsonl lines) become errors rows (default: %(default)s)",
     )
     parser.add_argument(
         "--max-jsonl-bytes",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_LIMITS.max_jsonl_bytes,
         help="most bytes read from one .jsonl/.ndjson file after decompression; the rest "
         "of a larger file is one errors row (default: %(default)s)",
     )
     parser.add_argument(
         "--max-nlp-chars",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_LIMITS.max_nlp_chars,
         help="longer texts go to spaCy in pieces cut at paragraph breaks (default: %(default)s)",
     )
     parser.add_argument(
         "--time-limit",
-        type=_positive_float,
+        type=positive_float,
         default=DEFAULT_LIMITS.time_limit,
         metavar="SECONDS",
         help="most time for HTML extraction and for NLP of an article, per 100,000 "
@@ -118,20 +126,34 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_LIMITS.batch_size,
         help="most articles per spaCy batch (default: %(default)s)",
     )
     parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress and no warnings: errors and the summary only",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="warning",
+        help="newsbeam's messages from this level up; Beam's own only with debug "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
         "--shards",
-        type=_positive_int,
+        type=positive_int,
         default=None,
-        help="group rows into exactly N files per table and date; by default each worker "
-        "bundle writes its rows as they come (one file per table and date it touches)",
+        metavar="N",
+        help="group rows into at most N files per table and date (fewer when there are "
+        "fewer rows); by default each worker bundle writes its rows as they come (one file "
+        "per table and date it touches)",
     )
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
@@ -141,7 +163,17 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _positive_float(value: str) -> float:
+def non_negative_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be 0 or more")
+    return number
+
+
+def positive_float(value: str) -> float:
     try:
         number = float(value)
     except ValueError:
@@ -168,6 +200,25 @@ def split_list(value: str | None) -> list[str] | None:
     if value is None:
         return None
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def labels_from(value: str | None, known: Collection[str] | None = None) -> frozenset[str]:
+    """The ``--labels`` value as upper-case entity labels (``person,gpe`` is ``PERSON, GPE``).
+
+    Raises ``OptionError`` for an empty list and, when ``known`` (the model's
+    labels) is given, for a label the model never writes: it would silently
+    keep no entity.
+    """
+    labels = frozenset(label.upper() for label in split_list(value) or ())
+    if not labels:
+        raise OptionError("--labels: give at least one entity label, like PERSON,ORG,GPE")
+    unknown = sorted(labels - set(known)) if known is not None else []
+    if unknown:
+        raise OptionError(
+            f"--labels: the model has no label {', '.join(unknown)}; "
+            f"its labels are {', '.join(sorted(known))}"
+        )
+    return labels
 
 
 def cues_from(value: str | None):
@@ -202,7 +253,7 @@ def check_beam_arguments(beam_args: list[str]):
     except (argparse.ArgumentError, SystemExit) as exc:
         raise OptionError(f"invalid Beam option: {exc}") from None
     if unknown:
-        raise OptionError(f"unknown option(s): {' '.join(unknown)}")
+        raise OptionError(f"unknown option(s): {' '.join(unknown)}", unknown=unknown)
     return PipelineOptions(beam_args)
 
 

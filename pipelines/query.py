@@ -1,6 +1,7 @@
 """DuckDB over the output, read-only: the tables and the resolved views, printing and export."""
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
@@ -21,6 +22,36 @@ EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json"}
 # A SELECT reads; every other statement (COPY, EXPORT, ATTACH, SET, INSTALL, CREATE,
 # and EXPLAIN, whose ANALYZE form runs a COPY) is refused before it runs.
 _READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT})
+
+
+class NotAnOutputError(ValueError):
+    """A folder ``query`` and ``stats`` will not read: missing, a file, or someone else's."""
+
+
+# What only a newsbeam output holds at its top: a table folder or the run records.
+_OUTPUT_MARKERS = (*TABLES, store.RUNS)
+
+
+def check_output_folder(output_dir: str) -> None:
+    """Raises ``NotAnOutputError`` unless ``output_dir`` is a newsbeam output folder.
+
+    That is a folder holding a table folder (``articles/``, ``entities/``,
+    ``quotes/``, ``errors/``) or ``_runs/``, or an empty folder (an output
+    nothing was written to yet reads as empty tables). A path that does not
+    exist, a file, and a non-empty folder with none of these are refused, so
+    a typo never looks like an empty dataset.
+    """
+    root = pathlib.Path(output_dir)
+    if not root.exists():
+        raise NotAnOutputError(f"no output folder {output_dir!r}")
+    if not root.is_dir():
+        raise NotAnOutputError(f"{output_dir!r} is a file, not an output folder")
+    if any((root / name).is_dir() for name in _OUTPUT_MARKERS) or not any(root.iterdir()):
+        return
+    raise NotAnOutputError(
+        f"{output_dir!r} is not a newsbeam output: it has none of "
+        f"{', '.join(name + '/' for name in _OUTPUT_MARKERS)}"
+    )
 
 
 class ExportPathError(ValueError):
@@ -156,13 +187,30 @@ def run_query(output_dir: str, sql: str, *, output_format: str = "table") -> str
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows(rows)
+        writer.writerows([_csv_cell(value) for value in row] for row in rows)
         return buffer.getvalue()
     if output_format == "json":
         return "".join(
-            json.dumps(dict(zip(columns, row, strict=True)), default=str) + "\n" for row in rows
+            json.dumps(dict(zip(columns, row, strict=True)), default=_json_value) + "\n"
+            for row in rows
         )
     return format_table(columns, rows)
+
+
+def _json_value(value):
+    """JSON for what ``json`` cannot write itself: ISO-8601 times and dates, else text."""
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_cell(value):
+    """A CSV cell: lists and structs as JSON (``["Wire staff"]``), times as ISO-8601."""
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(value, default=_json_value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
 
 
 def check_export_path(output_dir: str, path: str) -> str:
@@ -204,14 +252,35 @@ def export_query(output_dir: str, sql: str, path: str) -> int:
     try:
         writer.execute("SET TimeZone = 'UTC'")  # timestamps in CSV and JSON as the tables hold them
         writer.register("result", relation.to_arrow_reader())
-        options = "FORMAT csv, HEADER true" if export_format == "csv" else f"FORMAT {export_format}"
+        source, options = "result", f"FORMAT {export_format}"
+        if export_format in ("csv", "json"):
+            # ISO-8601 with the T (the tables' timestamps are UTC); in CSV, lists and
+            # structs as JSON, as --format csv prints them.
+            options += ", TIMESTAMPFORMAT '%Y-%m-%dT%H:%M:%S.%fZ'"
+        if export_format == "csv":
+            options += ", HEADER true"
+            source = _json_nested("result", relation.columns, relation.types)
         literal = "'" + partial.as_posix().replace("'", "''") + "'"
-        (rows,) = writer.execute(f"COPY result TO {literal} ({options})").fetchone()
+        (rows,) = writer.execute(f"COPY {source} TO {literal} ({options})").fetchone()
         os.replace(partial, target)
     finally:
         writer.close()
         partial.unlink(missing_ok=True)
     return rows
+
+
+def _json_nested(name: str, columns, types) -> str:
+    """A query over ``name`` with its list, struct and map columns as JSON text."""
+    nested = ("[]", "STRUCT", "MAP", "UNION")
+
+    def column(col, col_type):
+        quoted = '"' + col.replace('"', '""') + '"'
+        if any(marker in str(col_type).upper() for marker in nested):
+            return f"CAST(to_json({quoted}) AS VARCHAR) AS {quoted}"
+        return quoted
+
+    columns = ", ".join(column(c, t) for c, t in zip(columns, types, strict=True))
+    return f"(SELECT {columns} FROM {name})"
 
 
 def format_table(columns, rows, *, max_width: int = 60) -> str:

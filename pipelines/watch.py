@@ -9,6 +9,7 @@ visible of the interrupted poll.
 """
 
 import logging
+import os
 import re
 import signal
 import threading
@@ -35,6 +36,48 @@ def changed_files(
 ) -> list[str]:
     """Paths that are new or whose size or modification time changed, in order."""
     return sorted(path for path, stamp in listing.items() if known.get(path) != tuple(stamp))
+
+
+def check_pattern(pattern: str) -> None:
+    """Raises ``ValueError`` for an ``--input`` glob that cannot match now or later.
+
+    Like ``ingest``, a glob Beam cannot list is refused; unlike ``ingest``, a
+    glob that matches nothing yet is fine when its folder exists (a drop
+    folder starts empty) and only logged, while a folder that does not exist
+    (a typo) is refused.
+    """
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        matched = FileSystems.match([pattern])[0].metadata_list
+    except Exception as exc:  # Beam raises BeamIOError, ValueError, ... per filesystem
+        raise ValueError(f"{pattern!r}: {exc}") from None
+    if matched:
+        return
+    folder = _fixed_folder(pattern)
+    if folder is not None and not os.path.isdir(folder):
+        raise ValueError(f"{pattern!r} matches no file, and there is no folder {folder!r}")
+    _log.warning("--input %r matches no file yet; watching for files to appear", pattern)
+
+
+def _fixed_folder(pattern: str) -> str | None:
+    """The local folder a glob lists (its part before the first wildcard), or None if remote."""
+    if re.match(r"^[a-zA-Z][-a-zA-Z0-9+.]*://", pattern):
+        return None
+    head = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    return os.path.dirname(head) or "."
+
+
+def settled_files(
+    listing: dict[str, tuple[int, float]], *, now: float, settle: float
+) -> dict[str, tuple[int, float]]:
+    """The files of ``listing`` last modified at least ``settle`` seconds before ``now``.
+
+    A file modified more recently may still be being written (a half-written
+    ``.jsonl`` would become a ``malformed_json`` row for good); it is left for
+    a later poll.
+    """
+    return {path: stamp for path, stamp in listing.items() if now - stamp[1] >= settle}
 
 
 def list_files(
@@ -98,9 +141,10 @@ def poll_line(poll: int, record: dict | None, *, seconds: float) -> str:
     )
 
 
-def watch(session, *, interval: float, max_polls: int | None = None) -> int:
+def watch(session, *, interval: float, max_polls: int | None = None, settle: float = 0.0) -> int:
     """Polls until stopped (or ``max_polls``); each poll with new files, or any poll when
-    there are feeds, is one committed run."""
+    there are feeds, is one committed run. Files modified in the last ``settle`` seconds
+    wait for a later poll."""
     args = session.args
     stop = StopSignal()
     known = store.load_file_state(args.output)
@@ -113,6 +157,7 @@ def watch(session, *, interval: float, max_polls: int | None = None) -> int:
         for pattern in left_out.keys() - warned:  # once per pattern, not every poll
             _log.warning(output_files_line(pattern, left_out[pattern], args.output))
             warned.add(pattern)
+        listing = settled_files(listing, now=time.time(), settle=settle)
         new_files = changed_files(listing, known)
         record = None
         if new_files or session.feeds:  # feeds are polled every time, with conditional GET

@@ -18,6 +18,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
+from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, nlp
 from transforms.lib.limits import WorkerProcess, scaled_limit, start_ahead, take_ahead
@@ -190,7 +191,7 @@ class _SplitRowsFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime, handler: SpacyModelHandler):
         super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.ENRICH_ERRORS)
         self._handler = handler
-        self._articles = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ARTICLES)
+        self._articles = metrics.counter(counters.ENRICH_ARTICLES)
         self._entities = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ENTITIES)
         self._quotes = Metrics.counter(counters.NAMESPACE, counters.ENRICH_QUOTES)
 

@@ -10,6 +10,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, feeds
 from transforms.lib.fetch import (
@@ -46,7 +47,7 @@ class _ReadFeedFn(DeadLetterFn):
         self._policy = policy
         self._feeds = Metrics.counter(counters.NAMESPACE, counters.FEEDS_READ)
         self._not_modified = Metrics.counter(counters.NAMESPACE, counters.FEEDS_NOT_MODIFIED)
-        self._records = Metrics.counter(counters.NAMESPACE, counters.FEEDS_RECORDS)
+        self._records = metrics.counter(counters.FEEDS_RECORDS)
         self._skipped = Metrics.counter(counters.NAMESPACE, counters.FEEDS_ENTRIES_SEEN_BEFORE)
 
     def process(self, source_and_state):

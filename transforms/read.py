@@ -10,6 +10,7 @@ from apache_beam.io.filesystem import FileMetadata
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, feeds, formats, globs
 from transforms.lib.records import ErrorType, Rejected, Stage
@@ -34,8 +35,8 @@ class _ParseFileFn(DeadLetterFn):
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
         self._max_jsonl_bytes = max_jsonl_bytes
-        self._files = Metrics.counter(counters.NAMESPACE, counters.READ_FILES)
-        self._records = Metrics.counter(counters.NAMESPACE, counters.READ_RECORDS)
+        self._files = metrics.counter(counters.READ_FILES)
+        self._records = metrics.counter(counters.READ_RECORDS)
         # Lone surrogates in JSON strings, kept as U+FFFD (see formats.parse_json_object).
         self._repaired = Metrics.counter(counters.NAMESPACE, counters.READ_REPAIRED_CHARACTERS)
 

@@ -27,7 +27,7 @@ from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import PARTITION_COLUMN, TABLES
 from schemas.rows import ROW_TYPES
-from transforms import store
+from transforms import metrics, store
 from transforms.lib import counters
 from transforms.lib.settings import DEFAULT_LIMITS
 
@@ -163,7 +163,7 @@ class PartitionWriter:
         committed = []
         for date, staged in sorted(self._files.items()):
             staged.close()
-            Metrics.counter(counters.NAMESPACE, counters.write_rows(self._table)).inc(staged.rows)
+            metrics.counter(counters.write_rows(self._table)).inc(staged.rows)
             Metrics.counter(counters.NAMESPACE, counters.WRITE_FILES).inc()
             final = store.final_path(self._output_dir, self._table, date, self._run_id, self._name)
             committed.append(

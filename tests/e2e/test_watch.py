@@ -46,7 +46,7 @@ def test_watch_picks_up_new_files_fast_without_duplicates_and_stops_cleanly(tmp_
     interval = 2.0
     command = [sys.executable, "-m", "pipelines.cli", "watch", "--input", str(inputs / "*")]
     process = subprocess.Popen(
-        [*command, "--output", str(output), "--interval", f"{interval}s"],
+        [*command, "--output", str(output), "--interval", f"{interval}s", "--settle", "0"],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -9,7 +9,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.query import ExportPathError, check_export_path, export_query, run_query
+from pipelines.query import (
+    ExportPathError,
+    NotAnOutputError,
+    check_export_path,
+    check_output_folder,
+    export_query,
+    run_query,
+)
 from schemas import TABLES
 
 UTC = dt.UTC
@@ -111,12 +118,13 @@ def test_export_to_csv_parquet_and_json_lines(output, tmp_path):
 
     as_csv = pacsv.read_csv(tmp_path / "r.csv")
     assert as_csv.column("article_id").to_pylist() == ["a1", "a2"]
-    assert as_csv.column("authors").to_pylist() == ["[Ana, Bo]", "[Ana, Bo]"]
+    assert as_csv.column("authors").to_pylist() == ['["Ana","Bo"]'] * 2
     published = pq.read_table(tmp_path / "r.parquet").column("published_at").to_pylist()
     assert published == [dt.datetime(2025, 1, 2, 9, 30, tzinfo=UTC)] * 2
     lines = [json.loads(line) for line in (tmp_path / "r.json").read_text().splitlines()]
     assert lines[0]["authors"] == ["Ana", "Bo"]
-    assert lines[0]["published_at"].startswith("2025-01-02 09:30:00")
+    assert lines[0]["published_at"] == "2025-01-02T09:30:00.000000Z"
+    assert (tmp_path / "r.csv").read_text().splitlines()[1].endswith(",2025-01-02T09:30:00.000000Z")
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
 
 
@@ -128,3 +136,29 @@ def test_a_failed_or_refused_export_writes_nothing(output, tmp_path):
     with pytest.raises(duckdb.Error):
         export_query(output, "select * from read_text('/etc/passwd')", tmp_path / "r.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "out"]
+
+
+def test_csv_prints_lists_as_json_and_json_prints_iso_timestamps(output):
+    sql = "select authors, published_at from articles order by article_id limit 1"
+    assert run_query(output, sql, output_format="csv").splitlines() == [
+        "authors,published_at",
+        '"[""Ana"",""Bo""]",2025-01-02T09:30:00+00:00',
+    ]
+    row = json.loads(run_query(output, sql, output_format="json"))
+    assert row == {"authors": ["Ana", "Bo"], "published_at": "2025-01-02T09:30:00+00:00"}
+
+
+def test_only_a_newsbeam_output_or_an_empty_folder_is_read(output, tmp_path):
+    check_output_folder(str(output))  # has articles/
+    (tmp_path / "empty").mkdir()
+    check_output_folder(str(tmp_path / "empty"))  # nothing written yet: empty tables
+    runs_only = tmp_path / "runs_only"
+    (runs_only / "_runs").mkdir(parents=True)
+    check_output_folder(str(runs_only))
+    for path, message in [
+        (tmp_path / "nosuchdir", "no output folder"),
+        (tmp_path / "elsewhere", "is not a newsbeam output"),
+        (tmp_path / "elsewhere" / "s.parquet", "is a file"),
+    ]:
+        with pytest.raises(NotAnOutputError, match=message):
+            check_output_folder(str(path))

@@ -73,18 +73,32 @@ def model_language(language: str | None, models: Collection[str]) -> str | None:
     return primary if primary in models else None
 
 
+# Loaded models by name or path: a process (a notebook, the in-process runner, one
+# worker) loads each model once, however many runs it makes.
+_MODELS: dict[str, object] = {}
+
+
 def load_model(name_or_path: str | None = None):
     """The spaCy pipeline for a package name or a model folder, without unused components.
 
+    Loaded once per process and name; later calls return the same object.
     Raises ``ModelError`` with a message a user can act on.
     """
-    import spacy  # deferred: the launcher and the workers pay for it, importers do not
-
     name_or_path = name_or_path or default_model()
-    try:
-        return spacy.load(name_or_path, exclude=list(EXCLUDED_COMPONENTS))
-    except (OSError, ValueError, ImportError, KeyError) as exc:
-        raise ModelError(f"cannot load spaCy model {name_or_path!r}: {exc}") from None
+    if name_or_path not in _MODELS:
+        import spacy  # deferred: the launcher and the workers pay for it, importers do not
+
+        try:
+            _MODELS[name_or_path] = spacy.load(name_or_path, exclude=list(EXCLUDED_COMPONENTS))
+        except (OSError, ValueError, ImportError, KeyError) as exc:
+            raise ModelError(f"cannot load spaCy model {name_or_path!r}: {exc}") from None
+    return _MODELS[name_or_path]
+
+
+def entity_labels(model) -> frozenset[str]:
+    """Every entity label ``model`` can write (its recogniser's and entity ruler's)."""
+    pipe_labels = model.pipe_labels
+    return frozenset(pipe_labels.get("ner", ())) | frozenset(pipe_labels.get("entity_ruler", ()))
 
 
 def chunk_spans(

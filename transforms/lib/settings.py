@@ -65,6 +65,10 @@ class Limits:
     # nlp.pipe in groups of at most this many characters (P4 in benchmarks/).
     nlp_batch_chars: int = 50_000
 
+    # watch: a file modified less than this long ago may still be being written,
+    # and is left for a later poll.
+    settle_seconds: float = 5.0
+
     # Output.
     excerpt_chars: int = 200  # of the bad input, in an errors row
     row_group_rows: int = 100_000  # rows per Parquet row group, at most
