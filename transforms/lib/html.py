@@ -6,10 +6,12 @@
 
 import logging
 import re
+from urllib.parse import urlsplit
 
 import lxml.html
 import trafilatura
 
+from transforms.lib import bylines, dates, pagemeta
 from transforms.lib.records import Rejected
 
 # trafilatura logs a warning per page it cannot use; newsbeam reports those as errors rows.
@@ -23,7 +25,6 @@ _EXTRACT_OPTIONS = {
     "include_images": False,
     "include_links": False,
     "with_metadata": True,
-    "favor_recall": True,
 }
 _BLOCK_TAGS = frozenset(
     [
@@ -62,27 +63,68 @@ def extract_article(html: str, url: str | None = None) -> dict:
     """Main text and metadata of a news page.
 
     Returns ``text`` (paragraphs separated by blank lines), ``title``,
-    ``authors`` (list), ``published`` (string or None), ``source`` (site
-    name) and ``url`` (the page's canonical link when it declares one).
-    Rejects pages with no extractable main text (``no_main_text``), such as
-    pages of scripts and styles only.
+    ``authors`` (list), ``published`` and ``modified`` (strings or None),
+    ``description`` (the standfirst), ``image_url``, ``source`` (site name)
+    and ``url`` (the page's canonical link when it declares one). The
+    metadata is the page's own (``transforms.lib.pagemeta``) where it has
+    it, trafilatura's otherwise. Rejects pages with no extractable main
+    text (``no_main_text``), such as pages of scripts and styles only.
     """
     try:
-        document = trafilatura.bare_extraction(html, url=url, **_EXTRACT_OPTIONS)
+        tree = trafilatura.load_html(html)
+        if tree is None:
+            raise ValueError("no HTML tree")
+        page = pagemeta.page_metadata(tree)
+        # bare_extraction copies the tree it is given, so ``page`` was read from the original.
+        document = trafilatura.bare_extraction(tree, url=url, **_EXTRACT_OPTIONS)
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
         raise Rejected("unparsable_html", f"the HTML could not be parsed: {exc}") from None
     text = getattr(document, "text", None) if document is not None else None
     if not text or not text.strip():
         raise Rejected("no_main_text", "no main text found in the HTML page", excerpt=html)
-    authors = getattr(document, "author", None)
+    found = {name: getattr(document, name, None) for name in ("title", "author", "date", "url")}
+    host = urlsplit_host(url or page["canonical"] or found["url"])
+    publishers = [*page["sites"], getattr(document, "sitename", None) or "", host or ""]
+    declared, meta, visible = pagemeta.author_bylines(page)
+    authors = bylines.choose_authors(
+        declared=declared,
+        meta=meta,
+        visible=visible,
+        found=(found["author"] or "").split(";"),
+        publishers=publishers,
+    )
+    title = pagemeta.headline(page, host=host) or found["title"]
     return {
         "text": _paragraphs(text),
-        "title": getattr(document, "title", None),
-        "authors": [a.strip() for a in authors.split(";") if a.strip()] if authors else [],
-        "published": getattr(document, "date", None),
-        "source": getattr(document, "sitename", None),
-        "url": getattr(document, "url", None),
+        "title": title,
+        "authors": authors,
+        "published": _readable_date(pagemeta.published(page)) or found["date"],
+        "modified": _readable_date(pagemeta.modified(page)),
+        "description": pagemeta.description(page),
+        "image_url": pagemeta.image_url(page),
+        "source": pagemeta.site_name(page) or getattr(document, "sitename", None),
+        "url": found["url"],
     }
+
+
+def _readable_date(value: str | None) -> str | None:
+    """``value`` when ``transforms.lib.dates`` can read it, else None (another source may)."""
+    if not value:
+        return None
+    try:
+        dates.to_utc(value)
+    except ValueError:
+        return None
+    return value
+
+
+def urlsplit_host(url: str | None) -> str | None:
+    """The lower-cased host of ``url``, or None."""
+    try:
+        host = urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+    return host.lower() if host else None
 
 
 def extract_main_text(html: str, url: str | None = None) -> str:
