@@ -236,6 +236,7 @@ def _clean(value: str | None) -> str | None:
 
 _TITLE_SEPARATOR = re.compile(r"\s+(?:[|\-–—·•»›~]|::)\s+")
 _DATE_SEGMENT = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
+_WORD = re.compile(r"\w+")
 _ALNUM = re.compile(r"[\W_]+")
 
 
@@ -336,6 +337,19 @@ def headline(page: PageMetadata, *, host: str | None = None) -> str | None:
     if kicker and any(_same(kicker.group(2), s) for s in social if s):
         return kicker.group(2)
     return best
+
+
+def headline_variants(page: PageMetadata, *, host: str | None = None) -> list[str]:
+    """Every form of the headline the page gives (JSON-LD, og:, twitter:, ``<title>``,
+    ``<h1>``), site names removed: text repeating one of them is not article text."""
+    values = [page["article"].get("headline"), page["title"], *page["h1"][:5]]
+    values += meta_values(page, ("og:title", "twitter:title"))[:2]
+    variants = []
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            value = " ".join(_unescape(value).split())
+            variants.append(strip_site_name(value, page["sites"], host))
+    return list(dict.fromkeys(v for v in variants if v))
 
 
 def author_bylines(page: PageMetadata) -> list[list[str]]:
@@ -445,3 +459,24 @@ def image_url(page: PageMetadata) -> str | None:
 def site_name(page: PageMetadata) -> str | None:
     """The site's name: ``og:site_name``, the JSON-LD publisher or WebSite, ``application-name``."""
     return page["sites"][0] if page["sites"] else None
+
+
+def visible_text(tree) -> str:
+    """The words of the page's ``<body>``, folded to lower case and single spaces,
+    scripts and styles left out: for checking that a string is shown on the page."""
+    body = tree.find(".//body")
+    if body is None:
+        return ""
+    words = []
+    for element in body.iter():
+        if element.tag in ("script", "style", "noscript", "template") or not isinstance(
+            element.tag, str
+        ):
+            if element.tail:
+                words.append(element.tail)
+            continue
+        if element.text:
+            words.append(element.text)
+        if element.tail:
+            words.append(element.tail)
+    return " ".join(_WORD.findall(" ".join(words).casefold()))
