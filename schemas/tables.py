@@ -11,7 +11,8 @@ Add columns freely; never drop or rename one (bump SCHEMA_VERSION instead).
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+# 2: modified_at, description, image_url and site_name added (nullable).
+SCHEMA_VERSION = 2
 PARTITION_COLUMN = "date"
 
 _UTC = pa.timestamp("us", tz="UTC")
@@ -33,6 +34,10 @@ ARTICLES = pa.schema(
         pa.field("content_hash", pa.string(), nullable=False),
         pa.field("schema_version", pa.int16(), nullable=False),
         pa.field("text_source", pa.string()),
+        pa.field("modified_at", _UTC),
+        pa.field("description", pa.string()),
+        pa.field("image_url", pa.string()),
+        pa.field("site_name", pa.string()),
     ]
 )
 

@@ -31,7 +31,7 @@ STATE = "state"
 FEED_STAGE = "feed"
 FETCH_STAGE = "fetch"
 # Records whose text came from a feed, and so may be improved by the linked page.
-_FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary"])
+_FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary", feeds.FEED_TITLE])
 _HTML_TYPES = ("html", "xml")
 
 

@@ -26,6 +26,11 @@ RAW_FIELDS = (
     "source",
     "language",
     "text_source",
+    "modified",
+    "description",
+    "image_url",
+    "site_name",
+    "identity_key",
 )
 
 FORMATS = {

@@ -71,9 +71,9 @@ def extract_article(html: str, url: str | None = None) -> dict:
 
     Returns ``text`` (paragraphs separated by blank lines), ``title``,
     ``authors`` (list), ``published`` and ``modified`` (strings or None),
-    ``description`` (the standfirst), ``image_url``, ``source`` (site name)
-    and ``url`` (the page's canonical link when it declares one). The
-    metadata is the page's own (``transforms.lib.pagemeta``) where it has
+    ``description`` (the standfirst), ``image_url``, ``source`` and
+    ``site_name`` (the site's name) and ``url`` (the page's canonical link
+    when it declares one). The metadata is the page's own (``transforms.lib.pagemeta``) where it has
     it, trafilatura's otherwise. Rejects pages with no extractable main
     text (``no_main_text``), such as pages of scripts and styles only.
     """
@@ -118,6 +118,7 @@ def extract_article(html: str, url: str | None = None) -> dict:
         "description": standfirst,
         "image_url": pagemeta.image_url(page),
         "source": pagemeta.site_name(page) or getattr(document, "sitename", None),
+        "site_name": pagemeta.site_name(page) or getattr(document, "sitename", None),
         "url": found["url"],
     }
 

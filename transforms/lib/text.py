@@ -165,6 +165,17 @@ def clean_text(text: str) -> str:
     return "\n\n".join(kept)
 
 
+def without_leading_headline(body: str, title: str | None) -> str:
+    """``body`` without a first paragraph that only repeats ``title`` (case and
+    punctuation aside), unless nothing else would remain."""
+    if not title or "\n\n" not in body:
+        return body
+    first, rest = body.split("\n\n", 1)
+    if _TOKEN.findall(first.casefold()) == _TOKEN.findall(title.casefold()):
+        return rest
+    return body
+
+
 def clean_line(value: str | None) -> str | None:
     """A one-line field (title, author, source): repaired and collapsed; None if empty."""
     if value is None:
