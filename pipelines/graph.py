@@ -13,6 +13,7 @@ import apache_beam as beam
 
 from transforms import dedupe, enrich, normalize, read
 from transforms import feeds as read_feeds
+from transforms import pages as read_pages
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
 from transforms.lib import feeds
 from transforms.normalize import NormalizeArticles
@@ -42,6 +43,8 @@ class IngestConfig:
     feed_state: dict = dataclasses.field(default_factory=dict)
     fetch_pages: bool = False
     fetch_policy: object = None  # a transforms.fetch.FetchPolicy
+    urls: Sequence[str] = ()  # article pages to fetch (--urls)
+    sitemaps: Sequence[str] = ()  # sitemaps whose pages to fetch (--sitemap)
 
 
 def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
@@ -93,7 +96,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     Feed state (validators, entry ids seen) is saved only after the commit, so
     a run that fails never marks a feed entry as ingested.
     """
-    sources, errors = [], []
+    sources, errors, listed = [], [], []
     if config.inputs:
         files = pipeline | "ReadArticles" >> ReadArticles(
             config.inputs,
@@ -105,7 +108,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
                 else read.DEFAULT_MAX_FEED_BYTES
             ),
         )
-        sources.append(files.articles)
+        listed.append(files.articles)
         errors.append(files[read.ERRORS])
     if config.feeds:
         fed = pipeline | "ReadFeeds" >> read_feeds.ReadFeeds(
@@ -114,15 +117,26 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             ingested_at=config.ingested_at,
             policy=config.fetch_policy,
         )
-        entries = fed.articles
+        listed.append(fed.articles)
         errors.append(fed[read_feeds.ERRORS])
-        if config.fetch_pages:
-            pages = entries | "FetchArticlePages" >> read_feeds.FetchArticlePages(
+    if listed:
+        records = listed | "FilesAndFeeds" >> beam.Flatten()
+        if config.fetch_pages:  # feed entries from --feeds and --input feed files alike
+            fetched = records | "FetchArticlePages" >> read_feeds.FetchArticlePages(
                 ingested_at=config.ingested_at, policy=config.fetch_policy
             )
-            entries = pages.articles
-            errors.append(pages[read_feeds.ERRORS])
-        sources.append(entries)
+            records = fetched.articles
+            errors.append(fetched[read_feeds.ERRORS])
+        sources.append(records)
+    if config.urls or config.sitemaps:
+        pages = pipeline | "ReadArticlePages" >> read_pages.ReadArticlePages(
+            urls=config.urls,
+            sitemaps=config.sitemaps,
+            ingested_at=config.ingested_at,
+            policy=config.fetch_policy,
+        )
+        sources.append(pages["articles"])
+        errors.append(pages[read_pages.ERRORS])
     raw = sources | "AllSources" >> beam.Flatten()
     committed = ingest(raw, config, extra_errors=errors)
     if config.feeds:

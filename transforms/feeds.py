@@ -23,6 +23,7 @@ from transforms.lib.fetch import (
     response_text,
 )
 from transforms.lib.html import extract_article
+from transforms.lib.pages import PENDING
 from transforms.lib.records import Rejected
 
 __all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
@@ -148,10 +149,11 @@ class ReadFeeds(beam.PTransform):
 
 
 class _FetchPageFn(DeadLetterFn):
-    """A feed record to the same record with its page's text when that is better.
+    """A feed record to the same record with its page's text when that is better,
+    and a URL record (``text_source="url"``) to its page's text and metadata.
 
-    A page that cannot be fetched or read is an errors row; the record
-    still goes on with the feed's text.
+    A page that cannot be fetched or read is an errors row; a feed record
+    still goes on with the feed's text, a URL record goes no further.
     """
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
@@ -168,15 +170,21 @@ class _FetchPageFn(DeadLetterFn):
 
     def process(self, record):
         url = record.get("url")
-        if record.get("text_source") not in _FEED_TEXT_SOURCES or not feeds.is_http_url(url or ""):
+        source = record.get("text_source")
+        if source not in _FEED_TEXT_SOURCES and source != PENDING:
             yield record
+            return
+        if not feeds.is_http_url(url or ""):
+            if source != PENDING:
+                yield record
             return
         self._pages.inc()
         try:
             improved = feeds.with_page(record, self._page(url))
         except Exception as exc:  # Rejected or a library failure: keep the feed's text
             yield self.dead_letter(exc, origin=url)
-            yield record
+            if source != PENDING:  # a URL without its page has no text to keep
+                yield record
             return
         if improved["text_source"] == "page":
             self._replaced.inc()
