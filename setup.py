@@ -40,6 +40,7 @@ setup(
             "pandas>=2",
             "polars>=1",
             "psutil>=5.9",
+            "hypothesis>=6",
         ],
     },
     entry_points={"console_scripts": ["newsbeam=pipelines.cli:main"]},

@@ -85,12 +85,13 @@ def words(texts) -> int:
 
 def measure_limit(texts, *, n_process: int) -> float:
     """Seconds for ``nlp.pipe`` over the texts with newsbeam's components, model preloaded."""
-    from transforms.lib.nlp import DEFAULT_BATCH_SIZE, load_model
+    from transforms.lib.nlp import load_model
+    from transforms.lib.settings import DEFAULT_LIMITS
 
     nlp = load_model()
     started = time.perf_counter()
     for _doc in nlp.pipe(
-        (t for _n, t in texts), batch_size=DEFAULT_BATCH_SIZE, n_process=n_process
+        (t for _n, t in texts), batch_size=DEFAULT_LIMITS.batch_size, n_process=n_process
     ):
         pass
     return time.perf_counter() - started

@@ -173,6 +173,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipelines import watch as watching
+    from transforms import store
 
     try:
         interval = watching.parse_interval(args.interval)
@@ -180,7 +181,10 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise UsageError(f"--interval: {exc}") from None
     _check_sources(args)
     session = Session.start(args, beam_args)
-    return watching.watch(session, interval=interval, max_polls=args.max_polls)
+    try:
+        return watching.watch(session, interval=interval, max_polls=args.max_polls)
+    except store.UnreadableFileError as exc:
+        raise UsageError(f"the watch state {exc}") from None
 
 
 def _check_sources(args: argparse.Namespace) -> None:
@@ -198,13 +202,14 @@ def _check_sources(args: argparse.Namespace) -> None:
 
 def _page_urls(paths: list[str]) -> list[str]:
     """The URLs of the ``--urls`` files, read afresh for every run."""
-    from transforms.lib.pages import MAX_LIST_BYTES, UrlListError, read_url_list
+    from transforms.lib.pages import UrlListError, read_url_list
+    from transforms.lib.settings import DEFAULT_LIMITS
 
     urls = []
     for path in paths:
         try:
             with open(path, "rb") as handle:
-                urls.extend(read_url_list(handle.read(MAX_LIST_BYTES + 1), path))
+                urls.extend(read_url_list(handle.read(DEFAULT_LIMITS.max_url_list_bytes + 1), path))
         except (OSError, UrlListError) as exc:
             raise UsageError(f"--urls: {exc}") from None
     return list(dict.fromkeys(urls))
@@ -224,42 +229,43 @@ class Session:
     @classmethod
     def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
         """Checks options, output and model and finishes interrupted commits, or raises."""
-        from pipelines import options
-        from transforms.lib import feeds, nlp
+        from pipelines import options, sources
+        from transforms import store
+        from transforms.lib import nlp
         from transforms.lib.fetch import DEFAULT_USER_AGENT, FetchPolicy
-        from transforms.write import recover
+        from transforms.lib.urls import is_http_url
 
         pipeline_options = options.check_beam_arguments(beam_args)
         try:
-            sources = [_absolute(s) if not feeds.is_http_url(s) else s for s in args.feeds]
-            sources = feeds.expand_feed_sources(sources)
-        except (feeds.FeedListError, OSError) as exc:
+            feeds = [_absolute(s) if not is_http_url(s) else s for s in args.feeds]
+            feeds = sources.expand_feed_sources(feeds)
+        except (sources.FeedListError, OSError) as exc:
             raise UsageError(f"--feeds: {exc}") from None
-        policy = FetchPolicy(
+        policy = FetchPolicy.from_limits(
+            options.limits_from(args),
             user_agent=args.user_agent or DEFAULT_USER_AGENT,
             allow_private_hosts=args.allow_private_hosts,
-            max_bytes=args.max_fetch_bytes,
         )
         _check_output(args.output)
         model = None
         if args.nlp:
             model = args.model or nlp.default_model()
             nlp.load_model(model)  # fail now, not in every worker
-        finished = recover(args.output)
+        finished = store.recover(args.output)
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, model, sources, policy)
+        return cls(args, beam_args, pipeline_options, model, feeds, policy)
 
     def config(self, inputs: list[str]):
         """The next run's configuration; feed state is read afresh for every run."""
         from pipelines import options
         from pipelines.graph import IngestConfig
-        from transforms.lib import feeds
+        from transforms import store
 
         try:
-            feed_state = feeds.load_feed_state(self.args.output) if self.feeds else {}
-        except feeds.FeedStateError as exc:
-            raise UsageError(str(exc)) from None
+            feed_state = store.load_feed_state(self.args.output) if self.feeds else {}
+        except store.UnreadableFileError as exc:
+            raise UsageError(f"the feed state {exc}") from None
 
         ingested_at = dt.datetime.now(dt.UTC)
         return IngestConfig(
@@ -271,11 +277,8 @@ class Session:
             labels=frozenset(options.split_list(self.args.labels) or ()),
             cues=options.cues_from(self.args.cues),
             nlp=self.args.nlp,
-            max_file_bytes=self.args.max_file_bytes,
-            max_nlp_chars=self.args.max_nlp_chars,
-            batch_size=self.args.batch_size,
+            limits=options.limits_from(self.args),
             shards=self.args.shards,
-            time_limit=self.args.time_limit,
             feeds=self.feeds,
             feed_state=feed_state,
             fetch_pages=self.args.fetch_articles,
@@ -290,6 +293,7 @@ class Session:
 
         from pipelines import options
         from pipelines.graph import build_pipeline
+        from transforms import store
 
         runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
         pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
@@ -305,7 +309,7 @@ class Session:
         pipeline_seconds = time.monotonic() - pipeline_started
         counters = _counters(result)
         counts = report.stage_counts(counters)
-        counts["files"] = counters.get("read.files", 0)
+        counts["files"] = counts["read"]["files"]  # where run records have always had it
         record = {
             "run_id": config.run_id,
             "ingested_at": config.ingested_at.isoformat(),
@@ -316,7 +320,7 @@ class Session:
             "stages": counts,
             "balance": report.balance(counts),
         }
-        report.write_run_file(config.output_dir, config.run_id, record)
+        store.write_run_record(config.output_dir, config.run_id, record)
         return record
 
 
@@ -332,10 +336,10 @@ def _absolute(path: str) -> str:
 
 def _discard_staging(output_dir: str, run_id: str) -> None:
     """Ends a failed run cleanly: its commit finished if it had begun, else its staging removed."""
-    from transforms.write import abort
+    from transforms import store
 
     with contextlib.suppress(Exception):  # the disk may be the very thing that failed
-        abort(output_dir, run_id)
+        store.abort(output_dir, run_id)
 
 
 def _check_inputs(patterns: list[str]) -> None:
@@ -351,13 +355,10 @@ def _check_inputs(patterns: list[str]) -> None:
 
 
 def _check_output(output_dir: str) -> None:
-    from apache_beam.io.filesystems import FileSystems
+    from transforms import store
 
-    probe = FileSystems.join(output_dir, f"_probe-{uuid.uuid4().hex}")
     try:
-        with FileSystems.create(probe) as handle:
-            handle.write(b"newsbeam")
-        FileSystems.delete([probe])
+        store.check_writable(output_dir)
     except Exception as exc:
         raise UsageError(f"--output {output_dir!r} is not writable: {exc}") from None
 
@@ -365,8 +366,10 @@ def _check_output(output_dir: str) -> None:
 def _counters(result) -> dict[str, int]:
     from apache_beam.metrics.metric import MetricsFilter
 
+    from transforms.lib.counters import NAMESPACE
+
     try:
-        counters = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
     except (NotImplementedError, AttributeError, KeyError):
         return {}
     totals: dict[str, int] = {}

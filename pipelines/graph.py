@@ -11,11 +11,12 @@ from collections.abc import Collection, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, normalize, read
+from transforms import dedupe, enrich, normalize, read, store
 from transforms import feeds as read_feeds
 from transforms import pages as read_pages
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
-from transforms.lib import feeds
+from transforms.lib.fetch import FetchPolicy
+from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.write import WriteTables
@@ -33,16 +34,13 @@ class IngestConfig:
     labels: Collection[str]
     cues: Collection[str]
     nlp: bool = True
-    max_file_bytes: int = read.DEFAULT_MAX_FILE_BYTES
-    max_nlp_chars: int = 100_000
-    batch_size: int = enrich.DEFAULT_BATCH_SIZE
+    limits: Limits = DEFAULT_LIMITS
     shards: int | None = None  # None: one file per bundle, table and date
-    time_limit: float | None = 120.0
     incremental: bool = True
     feeds: Sequence[str] = ()
     feed_state: dict = dataclasses.field(default_factory=dict)
     fetch_pages: bool = False
-    fetch_policy: object = None  # a transforms.fetch.FetchPolicy
+    fetch_policy: FetchPolicy | None = None  # None: FetchPolicy.from_limits(limits)
     urls: Sequence[str] = ()  # article pages to fetch (--urls)
     sitemaps: Sequence[str] = ()  # sitemaps whose pages to fetch (--sitemap)
 
@@ -53,7 +51,7 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
     Returns the PCollection holding the one list of committed files.
     """
     normalized = raw_records | "NormalizeArticles" >> NormalizeArticles(
-        ingested_at=config.ingested_at, time_limit=config.time_limit
+        ingested_at=config.ingested_at, time_limit=config.limits.time_limit
     )
     existing_ids = None
     if config.incremental:
@@ -71,9 +69,9 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()):
             config.model,
             labels=config.labels,
             cues=config.cues,
-            max_chars=config.max_nlp_chars,
-            batch_size=config.batch_size,
-            time_limit=config.time_limit,
+            max_chars=config.limits.max_nlp_chars,
+            batch_size=config.limits.batch_size,
+            time_limit=config.limits.time_limit,
         )
         enriched = articles | "ExtractEntitiesAndQuotes" >> ExtractEntitiesAndQuotes(
             handler, ingested_at=config.ingested_at
@@ -97,16 +95,14 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     a run that fails never marks a feed entry as ingested.
     """
     sources, errors, listed = [], [], []
+    policy = config.fetch_policy or FetchPolicy.from_limits(config.limits)
     if config.inputs:
         files = pipeline | "ReadArticles" >> ReadArticles(
             config.inputs,
             ingested_at=config.ingested_at,
-            max_file_bytes=config.max_file_bytes,
-            max_feed_bytes=(
-                config.fetch_policy.max_bytes
-                if config.fetch_policy
-                else read.DEFAULT_MAX_FEED_BYTES
-            ),
+            max_file_bytes=config.limits.max_file_bytes,
+            max_feed_bytes=policy.max_bytes,
+            max_jsonl_bytes=config.limits.max_jsonl_bytes,
         )
         listed.append(files.articles)
         errors.append(files[read.ERRORS])
@@ -115,7 +111,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             config.feeds,
             state=config.feed_state,
             ingested_at=config.ingested_at,
-            policy=config.fetch_policy,
+            policy=policy,
         )
         listed.append(fed.articles)
         errors.append(fed[read_feeds.ERRORS])
@@ -123,7 +119,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
         records = listed | "FilesAndFeeds" >> beam.Flatten()
         if config.fetch_pages:  # feed entries from --feeds and --input feed files alike
             fetched = records | "FetchArticlePages" >> read_feeds.FetchArticlePages(
-                ingested_at=config.ingested_at, policy=config.fetch_policy
+                ingested_at=config.ingested_at, policy=policy, time_limit=config.limits.time_limit
             )
             records = fetched.articles
             errors.append(fetched[read_feeds.ERRORS])
@@ -133,7 +129,8 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             urls=config.urls,
             sitemaps=config.sitemaps,
             ingested_at=config.ingested_at,
-            policy=config.fetch_policy,
+            policy=policy,
+            time_limit=config.limits.time_limit,
         )
         sources.append(pages["articles"])
         errors.append(pages[read_pages.ERRORS])
@@ -142,7 +139,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     if config.feeds:
         output_dir = config.output_dir
         _ = committed | "SaveFeedState" >> beam.Map(
-            lambda _files, updates: feeds.save_feed_state(output_dir, updates),
+            lambda _files, updates: store.save_feed_state(output_dir, updates),
             updates=beam.pvalue.AsList(fed[read_feeds.STATE]),
         )
     return committed

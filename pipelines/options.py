@@ -1,11 +1,12 @@
 """Command-line options of ``newsbeam``: ours, and Beam's passed straight through."""
 
 import argparse
+import dataclasses
 import importlib
 
-from transforms.lib import formats, nlp
 from transforms.lib.entities import DEFAULT_LABELS
 from transforms.lib.quotes import DEFAULT_CUES
+from transforms.lib.settings import DEFAULT_LIMITS, Limits
 
 
 class OptionError(ValueError):
@@ -64,7 +65,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-fetch-bytes",
         type=_positive_int,
-        default=10 * 1024 * 1024,
+        default=DEFAULT_LIMITS.max_fetch_bytes,
         help="largest feed or page body after decompression (default: %(default)s)",
     )
     parser.add_argument("--output", required=True, metavar="DIR", help="output folder")
@@ -95,19 +96,26 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-file-bytes",
         type=_positive_int,
-        default=formats.DEFAULT_MAX_FILE_BYTES,
+        default=DEFAULT_LIMITS.max_file_bytes,
         help="larger input files (or .jsonl lines) become errors rows (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-jsonl-bytes",
+        type=_positive_int,
+        default=DEFAULT_LIMITS.max_jsonl_bytes,
+        help="most bytes read from one .jsonl/.ndjson file after decompression; the rest "
+        "of a larger file is one errors row (default: %(default)s)",
     )
     parser.add_argument(
         "--max-nlp-chars",
         type=_positive_int,
-        default=nlp.DEFAULT_MAX_CHARS,
+        default=DEFAULT_LIMITS.max_nlp_chars,
         help="longer texts go to spaCy in pieces cut at paragraph breaks (default: %(default)s)",
     )
     parser.add_argument(
         "--time-limit",
         type=_positive_float,
-        default=120.0,
+        default=DEFAULT_LIMITS.time_limit,
         metavar="SECONDS",
         help="most time per article for HTML extraction and for NLP; an article that "
         "takes longer becomes an errors row (default: %(default)s)",
@@ -115,7 +123,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size",
         type=_positive_int,
-        default=nlp.DEFAULT_BATCH_SIZE,
+        default=DEFAULT_LIMITS.batch_size,
         help="most articles per spaCy batch (default: %(default)s)",
     )
     parser.add_argument(
@@ -145,6 +153,19 @@ def _positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be more than 0")
     return number
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    """``DEFAULT_LIMITS`` with the limits the command line set."""
+    return dataclasses.replace(
+        DEFAULT_LIMITS,
+        max_file_bytes=args.max_file_bytes,
+        max_jsonl_bytes=args.max_jsonl_bytes,
+        max_fetch_bytes=args.max_fetch_bytes,
+        max_nlp_chars=args.max_nlp_chars,
+        batch_size=args.batch_size,
+        time_limit=args.time_limit,
+    )
 
 
 def split_list(value: str | None) -> list[str] | None:

@@ -10,6 +10,7 @@ import uuid
 import duckdb
 
 from schemas import TABLES, empty_table
+from transforms import store
 
 EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet", ".json": "json"}
 # A SELECT reads; every other statement (COPY, EXPORT, ATTACH, SET, INSTALL, CREATE,
@@ -34,8 +35,8 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
     for table in TABLES:
-        if any((root / table).glob("date=*/*.parquet")):
-            pattern = str(root / table / "date=*" / "*.parquet").replace("'", "''")
+        if store.has_table_files(str(root), table):
+            pattern = store.table_files(str(root), table).replace("'", "''")
             connection.execute(
                 f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{pattern}', "
                 "hive_partitioning = true, union_by_name = true)"

@@ -1,61 +1,74 @@
-"""The run's accounting: per-stage counts, the balance check, the summary and ``_runs/`` file.
+"""The run's accounting: per-stage counts, the balance check and the summary.
 
 Pure functions over the run's counters (``newsbeam`` namespace), so the
-arithmetic is tested without a pipeline.
+arithmetic is tested without a pipeline. ``transforms.store`` writes the
+run's record to ``DIR/_runs/<run_id>.json``.
 """
 
-import json
+from transforms.lib import counters as names
 
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
 
 
 def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
-    """Records in, out, duplicates and errors for each stage."""
-    c = counters.get
+    """Records in, out, duplicates and errors for each stage (from every counter newsbeam emits)."""
+
+    def c(name: str) -> int:
+        return counters.get(name, 0)
+
     # Feed entries are input records like the records of files; a feed that fails whole
     # (DNS, timeout, malformed) counts as one record in error.
-    read_out = c("read.records", 0) + c("feeds.records", 0)
-    read_errors = c("read.errors", 0) + c("feeds.errors", 0)
-    deduped = c("dedupe.duplicates", 0) + c("dedupe.already_in_output", 0)
+    read_out = c(names.READ_RECORDS) + c(names.FEEDS_RECORDS) + c(names.PAGES_RECORDS)
+    read_errors = c(names.READ_ERRORS) + c(names.FEEDS_ERRORS) + c(names.PAGES_ERRORS)
+    deduped = c(names.DEDUPE_DUPLICATES) + c(names.DEDUPE_ALREADY_IN_OUTPUT)
     return {
-        "read": {"in": read_out + read_errors, "out": read_out, "errors": read_errors},
+        "read": {
+            "in": read_out + read_errors,
+            "out": read_out,
+            "errors": read_errors,
+            "files": c(names.READ_FILES),
+            "repaired_characters": c(names.READ_REPAIRED_CHARACTERS),
+        },
         "feeds": {
-            "polled": c("feeds.read", 0),
-            "not_modified": c("feeds.not_modified", 0),
-            "entries": c("feeds.records", 0),
-            "entries_seen_before": c("feeds.entries_seen_before", 0),
-            "errors": c("feeds.errors", 0),
+            "polled": c(names.FEEDS_READ),
+            "not_modified": c(names.FEEDS_NOT_MODIFIED),
+            "entries": c(names.FEEDS_RECORDS),
+            "entries_seen_before": c(names.FEEDS_ENTRIES_SEEN_BEFORE),
+            "errors": c(names.FEEDS_ERRORS),
+        },
+        "pages": {
+            "listed": c(names.PAGES_LISTED),
+            "sitemaps": c(names.PAGES_SITEMAPS),
+            "fetched": c(names.PAGES_RECORDS),
+            "errors": c(names.PAGES_ERRORS),
         },
         "fetch": {
-            "pages": c("fetch.pages", 0),
-            "text_replaced": c("fetch.text_replaced", 0),
-            "warnings": c("fetch.errors", 0),
+            "pages": c(names.FETCH_PAGES),
+            "text_replaced": c(names.FETCH_TEXT_REPLACED),
+            "warnings": c(names.FETCH_ERRORS),
         },
         "normalize": {
             "in": read_out,
-            "out": c("normalize.articles", 0),
-            "errors": c("normalize.errors", 0),
-            "warnings": c("normalize.warnings", 0),
+            "out": c(names.NORMALIZE_ARTICLES),
+            "errors": c(names.NORMALIZE_ERRORS),
+            "warnings": c(names.NORMALIZE_WARNINGS),
         },
         "dedupe": {
-            "in": c("normalize.articles", 0),
-            "out": c("dedupe.unique", 0),
+            "in": c(names.NORMALIZE_ARTICLES),
+            "out": c(names.DEDUPE_UNIQUE),
             "duplicates": deduped,
-            "already_in_output": c("dedupe.already_in_output", 0),
+            "already_in_output": c(names.DEDUPE_ALREADY_IN_OUTPUT),
         },
         "enrich": {
-            "in": c("enrich.articles", 0) + c("enrich.errors", 0),
-            "out": c("enrich.articles", 0),
-            "errors": c("enrich.errors", 0),
-            "entities": c("enrich.entities", 0),
-            "quotes": c("enrich.quotes", 0),
+            "in": c(names.ENRICH_ARTICLES) + c(names.ENRICH_ERRORS),
+            "out": c(names.ENRICH_ARTICLES),
+            "errors": c(names.ENRICH_ERRORS),
+            "entities": c(names.ENRICH_ENTITIES),
+            "quotes": c(names.ENRICH_QUOTES),
         },
         "write": {
-            "articles": c("write.articles.rows", 0),
-            "entities": c("write.entities.rows", 0),
-            "quotes": c("write.quotes.rows", 0),
-            "errors": c("write.errors.rows", 0),
-            "files": c("write.files", 0),
+            **{table: c(names.write_rows(table)) for table in names.WRITTEN_TABLES},
+            "files": c(names.WRITE_FILES),
         },
     }
 
@@ -117,14 +130,3 @@ def _warnings(counts: dict) -> str:
     """Problems an article was kept despite: a dropped date, a page that could not be fetched."""
     warnings = counts["normalize"]["warnings"] + counts.get("fetch", {}).get("warnings", 0)
     return f" (+{warnings} warnings)" if warnings else ""
-
-
-def write_run_file(output_dir: str, run_id: str, record: dict) -> str:
-    """Writes ``DIR/_runs/<run_id>.json`` atomically; returns its path."""
-    from apache_beam.io.filesystems import FileSystems
-
-    path = FileSystems.join(output_dir, "_runs", f"{run_id}.json")
-    with FileSystems.create(path + ".part") as handle:
-        handle.write(json.dumps(record, indent=2, default=str).encode("utf-8"))
-    FileSystems.rename([path + ".part"], [path])
-    return path

@@ -8,18 +8,17 @@ finish and commit, then stops; a second one stops at once, leaving nothing
 visible of the interrupted poll.
 """
 
-import json
 import logging
-import os
 import re
 import signal
 import threading
 import time
 
+from transforms import store
+
 _log = logging.getLogger("newsbeam.watch")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}
-STATE_FILE = "files.json"
 
 
 def parse_interval(value: str) -> float:
@@ -46,24 +45,6 @@ def list_files(patterns: list[str]) -> dict[str, tuple[int, float]]:
         for metadata in result.metadata_list:
             listing[metadata.path] = (metadata.size_in_bytes, metadata.last_updated_in_seconds)
     return listing
-
-
-def load_state(output_dir: str) -> dict[str, tuple[int, float]]:
-    path = os.path.join(output_dir, "_state", STATE_FILE)
-    if not os.path.exists(path):
-        return {}
-    with open(path, encoding="utf-8") as handle:
-        return {key: tuple(value) for key, value in json.load(handle).items()}
-
-
-def save_state(output_dir: str, known: dict[str, tuple[int, float]]) -> None:
-    """Writes the file state atomically: a reader sees the old state or the new one."""
-    folder = os.path.join(output_dir, "_state")
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".{STATE_FILE}.{os.getpid()}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(known, handle)
-    os.replace(temporary, os.path.join(folder, STATE_FILE))
 
 
 class StopSignal:
@@ -106,7 +87,7 @@ def watch(session, *, interval: float, max_polls: int | None = None) -> int:
     there are feeds, is one committed run."""
     args = session.args
     stop = StopSignal()
-    known = load_state(args.output)
+    known = store.load_file_state(args.output)
     poll = 0
     while not stop.requested:
         poll += 1
@@ -117,7 +98,7 @@ def watch(session, *, interval: float, max_polls: int | None = None) -> int:
         if new_files or session.feeds:  # feeds are polled every time, with conditional GET
             record = session.run(session.config(new_files), started=started)
             known.update({path: listing[path] for path in new_files})
-            save_state(args.output, known)
+            store.save_file_state(args.output, known)
         _log.warning(poll_line(poll, record, seconds=time.monotonic() - started))
         if max_polls is not None and poll >= max_polls:
             break

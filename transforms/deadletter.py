@@ -5,6 +5,7 @@ import datetime as dt
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.lib import counters
 from transforms.lib.records import Rejected, crash_row, reject_row
 
 ERRORS = "errors"
@@ -21,7 +22,7 @@ class DeadLetterFn(beam.DoFn):
     def __init__(self, *, stage: str, ingested_at: dt.datetime, errors_metric: str):
         self._stage = stage
         self._ingested_at = ingested_at
-        self._dead_letters = Metrics.counter("newsbeam", errors_metric)
+        self._dead_letters = Metrics.counter(counters.NAMESPACE, errors_metric)
 
     def dead_letter(self, problem: BaseException, *, origin: str, counter=None):
         """The errors row for ``problem``, counted as an error (or on ``counter``)."""
@@ -34,7 +35,13 @@ class DeadLetterFn(beam.DoFn):
 
     def guarded(self, outcomes, *, origin: str):
         """The outcomes of one input, each ``Rejected`` among them (yielded or raised) and
-        any exception as an errors row; what came before a failure is kept."""
+        any exception as an errors row; what came before a failure is kept.
+
+        An exception raised inside the generator ``outcomes`` ends it: Python
+        cannot resume a generator, so what it had still to yield is lost. A
+        source of many records (a JSON Lines file) must therefore turn each
+        record's failure into its row itself and go on (``dead_letter``).
+        """
         try:
             for outcome in outcomes:
                 yield (

@@ -9,9 +9,10 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from transforms import store
+from transforms.lib import counters
 from transforms.lib.dedupe import choose_article
 
 __all__ = ["DUPLICATES", "DeduplicateArticles", "ReadExistingIds"]
@@ -30,7 +31,7 @@ class ReadExistingIds(beam.PTransform):
 
     def __init__(self, output_dir: str):
         super().__init__()
-        self._pattern = FileSystems.join(output_dir, "articles", "date=*", "*.parquet")
+        self._pattern = store.table_files(output_dir, "articles")
 
     def expand(self, pbegin):
         return (
@@ -45,9 +46,9 @@ class ReadExistingIds(beam.PTransform):
 
 class _KeepOneFn(beam.DoFn):
     def __init__(self):
-        self._duplicates = Metrics.counter("newsbeam", "dedupe.duplicates")
-        self._already = Metrics.counter("newsbeam", "dedupe.already_in_output")
-        self._unique = Metrics.counter("newsbeam", "dedupe.unique")
+        self._duplicates = Metrics.counter(counters.NAMESPACE, counters.DEDUPE_DUPLICATES)
+        self._already = Metrics.counter(counters.NAMESPACE, counters.DEDUPE_ALREADY_IN_OUTPUT)
+        self._unique = Metrics.counter(counters.NAMESPACE, counters.DEDUPE_UNIQUE)
 
     def process(self, keyed):
         _article_id, grouped = keyed

@@ -6,7 +6,6 @@ to it. Rows leave as plain dicts: no ``Doc`` crosses a stage.
 """
 
 import datetime as dt
-import hashlib
 import logging
 import time
 from collections.abc import Collection
@@ -16,24 +15,19 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import nlp
+from transforms.lib import counters, nlp
 from transforms.lib.limits import call_with_time_limit
+from transforms.lib.records import Stage
+from transforms.lib.settings import DEFAULT_LIMITS
 
-__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "quote_id"]
+__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes"]
 
 ENTITIES = "entities"
 QUOTES = "quotes"
-STAGE = "enrich"
-DEFAULT_BATCH_SIZE = nlp.DEFAULT_BATCH_SIZE
+STAGE = Stage.ENRICH
 _PROGRESS_EVERY_SECONDS = 30.0
 
 _log = logging.getLogger(__name__)
-
-
-def quote_id(article_id: str, start_char: int, end_char: int) -> str:
-    """A stable quote id from its article and its place in the text."""
-    key = f"{article_id}\x1f{start_char}\x1f{end_char}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 class _Progress:
@@ -74,8 +68,8 @@ class SpacyModelHandler(ModelHandler):
         *,
         labels: Collection[str],
         cues: Collection[str],
-        max_chars: int = nlp.DEFAULT_MAX_CHARS,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_chars: int = DEFAULT_LIMITS.max_nlp_chars,
+        batch_size: int = DEFAULT_LIMITS.batch_size,
         time_limit: float | None = None,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)
@@ -119,24 +113,23 @@ class SpacyModelHandler(ModelHandler):
 
 class _SplitRowsFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime):
-        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="enrich.errors")
-        self._articles = Metrics.counter("newsbeam", "enrich.articles")
-        self._entities = Metrics.counter("newsbeam", "enrich.entities")
-        self._quotes = Metrics.counter("newsbeam", "enrich.quotes")
+        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.ENRICH_ERRORS)
+        self._articles = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ARTICLES)
+        self._entities = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ENTITIES)
+        self._quotes = Metrics.counter(counters.NAMESPACE, counters.ENRICH_QUOTES)
 
     def process(self, result):
         article, annotations = result.example, result.inference
         if isinstance(annotations, Exception):  # the model failed on this article
             yield self.dead_letter(annotations, origin=article["origin"])
             return
-        shared = {"article_id": article["article_id"], "date": article["date"]}
-        for entity in annotations["entities"]:
+        entities, quotes = nlp.table_rows(article, annotations)
+        for entity in entities:
             self._entities.inc()
-            yield beam.pvalue.TaggedOutput(ENTITIES, {**entity, **shared})
-        for quote in annotations["quotes"]:
+            yield beam.pvalue.TaggedOutput(ENTITIES, entity)
+        for quote in quotes:
             self._quotes.inc()
-            qid = quote_id(article["article_id"], quote["start_char"], quote["end_char"])
-            yield beam.pvalue.TaggedOutput(QUOTES, {**quote, **shared, "quote_id": qid})
+            yield beam.pvalue.TaggedOutput(QUOTES, quote)
         self._articles.inc()
         yield article
 

@@ -11,7 +11,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import feeds
+from transforms.lib import counters, feeds
 from transforms.lib.fetch import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -22,15 +22,16 @@ from transforms.lib.fetch import (
     fetch,
     response_text,
 )
-from transforms.lib.html import extract_article
+from transforms.lib.normalize import extract_html
 from transforms.lib.pages import PENDING
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected, Stage
+from transforms.lib.urls import is_http_url
 
 __all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
 
 STATE = "state"
-FEED_STAGE = "feed"
-FETCH_STAGE = "fetch"
+FEED_STAGE = Stage.FEED
+FETCH_STAGE = Stage.FETCH
 # Records whose text came from a feed, and so may be improved by the linked page.
 _FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary", feeds.FEED_TITLE])
 _HTML_TYPES = ("html", "xml")
@@ -40,12 +41,14 @@ class _ReadFeedFn(DeadLetterFn):
     """A (feed URL or path, its saved state) pair to new entries, errors and new state."""
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy):
-        super().__init__(stage=FEED_STAGE, ingested_at=ingested_at, errors_metric="feeds.errors")
+        super().__init__(
+            stage=FEED_STAGE, ingested_at=ingested_at, errors_metric=counters.FEEDS_ERRORS
+        )
         self._policy = policy
-        self._feeds = Metrics.counter("newsbeam", "feeds.read")
-        self._not_modified = Metrics.counter("newsbeam", "feeds.not_modified")
-        self._records = Metrics.counter("newsbeam", "feeds.records")
-        self._skipped = Metrics.counter("newsbeam", "feeds.entries_seen_before")
+        self._feeds = Metrics.counter(counters.NAMESPACE, counters.FEEDS_READ)
+        self._not_modified = Metrics.counter(counters.NAMESPACE, counters.FEEDS_NOT_MODIFIED)
+        self._records = Metrics.counter(counters.NAMESPACE, counters.FEEDS_RECORDS)
+        self._skipped = Metrics.counter(counters.NAMESPACE, counters.FEEDS_ENTRIES_SEEN_BEFORE)
 
     def process(self, source_and_state):
         source, previous = source_and_state
@@ -54,7 +57,7 @@ class _ReadFeedFn(DeadLetterFn):
 
     def _read(self, source: str, previous: dict):
         etag = last_modified = feed_url = headers = None
-        if feeds.is_http_url(source):
+        if is_http_url(source):
             response = fetch(
                 source,
                 policy=self._policy,
@@ -105,21 +108,23 @@ def _read_local(path: str, max_bytes: int) -> bytes:
         with FileSystems.open(path) as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise Rejected("unreadable_file", f"the feed file cannot be read: {exc}") from None
+        raise Rejected(ErrorType.UNREADABLE_FILE, f"the feed file cannot be read: {exc}") from None
     if len(data) > max_bytes:
-        raise Rejected("too_large", f"the feed file is larger than the limit of {max_bytes} bytes")
+        raise Rejected(
+            ErrorType.TOO_LARGE, f"the feed file is larger than the limit of {max_bytes} bytes"
+        )
     return data
 
 
 class ReadFeeds(beam.PTransform):
     """Feed URLs and local feed files to raw article records (see ``transforms.feeds``).
 
-    ``state`` is what ``feeds.load_feed_state`` returned: each feed's
+    ``state`` is what ``store.load_feed_state`` returned: each feed's
     validators, sent back for a conditional GET, and the ids of entries
     already ingested, which are skipped. Returns a tagged output: the main
     output holds raw records, ``ERRORS`` errors-table rows (stage ``feed``),
     and ``STATE`` one new state entry per feed read (unchanged feeds
-    included) for ``feeds.save_feed_state`` once the output is committed.
+    included) for ``store.save_feed_state`` once the output is committed.
     """
 
     def __init__(
@@ -156,13 +161,25 @@ class _FetchPageFn(DeadLetterFn):
     still goes on with the feed's text, a URL record goes no further.
     """
 
-    def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
-        super().__init__(stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric="fetch.errors")
+    def __init__(
+        self,
+        *,
+        ingested_at: dt.datetime,
+        policy: FetchPolicy,
+        respect_robots: bool,
+        time_limit: float | None,
+    ):
+        super().__init__(
+            stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric=counters.FETCH_ERRORS
+        )
         self._policy = policy
         self._respect_robots = respect_robots
+        self._time_limit = time_limit
         self._robots = None
-        self._pages = Metrics.counter("newsbeam", "fetch.pages")
-        self._replaced = Metrics.counter("newsbeam", "fetch.text_replaced")
+        self._pages = Metrics.counter(counters.NAMESPACE, counters.FETCH_PAGES)
+        self._replaced = Metrics.counter(counters.NAMESPACE, counters.FETCH_TEXT_REPLACED)
+        self._listed_pages = Metrics.counter(counters.NAMESPACE, counters.PAGES_RECORDS)
+        self._listed_errors = Metrics.counter(counters.NAMESPACE, counters.PAGES_ERRORS)
 
     def setup(self):
         if self._respect_robots:
@@ -174,21 +191,33 @@ class _FetchPageFn(DeadLetterFn):
         if source not in _FEED_TEXT_SOURCES and source != PENDING:
             yield record
             return
-        if not feeds.is_http_url(url or ""):
-            if source != PENDING:
-                yield record
+        if source == PENDING:
+            yield from self._listed_page(record, url)
+            return
+        if not is_http_url(url or ""):
+            yield record
             return
         self._pages.inc()
         try:
             improved = feeds.with_page(record, self._page(url))
         except Exception as exc:  # Rejected or a library failure: keep the feed's text
             yield self.dead_letter(exc, origin=url)
-            if source != PENDING:  # a URL without its page has no text to keep
-                yield record
+            yield record
             return
         if improved["text_source"] == "page":
             self._replaced.inc()
         yield improved
+
+    def _listed_page(self, record, url):
+        """A page named by --urls or a sitemap: its record, or an errors row (it has no
+        other text to fall back on, so it counts as an input that could not be read)."""
+        try:
+            page = self._page(url)
+        except Exception as exc:
+            yield self.dead_letter(exc, origin=url, counter=self._listed_errors)
+            return
+        self._listed_pages.inc()
+        yield feeds.with_page(record, page)
 
     def _page(self, url: str) -> dict:
         policy = self._policy
@@ -197,15 +226,19 @@ class _FetchPageFn(DeadLetterFn):
         response = fetch(url, policy=policy, accept=PAGE_ACCEPT)
         content_type = response.headers.get("content-type", "").lower()
         if content_type and not any(kind in content_type for kind in _HTML_TYPES):
-            raise Rejected("not_html", f"{response.url} is {content_type}, not an HTML page")
-        return extract_article(response_text(response), response.url)
+            raise Rejected(
+                ErrorType.NOT_HTML, f"{response.url} is {content_type}, not an HTML page"
+            )
+        return extract_html(response_text(response), response.url, time_limit=self._time_limit)
 
 
 class FetchArticlePages(beam.PTransform):
     """Raw feed records to the same records, their text replaced by the linked page's
     main text when that is clearly longer (``text_source="page"``).
 
-    robots.txt is obeyed unless ``respect_robots`` is False. Returns a
+    robots.txt is obeyed unless ``respect_robots`` is False. A page whose
+    extraction takes longer than ``time_limit`` seconds is given up
+    (``time_limit``), like an HTML file's. Returns a
     tagged output: the main output holds every input record, ``ERRORS``
     errors-table rows (stage ``fetch``) for pages that could not be used.
     """
@@ -216,11 +249,13 @@ class FetchArticlePages(beam.PTransform):
         ingested_at: dt.datetime,
         policy: FetchPolicy | None = None,
         respect_robots: bool = True,
+        time_limit: float | None = None,
     ):
         super().__init__()
         self._ingested_at = ingested_at
         self._policy = policy or FetchPolicy()
         self._respect_robots = respect_robots
+        self._time_limit = time_limit
 
     def expand(self, records):
         return records | "FetchPages" >> beam.ParDo(
@@ -228,5 +263,6 @@ class FetchArticlePages(beam.PTransform):
                 ingested_at=self._ingested_at,
                 policy=self._policy,
                 respect_robots=self._respect_robots,
+                time_limit=self._time_limit,
             )
         ).with_outputs(ERRORS, main="articles")

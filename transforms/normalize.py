@@ -6,19 +6,23 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
+from transforms.lib import counters
 from transforms.lib.normalize import normalize_article
+from transforms.lib.records import Stage
 
 __all__ = ["ERRORS", "NormalizeArticles"]
 
-STAGE = "normalize"
+STAGE = Stage.NORMALIZE
 
 
 class _NormalizeFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime, time_limit: float | None):
-        super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric="normalize.errors")
+        super().__init__(
+            stage=STAGE, ingested_at=ingested_at, errors_metric=counters.NORMALIZE_ERRORS
+        )
         self._time_limit = time_limit
-        self._articles = Metrics.counter("newsbeam", "normalize.articles")
-        self._warnings = Metrics.counter("newsbeam", "normalize.warnings")
+        self._articles = Metrics.counter(counters.NAMESPACE, counters.NORMALIZE_ARTICLES)
+        self._warnings = Metrics.counter(counters.NAMESPACE, counters.NORMALIZE_WARNINGS)
 
     def process(self, raw):
         origin = raw.get("origin") or "?"

@@ -13,26 +13,25 @@ from apache_beam.metrics import Metrics
 
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.feeds import FETCH_STAGE, FetchArticlePages
-from transforms.lib import pages
+from transforms.lib import counters, pages
 from transforms.lib.fetch import FEED_ACCEPT, FetchPolicy, RobotsCache, crawl_policy, fetch
+from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["ERRORS", "ReadArticlePages"]
-
-# A sitemap index may name sitemap indexes: read this deep, and this many sitemaps per root.
-MAX_SITEMAP_DEPTH = 3
-MAX_SITEMAPS = 200
 
 
 class _ReadSitemapFn(DeadLetterFn):
     """A sitemap URL to page records, reading the sitemaps an index names in turn."""
 
     def __init__(self, *, ingested_at: dt.datetime, policy: FetchPolicy, respect_robots: bool):
-        super().__init__(stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric="fetch.errors")
+        super().__init__(
+            stage=FETCH_STAGE, ingested_at=ingested_at, errors_metric=counters.PAGES_ERRORS
+        )
         self._policy = policy
         self._respect_robots = respect_robots
         self._robots = None
-        self._sitemaps = Metrics.counter("newsbeam", "fetch.sitemaps")
-        self._listed = Metrics.counter("newsbeam", "fetch.sitemap_urls")
+        self._sitemaps = Metrics.counter(counters.NAMESPACE, counters.PAGES_SITEMAPS)
+        self._listed = Metrics.counter(counters.NAMESPACE, counters.PAGES_LISTED)
 
     def setup(self):
         if self._respect_robots:
@@ -40,7 +39,7 @@ class _ReadSitemapFn(DeadLetterFn):
 
     def process(self, root: str):
         queue, seen, records = [(root, 0)], {root}, 0
-        while queue and len(seen) <= MAX_SITEMAPS:
+        while queue and len(seen) <= DEFAULT_LIMITS.max_sitemaps:
             sitemap, depth = queue.pop(0)
             self._sitemaps.inc()
             try:
@@ -48,11 +47,11 @@ class _ReadSitemapFn(DeadLetterFn):
             except Exception as exc:  # this sitemap's errors row; the others are still read
                 yield self.dead_letter(exc, origin=sitemap)
                 continue
-            for record in found[: pages.MAX_SITEMAP_URLS - records]:
+            for record in found[: DEFAULT_LIMITS.max_sitemap_urls - records]:
                 records += 1
                 self._listed.inc()
                 yield record
-            for child in children if depth < MAX_SITEMAP_DEPTH else []:
+            for child in children if depth < DEFAULT_LIMITS.max_sitemap_depth else []:
                 if child not in seen:
                     seen.add(child)
                     queue.append((child, depth + 1))
@@ -67,6 +66,11 @@ class _ReadSitemapFn(DeadLetterFn):
         )
 
 
+def _counted(record: dict) -> dict:
+    Metrics.counter(counters.NAMESPACE, counters.PAGES_LISTED).inc()
+    return record
+
+
 class ReadArticlePages(beam.PTransform):
     """Article URLs (``urls``) and sitemaps (``sitemaps``) to raw records of their pages.
 
@@ -74,7 +78,8 @@ class ReadArticlePages(beam.PTransform):
     (``text_source="page"``); a Google News sitemap's title, date and
     language fill what the page leaves empty. Returns a dict: ``articles``
     (raw records) and ``ERRORS`` (a page or sitemap that could not be
-    fetched or read, robots.txt refusals included).
+    fetched or read, robots.txt refusals included). ``time_limit`` bounds
+    each page's extraction, as for HTML files.
     """
 
     def __init__(
@@ -85,8 +90,10 @@ class ReadArticlePages(beam.PTransform):
         ingested_at: dt.datetime,
         policy: FetchPolicy | None = None,
         respect_robots: bool = True,
+        time_limit: float | None = None,
     ):
         super().__init__()
+        self._time_limit = time_limit
         self._urls = list(dict.fromkeys(urls))
         self._sitemaps = list(dict.fromkeys(sitemaps))
         self._ingested_at = ingested_at
@@ -94,7 +101,11 @@ class ReadArticlePages(beam.PTransform):
         self._respect_robots = respect_robots
 
     def expand(self, pbegin):
-        listed = pbegin | "ListUrls" >> beam.Create([pages.url_record(u) for u in self._urls])
+        listed = (
+            pbegin
+            | "ListUrls" >> beam.Create([pages.url_record(u) for u in self._urls])
+            | "CountUrls" >> beam.Map(_counted)
+        )
         mapped = (
             pbegin
             | "ListSitemaps" >> beam.Create(self._sitemaps)
@@ -116,6 +127,7 @@ class ReadArticlePages(beam.PTransform):
                 ingested_at=self._ingested_at,
                 policy=self._policy,
                 respect_robots=self._respect_robots,
+                time_limit=self._time_limit,
             )
         )
         errors = (mapped[ERRORS], fetched[ERRORS]) | "AllPageErrors" >> beam.Flatten()

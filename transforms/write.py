@@ -3,22 +3,18 @@
 Rows are written as they arrive to hidden staging files under
 ``DIR/_tmp/<run_id>/`` (readers ignore names starting with ``_``), in row
 groups, one file per table and date for each bundle (or each shard, with
-``--shards``). When every file is written, one commit step records the planned
-renames in a journal and moves the files into ``DIR/<table>/date=YYYY-MM-DD/``,
-articles last, so an article row is never visible before its entities and
-quotes. A run killed during the commit is finished by ``recover`` at the start
-of the next run; a run killed before it leaves only staging files, which
-readers never see.
+``--shards``). When every file is written, one commit step hands the list to
+``transforms.store.commit_files``, which journals the renames and moves the
+files into ``DIR/<table>/date=YYYY-MM-DD/``, articles last, so an article row
+is never visible before its entities and quotes. A run killed during the
+commit is finished by ``store.recover`` at the start of the next run; a run
+killed before it leaves only staging files, which readers never see.
 
 Only the files listed by bundles that succeeded are committed: a retried
 bundle writes new files, and the failed attempt's are deleted with the
 staging folder, so retries never duplicate rows.
 """
 
-import contextlib
-import json
-import os
-import time
 import uuid
 
 import apache_beam as beam
@@ -30,47 +26,36 @@ from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import PARTITION_COLUMN, TABLES
+from schemas.rows import ROW_TYPES
+from transforms import store
+from transforms.lib import counters
+from transforms.lib.settings import DEFAULT_LIMITS
 
-__all__ = [
-    "COMMIT_ORDER",
-    "PartitionWriter",
-    "WriteTables",
-    "abort",
-    "commit_files",
-    "recover",
-    "staging_dir",
-]
-
-# Articles last: their presence promises that their entities and quotes are there.
-COMMIT_ORDER = ("errors", "entities", "quotes", "articles")
-ROWS_PER_ROW_GROUP = 100_000
-PENDING_BYTES = 32 * 2**20  # Arrow bytes held by one writer before it writes
-STAGING = "_tmp"
-JOURNAL = "_COMMIT.json"
-ABANDONED_AFTER_SECONDS = 6 * 3600
+__all__ = ["PartitionWriter", "RowShapeError", "WriteTables"]
 
 
-def staging_dir(output_dir: str, run_id: str) -> str:
-    return FileSystems.join(output_dir, STAGING, run_id)
+class RowShapeError(ValueError):
+    """A row whose keys are not its table's columns: a bug upstream, never written.
+
+    pyarrow would drop an unknown key and write NULL for a missing one, in silence.
+    """
 
 
-def final_path(output_dir: str, table: str, date: str, run_id: str, name: str) -> str:
-    """Where a staged file lands: ``DIR/table/date=YYYY-MM-DD/part-<run>-<name>.parquet``."""
-    return FileSystems.join(
-        output_dir, table, f"{PARTITION_COLUMN}={date}", f"part-{run_id}-{name}.parquet"
-    )
+def check_row_keys(table: str, row: dict, keys: frozenset[str]) -> None:
+    """Returns if ``row`` has exactly ``keys``; else ``RowShapeError`` names the odd keys."""
+    if row.keys() != keys:
+        extra = sorted(row.keys() - keys)
+        missing = sorted(keys - row.keys())
+        raise RowShapeError(
+            f"a {table} row does not match the {table} table: "
+            f"unknown keys {extra or 'none'}, missing keys {missing or 'none'}"
+        )
 
 
 def shard_of(row: dict, shards: int) -> int:
     """Rows of one article share a shard number in every table."""
     article_id = row.get("article_id")
     return int(article_id[:8], 16) % shards if article_id and shards > 1 else 0
-
-
-def _makedirs(path: str) -> None:
-    # It may exist already; a real failure shows at the next create or rename.
-    with contextlib.suppress(OSError):
-        FileSystems.mkdirs(path)
 
 
 class _StagedFile:
@@ -134,7 +119,9 @@ class PartitionWriter:
     A file's pending rows become a row group at ``max_rows`` rows; when all
     pending rows together pass ``max_bytes`` (in Arrow), every file writes
     what it has. So memory stays bounded however many rows and dates pass
-    through. ``close`` returns one record per file for the commit.
+    through. ``close`` returns one record per file for the commit. A row
+    whose keys are not the table's row type (``schemas.rows``) raises
+    ``RowShapeError``: a bug must fail the run, not write NULLs.
     """
 
     def __init__(
@@ -144,24 +131,26 @@ class PartitionWriter:
         table: str,
         name: str,
         *,
-        max_rows: int = ROWS_PER_ROW_GROUP,
-        max_bytes: int = PENDING_BYTES,
-        batch_rows: int = 1_000,
+        max_rows: int = DEFAULT_LIMITS.row_group_rows,
+        max_bytes: int = DEFAULT_LIMITS.pending_bytes,
+        batch_rows: int = DEFAULT_LIMITS.arrow_batch_rows,
     ):
         self._output_dir, self._run_id = output_dir, run_id
         self._table, self._name = table, name
         self._max_rows, self._max_bytes, self._batch_rows = max_rows, max_bytes, batch_rows
         self._pending_bytes = 0
         self._files: dict[str, _StagedFile] = {}
+        row_type = ROW_TYPES[table]
+        self._keys = frozenset(row_type.__required_keys__ | row_type.__optional_keys__)
 
     def add(self, row: dict) -> None:
+        """Takes a row of the table; raises ``RowShapeError`` if its keys are not the columns."""
+        check_row_keys(self._table, row, self._keys)
         date = row[PARTITION_COLUMN]
         staged = self._files.get(date)
         if staged is None:
-            path = FileSystems.join(
-                staging_dir(self._output_dir, self._run_id), self._table, f"{date}-{self._name}"
-            )
-            staged = self._files[date] = _StagedFile(path + ".parquet", TABLES[self._table])
+            path = store.staged_path(self._output_dir, self._run_id, self._table, date, self._name)
+            staged = self._files[date] = _StagedFile(path, TABLES[self._table])
         self._pending_bytes += staged.add(row, batch_rows=self._batch_rows)
         if staged.pending_rows >= self._max_rows:
             self._pending_bytes -= staged.flush()
@@ -174,9 +163,9 @@ class PartitionWriter:
         committed = []
         for date, staged in sorted(self._files.items()):
             staged.close()
-            Metrics.counter("newsbeam", f"write.{self._table}.rows").inc(staged.rows)
-            Metrics.counter("newsbeam", "write.files").inc()
-            final = final_path(self._output_dir, self._table, date, self._run_id, self._name)
+            Metrics.counter(counters.NAMESPACE, counters.write_rows(self._table)).inc(staged.rows)
+            Metrics.counter(counters.NAMESPACE, counters.WRITE_FILES).inc()
+            final = store.final_path(self._output_dir, self._table, date, self._run_id, self._name)
             committed.append(
                 {"table": self._table, "staged": staged.path, "final": final, "rows": staged.rows}
             )
@@ -225,77 +214,6 @@ class _WriteShardFn(beam.DoFn):
         yield from writer.close()
 
 
-def commit_files(output_dir: str, run_id: str, files: list[dict]) -> list[dict]:
-    """Moves staged files into place, articles last; returns the files committed.
-
-    The journal is written first, so ``recover`` can finish the moves if this
-    process dies half-way.
-    """
-    order = {table: i for i, table in enumerate(COMMIT_ORDER)}
-    files = sorted(files, key=lambda f: (order[f["table"]], f["final"]))
-    staging = staging_dir(output_dir, run_id)
-    _makedirs(staging)
-    journal = FileSystems.join(staging, JOURNAL)
-    with FileSystems.create(journal + ".part") as handle:
-        handle.write(json.dumps(files).encode("utf-8"))
-    FileSystems.rename([journal + ".part"], [journal])
-    _apply_journal(output_dir, run_id, files)
-    return files
-
-
-def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
-    for file in files:
-        if FileSystems.exists(file["staged"]):
-            _makedirs(file["final"].rsplit("/", 1)[0])
-            FileSystems.rename([file["staged"]], [file["final"]])
-    FileSystems.delete([staging_dir(output_dir, run_id)])
-    if "://" not in output_dir:  # object stores have no folders to tidy
-        with contextlib.suppress(OSError):  # not empty: another run is staging there
-            os.rmdir(os.path.join(output_dir, STAGING))
-
-
-def abort(output_dir: str, run_id: str) -> None:
-    """After a failed run: finish its commit if the journal was written, else drop its staging.
-
-    Either way readers see all of the run or none of it.
-    """
-    journal = FileSystems.join(staging_dir(output_dir, run_id), JOURNAL)
-    if FileSystems.exists(journal):
-        with FileSystems.open(journal) as handle:
-            _apply_journal(output_dir, run_id, json.loads(handle.read()))
-    elif FileSystems.exists(staging_dir(output_dir, run_id)):
-        FileSystems.delete([staging_dir(output_dir, run_id)])
-
-
-def recover(output_dir: str) -> list[str]:
-    """Finishes commits that a killed run left half done; returns their run ids.
-
-    Staging folders without a journal belong to runs that never reached the
-    commit: invisible to readers, they are removed once older than
-    ``ABANDONED_AFTER_SECONDS`` (a younger one may be a run still going).
-    """
-    finished = []
-    root = FileSystems.join(output_dir, STAGING)
-    if not FileSystems.exists(root):
-        return finished
-    runs = {}
-    for metadata in FileSystems.match([FileSystems.join(root, "*", "**")])[0].metadata_list:
-        run_id = metadata.path[len(root) :].strip("/").split("/", 1)[0]
-        runs.setdefault(run_id, []).append(metadata)
-    for run_id, entries in sorted(runs.items()):
-        journal = FileSystems.join(staging_dir(output_dir, run_id), JOURNAL)
-        if FileSystems.exists(journal):
-            with FileSystems.open(journal) as handle:
-                _apply_journal(output_dir, run_id, json.loads(handle.read()))
-            finished.append(run_id)
-        elif all(
-            time.time() - (m.last_updated_in_seconds or 0) > ABANDONED_AFTER_SECONDS
-            for m in entries
-        ):
-            FileSystems.delete([staging_dir(output_dir, run_id)])
-    return finished
-
-
 class WriteTables(beam.PTransform):
     """A dict of table name -> rows to committed Parquet files under ``output_dir``.
 
@@ -333,5 +251,5 @@ class WriteTables(beam.PTransform):
             written
             | "AllFiles" >> beam.Flatten()
             | "ListFiles" >> beam.combiners.ToList()
-            | "Commit" >> beam.Map(lambda files: commit_files(output_dir, run_id, files))
+            | "Commit" >> beam.Map(lambda files: store.commit_files(output_dir, run_id, files))
         )

@@ -5,6 +5,7 @@ One assertion per output, dead letters and feed state included.
 
 import datetime as dt
 import re
+import time
 import zlib
 
 import apache_beam as beam
@@ -15,9 +16,11 @@ from apache_beam.testing.util import assert_that, equal_to
 from tests.httpserver import LOCAL_POLICY as LOCAL
 from tests.httpserver import LoopbackServer, Route
 from transforms import feeds as read_feeds
+from transforms import store
 from transforms.feeds import FetchArticlePages, ReadFeeds
-from transforms.lib.feeds import load_feed_state, save_feed_state
+from transforms.lib import html
 from transforms.lib.fetch import FetchPolicy
+from transforms.lib.formats import raw_record
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 CHECKED_AT = NOW.isoformat()
@@ -249,8 +252,8 @@ def test_a_second_run_sends_the_validators_and_gets_304(server, tmp_path):
         assert_that(outputs[read_feeds.ERRORS], equal_to([]), label="Errors")
         assert_that(outputs[read_feeds.STATE], equal_to([first_state]), label="State")
     # What the lead does after the commit, and before the next run.
-    save_feed_state(str(tmp_path), [first_state])
-    state = load_feed_state(str(tmp_path))
+    store.save_feed_state(str(tmp_path), [first_state])
+    state = store.load_feed_state(str(tmp_path))
     with TestPipeline() as p:
         outputs = p | ReadFeeds([feed], state=state, ingested_at=NOW, policy=LOCAL)
         assert_that(outputs.articles, equal_to([]), label="NoArticles")
@@ -367,3 +370,45 @@ def test_links_to_loopback_are_refused_unless_private_hosts_are_allowed(
         )
     if not allow_private_hosts:
         assert sum(server.hits.values()) == 0
+
+
+def test_a_page_whose_extraction_is_too_slow_keeps_the_feeds_text(server, monkeypatch):
+    real = html.extract_article
+
+    def extract(page, url=None):
+        if "Members only" in page:
+            time.sleep(3)  # lxml cannot be interrupted: the page is abandoned, not killed
+        return real(page, url)
+
+    monkeypatch.setattr(html, "extract_article", extract)
+    records = [
+        raw_record(server.url(path), url=server.url(path), text=teaser, text_source="feed_summary")
+        for path, teaser in (("/private/2", "Teaser two."), ("/articles/1", "Teaser one."))
+    ]
+    started = time.monotonic()
+    with TestPipeline() as p:
+        pages = (
+            p
+            | beam.Create(records)
+            | FetchArticlePages(ingested_at=NOW, policy=LOCAL, respect_robots=False, time_limit=0.5)
+        )
+        assert_that(
+            pages.articles | beam.Map(lambda r: (_local(r["url"]), r["text_source"], r["text"])),
+            equal_to(
+                [
+                    ("private/2", "feed_summary", "Teaser two."),
+                    ("articles/1", "page", _page_text()),
+                ]
+            ),
+            label="Articles",
+        )
+        assert_that(
+            pages[read_feeds.ERRORS] | beam.Map(_error_key),
+            equal_to([("private/2", "fetch", "time_limit")]),
+            label="Errors",
+        )
+    assert time.monotonic() - started < 30
+
+
+def _page_text() -> str:
+    return html.extract_article(_page("Tram line approved", PARAGRAPHS).decode())["text"]

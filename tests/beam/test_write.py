@@ -1,14 +1,14 @@
-"""Parquet writing, the all-at-once commit, and recovery after a kill (no Beam pipeline)."""
+"""Parquet writing into staged files, and their commit (no Beam pipeline).
 
-import json
-import os
-import time
+The journal, ``recover`` and ``abort`` are tested with the output folder, in test_store.py.
+"""
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
 
 from tests.helpers import error_row
-from transforms import write
+from transforms import store, write
 
 
 def _stage(out, run_id, table, rows, name="0"):
@@ -23,7 +23,7 @@ def test_commit_moves_files_into_hive_partitions(tmp_path):
         tmp_path, "r1", "errors", [error_row(1), error_row(2), error_row(3, "2026-11-27")]
     )
     assert [f["rows"] for f in files] == [1, 2]  # one file per date
-    write.commit_files(str(tmp_path), "r1", files)
+    store.commit_files(str(tmp_path), "r1", files)
     assert not (tmp_path / "_tmp" / "r1").exists()
     table = ds.dataset(tmp_path / "errors", format="parquet", partitioning="hive").to_table()
     assert sorted(table.column("origin").to_pylist()) == ["f1", "f2", "f3"]
@@ -35,38 +35,6 @@ def test_staged_files_are_invisible_to_readers(tmp_path):
     _stage(tmp_path, "r2", "errors", [error_row(1)])
     assert not (tmp_path / "errors").exists()
     assert list(tmp_path.glob("errors/**/*.parquet")) == []
-
-
-def test_recover_finishes_a_commit_killed_half_way(tmp_path):
-    files = [
-        *_stage(tmp_path, "r3", "errors", [error_row(1)]),
-        *_stage(tmp_path, "r3", "errors", [error_row(2)], name="1"),
-    ]
-    # The journal was written and the first file moved, then the process died.
-    journal = os.path.join(write.staging_dir(str(tmp_path), "r3"), write.JOURNAL)
-    with open(journal, "w") as handle:
-        json.dump(files, handle)
-    os.makedirs(os.path.dirname(files[0]["final"]))
-    os.rename(files[0]["staged"], files[0]["final"])
-    assert write.recover(str(tmp_path)) == ["r3"]
-    assert all(os.path.exists(f["final"]) for f in files)
-    assert not (tmp_path / "_tmp" / "r3").exists()
-    assert write.recover(str(tmp_path)) == []  # idempotent
-
-
-def test_recover_leaves_young_uncommitted_runs_and_removes_old_ones(tmp_path):
-    [young] = _stage(tmp_path, "young", "errors", [error_row(1)])
-    [old] = _stage(tmp_path, "old", "errors", [error_row(2)])
-    long_ago = time.time() - 2 * write.ABANDONED_AFTER_SECONDS
-    os.utime(old["staged"], (long_ago, long_ago))
-    assert write.recover(str(tmp_path)) == []
-    assert os.path.exists(young["staged"])
-    assert not os.path.exists(old["staged"])
-    assert not (tmp_path / "errors").exists()
-
-
-def test_commit_order_puts_articles_last():
-    assert write.COMMIT_ORDER[-1] == "articles"
 
 
 def test_shards_keep_an_articles_rows_together():
@@ -113,3 +81,21 @@ def test_pending_rows_of_all_dates_are_written_at_the_byte_budget(tmp_path):
 def test_a_writer_with_no_rows_writes_no_file(tmp_path):
     assert write.PartitionWriter(str(tmp_path), "r", "errors", "b").close() == []
     assert not (tmp_path / "_tmp").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda row: {**row, "error_typ": row.pop("error_type")}, "['error_typ']"),
+        (lambda row: {k: v for k, v in row.items() if k != "excerpt"}, "['excerpt']"),
+    ],
+    ids=["misspelt", "missing"],
+)
+def test_a_row_whose_keys_are_not_the_columns_is_refused(tmp_path, change, named):
+    writer = write.PartitionWriter(str(tmp_path), "r", "errors", "b")
+    writer.add(error_row(1))
+    with pytest.raises(write.RowShapeError, match=r"errors row") as raised:
+        writer.add(change(error_row(2)))
+    assert named in str(raised.value)
+    [file] = writer.close()  # the good row is still written; the bad one never is
+    assert file["rows"] == 1

@@ -24,7 +24,7 @@ from transforms.lib.fetch import (
     fetch,
     response_text,
 )
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 
 
 def _rejected(url, policy=LOCAL, **kwargs) -> Rejected:
@@ -285,7 +285,7 @@ def test_public_addresses_pass(address):
 def _only_127_0_0_1(address, *, allow_private_hosts=False):
     """A stand-in address check for tests: 127.0.0.1 plays the public internet."""
     if address != "127.0.0.1":
-        raise Rejected("blocked_address", f"refused {address}")
+        raise Rejected(ErrorType.BLOCKED_ADDRESS, f"refused {address}")
 
 
 def test_every_redirect_hop_is_checked(monkeypatch):

@@ -32,13 +32,6 @@ def test_changed_files():
     assert watch.changed_files(listing, listing) == []
 
 
-def test_state_round_trip(tmp_path):
-    watch.save_state(str(tmp_path), {"a": (1, 2.5)})
-    assert watch.load_state(str(tmp_path)) == {"a": (1, 2.5)}
-    assert not [p for p in (tmp_path / "_state").iterdir() if p.name.startswith(".")]
-    assert watch.load_state(str(tmp_path / "none")) == {}
-
-
 def _articles(output):
     if not (output / "articles").exists():
         return []

@@ -1,4 +1,4 @@
-"""Feed parsing, feed lists and feed state: pure functions, no network, no Beam."""
+"""Feed parsing, page merging and feed state merging: pure functions, no network, no Beam."""
 
 import datetime as dt
 import time
@@ -7,15 +7,10 @@ import pytest
 
 from tests.helpers import SEEDS, evaldata
 from transforms.lib.feeds import (
-    FeedListError,
-    FeedStateError,
     entry_key,
-    expand_feed_sources,
-    load_feed_state,
     merge_feed_state,
     page_text_wins,
     parse_feed,
-    save_feed_state,
     state_update,
     with_page,
 )
@@ -255,79 +250,7 @@ def test_feedparser_corpus_yields_records_or_rejects_and_never_crashes():
     assert with_records > 300
 
 
-# ---------------------------------------------------------------- feed lists
-
-
-def test_feed_sources_from_urls_lists_opml_and_feed_files(tmp_path):
-    listing = tmp_path / "feeds.txt"
-    listing.write_text(
-        "# city feeds\nhttps://citydesk.example.com/feed.rss\n\n"
-        "  http://harbour.example.net/rdf  \n"
-    )
-    sources = expand_feed_sources(
-        [
-            "https://science.example.org/feed.atom",
-            str(listing),
-            str(SEEDS / "subscriptions.opml"),
-            str(SEEDS / "005_city_desk_rss2.xml"),
-        ]
-    )
-    assert sources == [
-        "https://science.example.org/feed.atom",
-        "https://citydesk.example.com/feed.rss",
-        "http://harbour.example.net/rdf",
-        "https://harbour.example.net/notices.rdf",
-        str(SEEDS / "005_city_desk_rss2.xml"),
-    ]
-
-
-def test_opml_seed_lists_its_three_distinct_feeds():
-    assert expand_feed_sources([str(SEEDS / "subscriptions.opml")]) == [
-        "https://citydesk.example.com/feed.rss",
-        "https://harbour.example.net/notices.rdf",
-        "https://science.example.org/feed.atom",
-    ]
-
-
-def test_bad_feed_values_are_refused_with_their_name(tmp_path):
-    listing = tmp_path / "feeds.txt"
-    listing.write_text("https://ok.example/rss\nfile:///etc/passwd\n")
-    with pytest.raises(FeedListError, match="line 2"):
-        expand_feed_sources([str(listing)])
-    with pytest.raises(FeedListError, match="no-such-file"):
-        expand_feed_sources([str(tmp_path / "no-such-file.txt")])
-    broken = tmp_path / "broken.opml"
-    broken.write_text("<opml><body><outline xmlUrl='https://a.example/rss'>")
-    with pytest.raises(FeedListError, match="OPML"):
-        expand_feed_sources([str(broken)])
-
-
 # ---------------------------------------------------------------- state
-
-
-def test_state_round_trips_through_the_output_folder(tmp_path):
-    assert load_feed_state(str(tmp_path)) == {}
-    save_feed_state(
-        str(tmp_path),
-        [
-            state_update(
-                "https://a.example/rss",
-                etag='"v1"',
-                last_modified=None,
-                seen_ids=["a", "b"],
-                checked_at=NOW,
-            )
-        ],
-    )
-    assert load_feed_state(str(tmp_path)) == {
-        "https://a.example/rss": {
-            "etag": '"v1"',
-            "last_modified": None,
-            "seen_ids": ["a", "b"],
-            "checked_at": "2026-11-28T12:00:00+00:00",
-        }
-    }
-    assert [p.name for p in (tmp_path / "_state").iterdir()] == ["feeds.json"]  # no temp file left
 
 
 def test_state_updates_merge_and_keep_the_most_recent_ids():
@@ -343,13 +266,6 @@ def test_state_updates_merge_and_keep_the_most_recent_ids():
     assert merged["f"]["seen_ids"] == ["c", "b", "d", "e"]
     assert (merged["f"]["etag"], merged["f"]["last_modified"]) == ("new", None)
     assert state["f"]["seen_ids"] == ["a", "b", "c"]  # the input is not changed
-
-
-def test_an_unreadable_state_file_is_an_error(tmp_path):
-    (tmp_path / "_state").mkdir()
-    (tmp_path / "_state" / "feeds.json").write_text("{not json")
-    with pytest.raises(FeedStateError):
-        load_feed_state(str(tmp_path))
 
 
 # ---------------------------------------------------------------- page text

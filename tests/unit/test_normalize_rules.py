@@ -97,6 +97,21 @@ def test_canonical_url(url, expected):
     assert urls.canonical_url(url) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://example.com/feed.rss", True),
+        ("  HTTP://example.com  ", True),
+        ("ftp://example.com/feed.rss", False),
+        ("file:///etc/passwd", False),
+        ("feeds/city.xml", False),
+        ("https://", False),
+    ],
+)
+def test_is_http_url(value, expected):
+    assert urls.is_http_url(value) is expected
+
+
 def test_site_of():
     assert urls.site_of("https://www.bbc.co.uk/news/x") == "bbc.co.uk"
     assert urls.site_of(None) is None

@@ -33,12 +33,3 @@ def test_unbalanced_run_warns():
     counts = report.stage_counts({**CLEAN, "write.articles.rows": 3})
     assert not report.balance(counts)["ok"]
     assert "do not balance" in report.summary(counts, run_id="r", output_dir="out", elapsed=1.0)
-
-
-def test_run_file_is_json(tmp_path):
-    import json
-    import pathlib
-
-    path = report.write_run_file(str(tmp_path), "r1", {"a": 1})
-    assert json.loads(pathlib.Path(path).read_text()) == {"a": 1}
-    assert not list(tmp_path.glob("_runs/*.part"))

@@ -10,9 +10,12 @@ import pytest
 from schemas import PARTITION_COLUMN, TABLES
 from schemas.rows import ROW_TYPES, RawRecord
 from tests.helpers import NOW, SEED_ARTICLE
+from transforms.lib import nlp as nlp_lib
+from transforms.lib.entities import DEFAULT_LABELS
 from transforms.lib.formats import RAW_FIELDS, parse_text_file, raw_record
 from transforms.lib.normalize import normalize_article
-from transforms.lib.records import Rejected, crash_row, reject_row
+from transforms.lib.quotes import DEFAULT_CUES
+from transforms.lib.records import ErrorType, Rejected, crash_row, reject_row
 
 _ARROW_OF = {
     str: pa.string(),
@@ -54,7 +57,10 @@ def test_the_stages_build_exactly_the_declared_rows():
     article, _problems = normalize_article(raw, ingested_at=NOW)
     assert set(article) == set(typing.get_type_hints(ROW_TYPES["articles"]))
     at = {"stage": "read", "origin": "x", "ingested_at": NOW}
-    for row in (reject_row(Rejected("empty_text", "m"), **at), crash_row(ValueError("v"), **at)):
+    for row in (
+        reject_row(Rejected(ErrorType.EMPTY_TEXT, "m"), **at),
+        crash_row(ValueError("v"), **at),
+    ):
         assert set(row) == set(typing.get_type_hints(ROW_TYPES["errors"]))
 
 
@@ -63,3 +69,23 @@ def test_rows_convert_to_arrow_without_losing_a_column():
     article, _ = normalize_article(raw, ingested_at=NOW)
     table = pa.Table.from_pylist([article], schema=TABLES["articles"])
     assert table.to_pylist()[0] == {k: v for k, v in article.items() if k != PARTITION_COLUMN}
+
+
+def test_entity_and_quote_rows_of_the_seed_article_have_exactly_the_declared_keys(nlp):
+    raw = parse_text_file(SEED_ARTICLE.read_text(encoding="utf-8"), "seed.txt")
+    article, _ = normalize_article(raw, ingested_at=NOW)
+    [annotations] = nlp_lib.annotate(
+        nlp, [article["text"]], labels=DEFAULT_LABELS, cues=DEFAULT_CUES
+    )
+    entities, quotes = nlp_lib.table_rows(article, annotations)
+    assert entities and quotes  # the seed article has both
+    for table, rows in (("entities", entities), ("quotes", quotes)):
+        declared = set(typing.get_type_hints(ROW_TYPES[table]))
+        assert all(set(row) == declared for row in rows), table
+        assert {row["article_id"] for row in rows} == {article["article_id"]}
+        assert {row["date"] for row in rows} == {article["date"]}
+    assert len({q["quote_id"] for q in quotes}) == len(quotes)
+    first = quotes[0]
+    assert first["quote_id"] == nlp_lib.quote_id(
+        article["article_id"], first["start_char"], first["end_char"]
+    )

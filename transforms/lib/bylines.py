@@ -159,7 +159,7 @@ _URL = re.compile(r"^(?:https?:|www\.|//)|/|\S@\S", re.IGNORECASE)
 _WHOLE_URL = re.compile(r"^(?:https?:|www\.|//)\S*$|^\S+@\S+$", re.IGNORECASE)
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}$", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
-_MAX_NAME_WORDS = 5
+_LONGEST_NAME_WORDS = 5
 # Lower-case words inside personal names: "Ursula von der Leyen", "Chus del Pino".
 _PARTICLES = frozenset(
     [
@@ -191,7 +191,7 @@ _PARTICLES = frozenset(
         "e",
     ]
 )
-_MAX_NAME_CHARS = 80
+_LONGEST_NAME_CHARS = 80
 
 
 def is_agency(name: str) -> bool:
@@ -265,7 +265,7 @@ def choose_authors(
 def looks_like_person(name: str) -> bool:
     """True for two to five words, each capitalised or a name particle, no digits."""
     words = name.split()
-    if not 2 <= len(words) <= _MAX_NAME_WORDS or any(c.isdigit() for c in name):
+    if not 2 <= len(words) <= _LONGEST_NAME_WORDS or any(c.isdigit() for c in name):
         return False
     capitalised = sum(1 for w in words if w[:1].isupper())
     return capitalised >= 2 and all(w[:1].isupper() or w in _PARTICLES for w in words)
@@ -313,8 +313,8 @@ def _is_inverted(last: str, first: str) -> bool:
 def _is_name(name: str) -> bool:
     return (
         bool(_LETTER.search(name))
-        and len(name) <= _MAX_NAME_CHARS
-        and len(name.split()) <= _MAX_NAME_WORDS
+        and len(name) <= _LONGEST_NAME_CHARS
+        and len(name.split()) <= _LONGEST_NAME_WORDS
         and not _URL.search(name)
     )
 

@@ -7,11 +7,11 @@ import re
 
 import dateutil.parser
 
+from transforms.lib.settings import DEFAULT_LIMITS
+
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 # Clocks and time zones disagree; a date a day or two ahead is plausible, a year is not.
 FUTURE_SLACK = dt.timedelta(days=2)
-# The longest date text worth reading; anything longer is not a date.
-MAX_DATE_CHARS = 200
 
 
 def _hours(hours: float) -> dt.timezone:
@@ -132,7 +132,7 @@ def _parse(value: object) -> dt.datetime:
         except (OverflowError, OSError, ValueError):
             raise ImplausibleDate(f"timestamp {value!r} is out of range") from None
     text = str(value).strip()
-    if len(text) > MAX_DATE_CHARS:
+    if len(text) > DEFAULT_LIMITS.max_date_chars:  # not worth reading as a date
         raise UnreadableDate(f"not a date: {len(text)} characters of text")
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

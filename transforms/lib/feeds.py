@@ -1,70 +1,57 @@
-"""RSS and Atom feeds to raw article records; feed lists; feed state. Pure functions.
+"""RSS and Atom feeds to raw article records, and feed state merging. Pure functions, no Beam.
 
 Feeds are parsed from bytes only, through feedparser (RSS 0.9x, 1.0, 2.0,
 Atom 0.3 and 1.0). A feed's state (its HTTP validators and the ids of the
-entries already ingested) lives in ``DIR/_state/feeds.json`` and is saved
-only after the run's output is committed. Only the state functions touch
-Beam, for its ``FileSystems`` (so ``DIR`` may be any Beam filesystem), and
-they import it when called.
+entries already ingested) is merged here and kept by ``transforms.store``
+in ``DIR/_state/feeds.json``, saved only after the run's output is committed.
 """
 
 import calendar
 import datetime as dt
 import hashlib
 import io
-import json
 import re
-import uuid
 from collections.abc import Collection, Iterable, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
-import lxml.etree
 
 from transforms.lib import dates
+from transforms.lib.formats import raw_record
 from transforms.lib.html import fragment_to_text
 from transforms.lib.normalize import FEED_TITLE
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.settings import DEFAULT_LIMITS
 from transforms.lib.urls import canonical_url, site_of
 
 __all__ = [
     "FEED_TITLE",
-    "FeedListError",
-    "FeedStateError",
+    "XML_BOMS",
+    "entry_identity_keys",
     "entry_key",
-    "expand_feed_sources",
-    "is_http_url",
-    "load_feed_state",
     "merge_feed_state",
     "page_text_wins",
     "parse_feed",
-    "save_feed_state",
     "state_update",
     "with_page",
 ]
 
-FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
-MAX_SEEN_IDS = 5000
-STATE_DIR = "_state"
-STATE_FILE = "feeds.json"
-STATE_VERSION = 1
-MAX_LIST_BYTES = 10 * 1024 * 1024
-
-_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
-# The first element of an XML document, after the prolog, comments and doctype.
-_ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 # An entity declared in the internal DTD subset, with its replacement text or external id.
 _ENTITY_DECLARATION = re.compile(
     r"<!ENTITY\s+(%\s+)?[\w.:-]+\s+(\"[^\"]*\"|'[^']*'|SYSTEM|PUBLIC)", re.IGNORECASE
 )
 _INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
-_PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.DOTALL)
 # A character reference, or a short literal: at most a tenfold expansion per reference.
 _SAFE_ENTITY_VALUE = re.compile(r"^[\"'](?:&#(?:\d+|x[0-9a-fA-F]+);|[^&<%\"']{0,32})[\"']$")
+# A numeric character reference, and the one right after it (a UTF-16 pair written as two).
+_CHARACTER_REFERENCES = re.compile(
+    rb"(&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)(&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));)?"
+)
 _LANGUAGE_TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]|$)")
 _DATE_FIELDS = ("published", "updated", "created")
 _PLAIN_TYPES = frozenset(["text/plain", "text"])
-_XML_BOMS = (
+# Byte-order marks, and the first bytes of an undeclared UTF-16/32 document.
+XML_BOMS = (
     (b"\x00\x00\xfe\xff", "utf-32-be"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
     (b"\xfe\xff", "utf-16-be"),
@@ -86,98 +73,6 @@ _PAGE_FIELDS = (
 )
 # Page text replaces feed text when it is this much longer: a summary is a teaser.
 _PAGE_GAIN = 1.2
-
-
-class FeedListError(ValueError):
-    """A ``--feeds`` value that is neither a URL nor a readable feed, list or OPML file."""
-
-
-class FeedStateError(ValueError):
-    """A feed-state file that exists but cannot be read."""
-
-
-def is_http_url(value: str) -> bool:
-    """True for an absolute http(s) URL, the only kind newsbeam fetches."""
-    return bool(_URL.match(value.strip()))
-
-
-# ---------------------------------------------------------------- feed lists
-
-
-def expand_feed_sources(values: Iterable[str]) -> list[str]:
-    """Feed URLs and local feed files from ``--feeds`` values, in order, without repeats.
-
-    A value is an http(s) URL, a local feed file (kept as its path), a text
-    file of feed URLs one per line (blank lines and ``#`` comments skipped),
-    or an OPML subscription list (every ``outline`` with an ``xmlUrl``).
-    Raises ``FeedListError`` for anything else, naming the value or line.
-    """
-    sources: list[str] = []
-    for value in values:
-        value = value.strip()
-        if is_http_url(value):
-            sources.append(value)
-            continue
-        try:
-            with open(value, "rb") as handle:
-                data = handle.read(MAX_LIST_BYTES + 1)
-        except OSError as exc:
-            raise FeedListError(f"{value}: not an http(s) URL or a readable file ({exc})") from None
-        if len(data) > MAX_LIST_BYTES:
-            raise FeedListError(f"{value}: larger than {MAX_LIST_BYTES} bytes")
-        root = _root_name(data)
-        if root == "opml":
-            sources.extend(_opml_feed_urls(data, value))
-        elif root is not None:
-            sources.append(value)
-        else:
-            sources.extend(_listed_feed_urls(data, value))
-    return list(dict.fromkeys(sources))
-
-
-def _root_name(data: bytes) -> str | None:
-    """Local name of the root element when ``data`` looks like XML, else None."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    for bom, encoding in _XML_BOMS:
-        if head.startswith(bom):
-            head = head.decode(encoding, "replace").lstrip("\ufeff").encode("utf-8", "replace")
-            break
-    if not head.startswith(b"<"):
-        return None
-    match = _ROOT_ELEMENT.search(_PROLOG.sub(b"", head))
-    return match.group(1).decode("ascii", "replace").rsplit(":", 1)[-1].lower() if match else ""
-
-
-def _opml_feed_urls(data: bytes, name: str) -> list[str]:
-    parser = lxml.etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-    )
-    try:
-        root = lxml.etree.fromstring(data, parser)
-    except lxml.etree.XMLSyntaxError as exc:
-        raise FeedListError(f"{name}: not a well-formed OPML file ({exc})") from None
-    urls = []
-    for outline in root.iter("{*}outline"):
-        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url:
-            continue
-        if not is_http_url(url):
-            raise FeedListError(f"{name}: the outline feed {url!r} is not an http(s) URL")
-        urls.append(url)
-    return urls
-
-
-def _listed_feed_urls(data: bytes, name: str) -> list[str]:
-    urls = []
-    text = data.decode("utf-8-sig", "replace")
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not is_http_url(line):
-            raise FeedListError(f"{name} line {number}: {line[:80]!r} is not an http(s) URL")
-        urls.append(line)
-    return urls
 
 
 # ---------------------------------------------------------------- feeds
@@ -207,6 +102,7 @@ def parse_feed(
     readable as RSS or Atom) and ``empty_feed`` (a valid feed, no entries).
     """
     _refuse_entity_declarations(data)
+    data = _without_unwritable_references(data)
     headers = {name.lower(): value for name, value in (response_headers or {}).items()}
     if feed_url:  # the base for relative links, as feedparser would have had fetching it
         headers["content-location"] = urljoin(feed_url, headers.get("content-location", ""))
@@ -223,11 +119,11 @@ def parse_feed(
         if parsed.get("bozo") or not parsed.get("version"):
             problem = parsed.get("bozo_exception")
             raise Rejected(
-                "malformed_feed",
+                ErrorType.MALFORMED_FEED,
                 "not a readable RSS or Atom feed" + (f": {problem}" if problem else ""),
                 excerpt=data,
             )
-        raise Rejected("empty_feed", "the feed has no entries")
+        raise Rejected(ErrorType.EMPTY_FEED, "the feed has no entries")
     feed = parsed.feed
     title = _detail_text(feed.get("title_detail"), feed.get("title"))
     source = title or site_of(feed.get("link")) or site_of(feed_url)
@@ -361,16 +257,48 @@ def _refuse_entity_declarations(data: bytes) -> None:
     for match in _ENTITY_DECLARATION.finditer(text, subset.start()):
         if not _SAFE_ENTITY_VALUE.match(match.group(2)):
             raise Rejected(
-                "unsafe_xml",
+                ErrorType.UNSAFE_XML,
                 "the feed declares an external or long XML entity (refused: entity expansion "
                 "and external entity attacks)",
                 excerpt=match.group(0),
             )
 
 
+def _without_unwritable_references(data: bytes) -> bytes:
+    """``data`` with references to surrogates and past U+10FFFF written ``&#xFFFD;``.
+
+    feedparser's fallback parser raises on them and loses the whole feed. A
+    high and a low surrogate in a row (UTF-16 written as references) become
+    the one character they encode. Only ASCII-compatible encodings are
+    scanned; UTF-16 and UTF-32 feeds are left as they are.
+    """
+    if b"&#" not in data:
+        return data
+
+    def code(hexadecimal: bytes | None, decimal: bytes | None) -> int:
+        digits = hexadecimal or decimal or b""
+        if len(digits.lstrip(b"0")) > 8:  # far past U+10FFFF, and not worth converting
+            return 0x110000
+        return int(digits, 16) if hexadecimal else int(digits or b"0")
+
+    def written(value: int, reference: bytes) -> bytes:
+        return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else reference
+
+    def replace(match: re.Match) -> bytes:
+        first = code(match[2], match[3])
+        if match[4] is None:
+            return written(first, match[1])
+        second = code(match[5], match[6])
+        if 0xD800 <= first < 0xDC00 <= second <= 0xDFFF:
+            return b"&#x%X;" % (0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))
+        return written(first, match[1]) + written(second, match[4])
+
+    return _CHARACTER_REFERENCES.sub(replace, data)
+
+
 def _decoded(data: bytes) -> str:
     """Enough of a decoding to find markup: UTF-16/32 by BOM or NULs, else Latin-1."""
-    for bom, encoding in _XML_BOMS:
+    for bom, encoding in XML_BOMS:
         if data.startswith(bom):
             return data.decode(encoding, "replace")
     return data.decode("latin-1")
@@ -384,27 +312,24 @@ def _entry_record(entry: Mapping, origin: str, context: dict) -> dict:
         text, text_source = title, FEED_TITLE
     if not text and not link:
         raise Rejected(
-            "empty_entry",
+            ErrorType.EMPTY_ENTRY,
             "the feed entry has neither text, title nor a link",
             excerpt=entry.get("id"),
         )
-    return {
-        "origin": origin,
-        "text": text,
-        "html": None,
-        "url": link,
-        "title": title,
-        "authors": _authors(entry) or context["authors"],
-        "published": _published(entry),
-        "source": context["source"],
-        "language": _language(language or context["language"]),
-        "text_source": text_source,
-        "modified": _modified(entry),
-        "description": None,
-        "image_url": _image_url(entry),
-        "site_name": context["source"],
-        "identity_key": None,
-    }
+    return raw_record(
+        origin,
+        text=text,
+        url=link,
+        title=title,
+        authors=_authors(entry) or context["authors"],
+        published=_published(entry),
+        source=context["source"],
+        language=_language(language or context["language"]),
+        text_source=text_source,
+        modified=_modified(entry),
+        image_url=_image_url(entry),
+        site_name=context["source"],
+    )
 
 
 def _modified(entry: Mapping) -> str | None:
@@ -517,7 +442,7 @@ def state_update(
     seen_ids: Iterable[str],
     checked_at: dt.datetime,
 ) -> dict:
-    """One feed's new state, as ``ReadFeeds`` emits it and ``save_feed_state`` takes it."""
+    """One feed's new state, as ``ReadFeeds`` emits it and ``store.save_feed_state`` takes it."""
     return {
         "feed": feed,
         "etag": etag,
@@ -527,30 +452,11 @@ def state_update(
     }
 
 
-def load_feed_state(output_dir: str) -> dict[str, dict]:
-    """Each feed's saved state, by feed URL or path: ``etag``, ``last_modified``,
-    ``seen_ids`` (oldest first) and ``checked_at``. Empty when nothing is saved.
-
-    Raises ``FeedStateError`` when the state file cannot be read.
-    """
-    from apache_beam.io.filesystems import FileSystems  # parsing feeds needs no Beam
-
-    path = _state_path(output_dir)
-    if not FileSystems.exists(path):
-        return {}
-    try:
-        with FileSystems.open(path) as handle:
-            document = json.loads(handle.read().decode("utf-8"))
-        feeds = document["feeds"]
-        if not isinstance(feeds, dict):
-            raise TypeError("'feeds' is not an object")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FeedStateError(f"the feed state {path} cannot be read: {exc}") from None
-    return feeds
-
-
 def merge_feed_state(
-    state: Mapping[str, dict], updates: Iterable[dict], *, max_seen_ids: int = MAX_SEEN_IDS
+    state: Mapping[str, dict],
+    updates: Iterable[dict],
+    *,
+    max_seen_ids: int = DEFAULT_LIMITS.max_seen_ids,
 ) -> dict[str, dict]:
     """``state`` with ``updates`` applied: validators replaced, seen ids appended and bounded.
 
@@ -570,30 +476,3 @@ def merge_feed_state(
             "checked_at": update.get("checked_at"),
         }
     return merged
-
-
-def save_feed_state(
-    output_dir: str, updates: list[dict], *, max_seen_ids: int = MAX_SEEN_IDS
-) -> None:
-    """Merges ``updates`` into ``DIR/_state/feeds.json``, atomically (temp file + rename).
-
-    Call it only after the run's output is committed, so a crash before
-    then leaves the entries to be read again.
-    """
-    if not updates:
-        return
-    from apache_beam.io.filesystems import FileSystems  # parsing feeds needs no Beam
-
-    merged = merge_feed_state(load_feed_state(output_dir), updates, max_seen_ids=max_seen_ids)
-    path = _state_path(output_dir)
-    temporary = f"{path}.{uuid.uuid4().hex[:8]}.part"
-    document = {"version": STATE_VERSION, "feeds": merged}
-    with FileSystems.create(temporary) as handle:  # creates missing parent folders
-        handle.write(json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8"))
-    FileSystems.rename([temporary], [path])
-
-
-def _state_path(output_dir: str) -> str:
-    from apache_beam.io.filesystems import FileSystems
-
-    return FileSystems.join(output_dir, STATE_DIR, STATE_FILE)

@@ -17,7 +17,7 @@ Politeness: a ``User-Agent`` naming newsbeam, at most one request per host
 per ``min_host_interval`` seconds *per worker process* (``HostThrottle``),
 and robots.txt for page fetches (``RobotsCache``).
 
-Failures raise ``Rejected`` with a short ``error_type``: ``invalid_url``,
+Failures raise ``Rejected`` with an ``ErrorType``: ``invalid_url``,
 ``unsupported_scheme``, ``dns``, ``blocked_address``, ``connection_refused``,
 ``connection``, ``timeout``, ``tls``, ``bad_response``, ``http_<status>``
 (after the retries, for 429 and 5xx), ``too_many_redirects``,
@@ -57,7 +57,8 @@ from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util import Retry
 
 from transforms.lib.formats import decode_bytes
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.settings import DEFAULT_LIMITS, Limits
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -75,7 +76,6 @@ __all__ = [
 ]
 
 DEFAULT_USER_AGENT = "newsbeam/0.1 (+https://github.com/newsbeam/newsbeam)"
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
@@ -91,26 +91,38 @@ _ENCODINGS = frozenset(["", "identity", "gzip", "x-gzip", "deflate"])
 # Characters left as they are when quoting a request path (RFC 3986 pchar, "/", "?", "%").
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~?"
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-# A crawl-delay in robots.txt slows us down, but never below one request per this many seconds.
-_MAX_CRAWL_DELAY = 10.0
-# RFC 9309: crawlers must parse at least 500 KiB of robots.txt.
-_ROBOTS_MAX_BYTES = 512 * 1024
-# Retry-After is obeyed up to this many seconds (and never past the fetch's deadline).
-_MAX_RETRY_AFTER = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
 class FetchPolicy:
-    """Limits and manners of every request; timeouts are in seconds."""
+    """Limits and manners of every request; timeouts are in seconds.
+
+    The limits' defaults are ``DEFAULT_LIMITS``'; ``from_limits`` takes them
+    from a run's ``Limits``.
+    """
 
     user_agent: str = DEFAULT_USER_AGENT
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 60.0
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_redirects: int = 5
+    connect_timeout: float = DEFAULT_LIMITS.connect_timeout
+    read_timeout: float = DEFAULT_LIMITS.read_timeout
+    total_timeout: float = DEFAULT_LIMITS.total_timeout
+    max_bytes: int = DEFAULT_LIMITS.max_fetch_bytes
+    max_redirects: int = DEFAULT_LIMITS.max_redirects
     allow_private_hosts: bool = False
-    min_host_interval: float = 1.0
+    min_host_interval: float = DEFAULT_LIMITS.min_host_interval
+
+    @classmethod
+    def from_limits(cls, limits: Limits, **manners) -> "FetchPolicy":
+        """The policy with the numbers of ``limits`` and the given manners
+        (``user_agent``, ``allow_private_hosts``)."""
+        return cls(
+            connect_timeout=limits.connect_timeout,
+            read_timeout=limits.read_timeout,
+            total_timeout=limits.total_timeout,
+            max_bytes=limits.max_fetch_bytes,
+            max_redirects=limits.max_redirects,
+            min_host_interval=limits.min_host_interval,
+            **manners,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,7 +199,7 @@ def check_address(address: str, *, allow_private_hosts: bool = False) -> None:
         or ip.is_unspecified
     ):
         raise Rejected(
-            "blocked_address",
+            ErrorType.BLOCKED_ADDRESS,
             f"refused to connect to {ip}: not a public address "
             "(use --allow-private-hosts for intranet feeds)",
         )
@@ -230,10 +242,12 @@ def fetch(
             if answer.status in _REDIRECTS and location:
                 target = urljoin(current, location.strip())
                 if target in visited:
-                    raise Rejected("redirect_loop", f"{url} redirects in a loop via {target}")
+                    raise Rejected(
+                        ErrorType.REDIRECT_LOOP, f"{url} redirects in a loop via {target}"
+                    )
                 if len(visited) > policy.max_redirects:
                     raise Rejected(
-                        "too_many_redirects",
+                        ErrorType.TOO_MANY_REDIRECTS,
                         f"{url} redirects more than {policy.max_redirects} times",
                     )
                 current = target
@@ -243,8 +257,9 @@ def fetch(
                 return Response(current, 304, response_headers, b"", tuple(visited[:-1]))
             if not 200 <= answer.status < 300:
                 raise Rejected(
-                    f"http_{answer.status}",
+                    ErrorType.HTTP_STATUS,
                     f"{current} answered HTTP {answer.status} {answer.reason or ''}".rstrip(),
+                    status=answer.status,
                 )
             body = _read_body(answer, response_headers, policy.max_bytes, current)
             return Response(current, answer.status, response_headers, body, tuple(visited[:-1]))
@@ -272,7 +287,7 @@ class RobotsCache:
     """
 
     def __init__(self, *, policy: FetchPolicy, throttle: HostThrottle | None = None):
-        self._policy = dataclasses.replace(policy, max_bytes=_ROBOTS_MAX_BYTES)
+        self._policy = dataclasses.replace(policy, max_bytes=DEFAULT_LIMITS.max_robots_bytes)
         self._throttle = throttle
         self._rules: dict[str, protego.Protego | Rejected | None] = {}
 
@@ -290,11 +305,11 @@ class RobotsCache:
             self._rules[site] = self._load(site)
         rules = self._rules[site]
         if isinstance(rules, Rejected):
-            raise Rejected(rules.error_type, rules.message)
+            raise Rejected(rules.kind, rules.message, status=rules.status)
         if rules is None:
             return None
         if not rules.can_fetch(url, self._policy.user_agent):
-            raise Rejected("robots_disallowed", f"robots.txt of {site} disallows {url}")
+            raise Rejected(ErrorType.ROBOTS_DISALLOWED, f"robots.txt of {site} disallows {url}")
         return rules.crawl_delay(self._policy.user_agent)
 
     def _load(self, site: str) -> protego.Protego | Rejected | None:
@@ -304,24 +319,27 @@ class RobotsCache:
                 robots_url, policy=self._policy, accept="text/plain", throttle=self._throttle
             )
         except Rejected as reject:
-            status = reject.error_type.removeprefix("http_")
-            if status.isdigit() and 400 <= int(status) < 500:
+            status = reject.status
+            if status is not None and 400 <= status < 500:
                 return None
-            if status.isdigit():
+            if status is not None:
                 return Rejected(
-                    "robots_disallowed",
+                    ErrorType.ROBOTS_DISALLOWED,
                     f"{robots_url} answered HTTP {status}; the site is treated as disallowed",
                 )
-            return Rejected(reject.error_type, f"robots.txt: {reject.message}")
+            return Rejected(reject.kind, f"robots.txt: {reject.message}")
         return protego.Protego.parse(response.body.decode("utf-8", "replace"))
 
 
 def crawl_policy(policy: FetchPolicy, crawl_delay: float | None) -> FetchPolicy:
-    """``policy`` slowed to a site's robots.txt crawl delay (at most 10 s between requests)."""
+    """``policy`` slowed to a site's robots.txt crawl delay (at most ``Limits.max_crawl_delay``)."""
     if not crawl_delay or crawl_delay <= policy.min_host_interval:
         return policy
     return dataclasses.replace(
-        policy, min_host_interval=min(crawl_delay, max(_MAX_CRAWL_DELAY, policy.min_host_interval))
+        policy,
+        min_host_interval=min(
+            crawl_delay, max(DEFAULT_LIMITS.max_crawl_delay, policy.min_host_interval)
+        ),
     )
 
 
@@ -330,13 +348,15 @@ def _checked_url(url: str):
         parts = urlsplit(url.strip())
         port = parts.port
     except (ValueError, AttributeError):
-        raise Rejected("invalid_url", f"not a valid URL: {url!r}") from None
+        raise Rejected(ErrorType.INVALID_URL, f"not a valid URL: {url!r}") from None
     if parts.scheme.lower() not in _DEFAULT_PORTS:
-        raise Rejected("unsupported_scheme", f"only http and https are fetched, not {url!r}")
+        raise Rejected(
+            ErrorType.UNSUPPORTED_SCHEME, f"only http and https are fetched, not {url!r}"
+        )
     if not parts.hostname:
-        raise Rejected("invalid_url", f"the URL has no host: {url!r}")
+        raise Rejected(ErrorType.INVALID_URL, f"the URL has no host: {url!r}")
     if port == 0:
-        raise Rejected("invalid_url", f"the URL has port 0: {url!r}")
+        raise Rejected(ErrorType.INVALID_URL, f"the URL has port 0: {url!r}")
     return parts
 
 
@@ -348,7 +368,9 @@ def _get(parts, url: str, policy: FetchPolicy, headers: dict, deadline: float, p
     try:
         host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError:
-        raise Rejected("invalid_url", f"the host name {parts.hostname!r} is not valid") from None
+        raise Rejected(
+            ErrorType.INVALID_URL, f"the host name {parts.hostname!r} is not valid"
+        ) from None
     target = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
         target += "?" + quote(parts.query, safe=_PATH_SAFE + "=")
@@ -377,7 +399,8 @@ def _get(parts, url: str, policy: FetchPolicy, headers: dict, deadline: float, p
             yield answer
         except ProtocolError as exc:
             raise Rejected(
-                "incomplete_body", f"the body from {url} ended before it was complete: {exc}"
+                ErrorType.INCOMPLETE_BODY,
+                f"the body from {url} ended before it was complete: {exc}",
             ) from None
         except (HTTPError, OSError) as exc:
             raise _rejection(exc, url) from None
@@ -392,16 +415,16 @@ def _rejection(exc: Exception, url: str) -> Rejected:
     if isinstance(exc, ProtocolError) and len(exc.args) > 1:
         exc = exc.args[1]  # what broke the exchange, as urllib3 wraps it
     if isinstance(exc, Urllib3Timeout | TimeoutError):
-        return Rejected("timeout", f"{url} did not answer within the time limit")
+        return Rejected(ErrorType.TIMEOUT, f"{url} did not answer within the time limit")
     if isinstance(exc, SSLError):
-        return Rejected("tls", f"TLS with {url} failed: {exc}")
+        return Rejected(ErrorType.TLS, f"TLS with {url} failed: {exc}")
     if isinstance(exc, DecodeError):
-        return Rejected("bad_encoding", f"{url} sent a corrupt compressed body: {exc}")
+        return Rejected(ErrorType.BAD_ENCODING, f"{url} sent a corrupt compressed body: {exc}")
     if isinstance(exc, ValueError):
-        return Rejected("invalid_url", f"the request to {url} is invalid: {exc}")
+        return Rejected(ErrorType.INVALID_URL, f"the request to {url} is invalid: {exc}")
     if isinstance(exc, http.client.HTTPException | ProtocolError):
-        return Rejected("bad_response", f"{url} sent a broken response: {exc!r}")
-    return Rejected("connection", f"asking {url} failed: {exc}")
+        return Rejected(ErrorType.BAD_RESPONSE, f"{url} sent a broken response: {exc!r}")
+    return Rejected(ErrorType.CONNECTION, f"asking {url} failed: {exc}")
 
 
 def _read_body(answer, headers: dict, limit: int, url: str) -> bytes:
@@ -409,7 +432,8 @@ def _read_body(answer, headers: dict, limit: int, url: str) -> bytes:
     encoding = headers.get("content-encoding", "").strip().lower()
     if encoding not in _ENCODINGS:
         raise Rejected(
-            "unsupported_encoding", f"{url} sent a body in {encoding!r}, which was not asked for"
+            ErrorType.UNSUPPORTED_ENCODING,
+            f"{url} sent a body in {encoding!r}, which was not asked for",
         )
     declared = headers.get("content-length", "")
     if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
@@ -424,7 +448,7 @@ def _read_body(answer, headers: dict, limit: int, url: str) -> bytes:
 
 
 def _too_large(url: str, limit: int) -> Rejected:
-    return Rejected("too_large", f"{url} sent more than the limit of {limit} bytes")
+    return Rejected(ErrorType.TOO_LARGE, f"{url} sent more than the limit of {limit} bytes")
 
 
 def _resolve(host: str, port: int, policy: FetchPolicy, deadline: float) -> list[tuple]:
@@ -439,22 +463,26 @@ def _resolve(host: str, port: int, policy: FetchPolicy, deadline: float) -> list
         infos = lookup.result(timeout=max(timeout, 0))
     except concurrent.futures.TimeoutError:
         lookup.cancel()
-        raise Rejected("dns", f"looking up {host} took longer than {timeout:.1f} s") from None
+        raise Rejected(
+            ErrorType.DNS, f"looking up {host} took longer than {timeout:.1f} s"
+        ) from None
     except (socket.gaierror, UnicodeError) as exc:
-        raise Rejected("dns", f"the host name {host} could not be resolved: {exc}") from None
+        raise Rejected(
+            ErrorType.DNS, f"the host name {host} could not be resolved: {exc}"
+        ) from None
     addresses = []
     for family, _type, _proto, _name, sockaddr in infos:
         check_address(sockaddr[0], allow_private_hosts=policy.allow_private_hosts)
         if (family, sockaddr) not in addresses:
             addresses.append((family, sockaddr))
     if not addresses:
-        raise Rejected("dns", f"the host name {host} has no address")
+        raise Rejected(ErrorType.DNS, f"the host name {host} has no address")
     return addresses
 
 
 class _Retry(Retry):
     """urllib3's ``Retry`` that gives up rather than wait past ``deadline``,
-    obeys ``Retry-After`` up to 30 s, and then calls ``pace`` (the host
+    obeys ``Retry-After`` up to ``Limits.max_retry_after``, and then calls ``pace`` (the host
     throttle) so a retry waits its turn at the host like any request."""
 
     def __init__(self, *args, deadline: float = float("inf"), pace=None, **kwargs):
@@ -482,14 +510,14 @@ class _Retry(Retry):
             seconds = super().get_retry_after(response)
         except InvalidHeader:  # a garbled Retry-After: back off as if there were none
             return None
-        return None if seconds is None else min(seconds, _MAX_RETRY_AFTER)
+        return None if seconds is None else min(seconds, DEFAULT_LIMITS.max_retry_after)
 
 
-# 429 and 5xx answers to a GET are asked again up to 3 times: at the host's next
-# turn, then after 1 s and 2 s more, or as Retry-After says. Errors are not: the
-# server may have seen the request.
+# 429 and 5xx answers to a GET are asked again (``Limits.fetch_retries`` times): at the
+# host's next turn, then after 1 s and 2 s more, or as Retry-After says. Errors are
+# not: the server may have seen the request.
 _RETRY = _Retry(
-    total=3,
+    total=DEFAULT_LIMITS.fetch_retries,
     connect=0,
     read=0,
     other=0,
@@ -536,10 +564,10 @@ class _Pinned:
             return sock
         # Rejected passes through urllib3 untouched, as connection errors are never retried.
         if isinstance(error, ConnectionRefusedError):
-            raise Rejected("connection_refused", f"{self.host} refused the connection")
+            raise Rejected(ErrorType.CONNECTION_REFUSED, f"{self.host} refused the connection")
         if error is None or isinstance(error, TimeoutError):
-            raise Rejected("timeout", f"connecting to {self.host} took too long")
-        raise Rejected("connection", f"connecting to {self.host} failed: {error}")
+            raise Rejected(ErrorType.TIMEOUT, f"connecting to {self.host} took too long")
+        raise Rejected(ErrorType.CONNECTION, f"connecting to {self.host} failed: {error}")
 
     def connect(self) -> None:
         super().connect()

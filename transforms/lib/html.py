@@ -12,7 +12,8 @@ import lxml.html
 import trafilatura
 
 from transforms.lib import bylines, dates, pagemeta
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.text import replace_lone_surrogates
 
 # trafilatura logs a warning per page it cannot use; newsbeam reports those as errors rows.
 for _name in ("trafilatura", "htmldate", "courlan", "justext"):
@@ -58,8 +59,8 @@ _BLOCK_TAGS = frozenset(
 _WORDS = re.compile(r"\w+")
 # Shorter "descriptions" are labels ("News", "Politik"), not standfirsts.
 _MIN_STANDFIRST_CHARS = 40
-_MAX_BYLINE_WORDS = 12
-_MAX_KICKER_WORDS = 8
+_LONGEST_BYLINE_WORDS = 12
+_LONGEST_KICKER_WORDS = 8
 _MIN_LINK_LIST_ITEMS = 2
 _LINK_SHARE = 0.9
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -72,10 +73,13 @@ def extract_article(html: str, url: str | None = None) -> dict:
     ``authors`` (list), ``published`` and ``modified`` (strings or None),
     ``description`` (the standfirst), ``image_url``, ``source`` and
     ``site_name`` (the site's name) and ``url`` (the page's canonical link
-    when it declares one). The metadata is the page's own (``transforms.lib.pagemeta``) where it has
-    it, trafilatura's otherwise. Rejects pages with no extractable main
-    text (``no_main_text``), such as pages of scripts and styles only.
+    when it declares one). The metadata is the page's own
+    (``transforms.lib.pagemeta``) where it has it, trafilatura's otherwise.
+    Rejects pages with no extractable main text (``no_main_text``), such
+    as pages of scripts and styles only.
     """
+    # lxml silently drops everything after a lone surrogate (a page decoded as UTF-7).
+    html = replace_lone_surrogates(html)
     try:
         tree = trafilatura.load_html(html)
         if tree is None:
@@ -89,10 +93,10 @@ def extract_article(html: str, url: str | None = None) -> dict:
         # bare_extraction copies the tree it is given, so ``page`` was read from the original.
         document = trafilatura.bare_extraction(tree, url=url, **_EXTRACT_OPTIONS)
     except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
-        raise Rejected("unparsable_html", f"the HTML could not be parsed: {exc}") from None
+        raise Rejected(ErrorType.UNPARSABLE_HTML, f"the HTML could not be parsed: {exc}") from None
     text = getattr(document, "text", None) if document is not None else None
     if not text or not text.strip():
-        raise Rejected("no_main_text", "no main text found in the HTML page", excerpt=html)
+        raise Rejected(ErrorType.NO_MAIN_TEXT, "no main text found in the HTML page", excerpt=html)
     found = {name: getattr(document, name, None) for name in ("title", "author", "date", "url")}
     host = host or urlsplit_host(found["url"])
     publishers = [*page["sites"], getattr(document, "sitename", None) or "", host or ""]
@@ -166,13 +170,13 @@ def _repeats_headline(words: str, headline: str) -> bool:
     if words == headline:
         return True
     return words.endswith(" " + headline) and len(words.split()) - len(headline.split()) <= (
-        _MAX_KICKER_WORDS
+        _LONGEST_KICKER_WORDS
     )
 
 
 def _is_byline(words: list[str], author_words: set[str]) -> bool:
     """A short paragraph of the authors' names, with at most a lead word and a place."""
-    if not words or len(words) > _MAX_BYLINE_WORDS:
+    if not words or len(words) > _LONGEST_BYLINE_WORDS:
         return False
     named = sum(1 for w in words if w in author_words)
     return named >= min(2, len(author_words)) and len(words) - named <= 2
@@ -256,6 +260,7 @@ def fragment_to_text(html: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    html = replace_lone_surrogates(html)  # lxml drops everything after one
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (ValueError, lxml.etree.LxmlError):

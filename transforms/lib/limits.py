@@ -13,7 +13,7 @@ arena. A new helper is started only after a call is abandoned.
 import queue
 import threading
 
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 
 _STOP = object()
 _local = threading.local()
@@ -47,7 +47,7 @@ class _Helper:
 
 
 def call_with_time_limit(function, *args, seconds: float | None, what: str, **kwargs):
-    """``function(*args, **kwargs)``, or ``Rejected("time_limit")`` after ``seconds``.
+    """``function(*args, **kwargs)``, or ``Rejected(ErrorType.TIME_LIMIT)`` after ``seconds``.
 
     Exceptions of the call are raised as they are. ``seconds=None`` calls
     ``function`` directly, in this thread.
@@ -61,7 +61,9 @@ def call_with_time_limit(function, *args, seconds: float | None, what: str, **kw
     if outcome is None:
         helper.retire()
         _local.helper = None
-        raise Rejected("time_limit", f"{what} took longer than {seconds:g} s and was abandoned")
+        raise Rejected(
+            ErrorType.TIME_LIMIT, f"{what} took longer than {seconds:g} s and was abandoned"
+        )
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

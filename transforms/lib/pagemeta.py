@@ -13,6 +13,8 @@ import json
 import re
 from collections.abc import Iterator
 
+from transforms.lib.settings import DEFAULT_LIMITS
+
 __all__ = ["ARTICLE_TYPES", "PageMetadata", "json_ld_objects", "page_metadata"]
 
 # schema.org types whose object describes the article itself.
@@ -38,9 +40,7 @@ ARTICLE_TYPES = frozenset(
 )
 _PAGE_TYPES = frozenset(t.casefold() for t in ("WebPage", "ItemPage", "ProfilePage"))
 _SITE_TYPES = frozenset(t.casefold() for t in ("WebSite", "NewsMediaOrganization", "Organization"))
-# A JSON-LD block is refused past this size: it is metadata, not a data dump.
-_MAX_JSON_LD_CHARS = 2_000_000
-_MAX_DEPTH = 12
+_JSON_LD_NESTING = 12
 _TRAILING_COMMA = re.compile(r",\s*([\]}])")
 _HTML_COMMENT = re.compile(
     r"^\s*(?:<!--|/\*\s*<!\[CDATA\[\s*\*/|<!\[CDATA\[)|(?:-->|/\*\s*\]\]>\s*\*/|\]\]>)\s*$"
@@ -165,7 +165,7 @@ def json_ld_objects(tree) -> Iterator[dict]:
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
         source = script.text or ""
-        if not source.strip() or len(source) > _MAX_JSON_LD_CHARS:
+        if not source.strip() or len(source) > DEFAULT_LIMITS.max_json_ld_chars:
             continue
         document = _loads(source)
         if document is not None:
@@ -182,7 +182,7 @@ def _loads(source: str):
 
 
 def _objects(node, depth: int) -> Iterator[dict]:
-    if depth > _MAX_DEPTH:
+    if depth > _JSON_LD_NESTING:
         return
     if isinstance(node, list):
         for item in node:
@@ -376,7 +376,7 @@ _BYLINE_XPATH = (
     " or contains(translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),"
     " 'author') or contains(translate(@class, 'BYLINE', 'byline'), 'byline')]"
 )
-_MAX_BYLINE_CHARS = 120
+_LONGEST_BYLINE_CHARS = 120
 
 
 def visible_bylines(tree, *, limit: int = 3) -> list[str]:
@@ -388,7 +388,7 @@ def visible_bylines(tree, *, limit: int = 3) -> list[str]:
     bylines = []
     for element in tree.xpath(_BYLINE_XPATH):
         text = " ".join(element.text_content().split())
-        if text and len(text) <= _MAX_BYLINE_CHARS and text not in bylines:
+        if text and len(text) <= _LONGEST_BYLINE_CHARS and text not in bylines:
             bylines.append(text)
             if len(bylines) >= limit:
                 break

@@ -14,11 +14,11 @@ import zlib
 import lxml.etree
 
 from transforms.lib.formats import raw_record
-from transforms.lib.records import Rejected
+from transforms.lib.records import ErrorType, Rejected
+from transforms.lib.settings import DEFAULT_LIMITS
 from transforms.lib.urls import canonical_url
 
 __all__ = [
-    "MAX_SITEMAP_URLS",
     "PENDING",
     "UrlListError",
     "parse_sitemap",
@@ -28,9 +28,6 @@ __all__ = [
 
 # The text_source of a record whose page is still to be fetched.
 PENDING = "url"
-# The sitemaps protocol caps a sitemap at 50,000 URLs (and an index at 50,000 sitemaps).
-MAX_SITEMAP_URLS = 50_000
-MAX_LIST_BYTES = 10 * 1024 * 1024
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -46,8 +43,8 @@ def read_url_list(data: bytes, name: str) -> list[str]:
     ``UrlListError`` naming the line of anything that is not an absolute
     http(s) URL, and for a file larger than 10 MB.
     """
-    if len(data) > MAX_LIST_BYTES:
-        raise UrlListError(f"{name}: larger than {MAX_LIST_BYTES} bytes")
+    if len(data) > DEFAULT_LIMITS.max_url_list_bytes:
+        raise UrlListError(f"{name}: larger than {DEFAULT_LIMITS.max_url_list_bytes} bytes")
     urls = []
     for number, line in enumerate(data.decode("utf-8-sig", "replace").splitlines(), start=1):
         line = line.strip()
@@ -76,7 +73,7 @@ def parse_sitemap(data: bytes, *, sitemap_url: str, max_bytes: int) -> tuple[lis
     """
     data = _decompressed(data, max_bytes)
     if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
-        raise Rejected("unsafe_xml", "the sitemap declares a DOCTYPE or entities (refused)")
+        raise Rejected(ErrorType.UNSAFE_XML, "the sitemap declares a DOCTYPE or entities (refused)")
     parser = lxml.etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
     )
@@ -84,15 +81,20 @@ def parse_sitemap(data: bytes, *, sitemap_url: str, max_bytes: int) -> tuple[lis
         root = lxml.etree.fromstring(data, parser)
     except lxml.etree.XMLSyntaxError as exc:
         raise Rejected(
-            "malformed_sitemap", f"{sitemap_url} is not a readable sitemap: {exc}", excerpt=data
+            ErrorType.MALFORMED_SITEMAP,
+            f"{sitemap_url} is not a readable sitemap: {exc}",
+            excerpt=data,
         ) from None
     kind = lxml.etree.QName(root).localname
     if kind == "sitemapindex":
         children = [_text(s, "loc") for s in root.iter("{*}sitemap")]
-        return [], [c for c in children if c and canonical_url(c)][:MAX_SITEMAP_URLS]
+        return [], [c for c in children if c and canonical_url(c)][
+            : DEFAULT_LIMITS.max_sitemap_urls
+        ]
     if kind != "urlset":
         raise Rejected(
-            "malformed_sitemap", f"{sitemap_url} is neither a urlset nor a sitemapindex ({kind})"
+            ErrorType.MALFORMED_SITEMAP,
+            f"{sitemap_url} is neither a urlset nor a sitemapindex ({kind})",
         )
     records = []
     for entry in root.iter("{*}url"):
@@ -107,7 +109,7 @@ def parse_sitemap(data: bytes, *, sitemap_url: str, max_bytes: int) -> tuple[lis
             fields["language"] = _text(news, "publication", "language")
             fields["site_name"] = _text(news, "publication", "name")
         records.append(url_record(url, **{k: v for k, v in fields.items() if v}))
-        if len(records) >= MAX_SITEMAP_URLS:
+        if len(records) >= DEFAULT_LIMITS.max_sitemap_urls:
             break
     return records, []
 
@@ -123,13 +125,17 @@ def _text(element, *names: str) -> str | None:
 def _decompressed(data: bytes, max_bytes: int) -> bytes:
     if not data.startswith(_GZIP_MAGIC):
         if len(data) > max_bytes:
-            raise Rejected("too_large", f"the sitemap is larger than {max_bytes} bytes")
+            raise Rejected(ErrorType.TOO_LARGE, f"the sitemap is larger than {max_bytes} bytes")
         return data
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
             out = handle.read(max_bytes + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise Rejected("malformed_sitemap", f"the gzipped sitemap cannot be read: {exc}") from None
+        raise Rejected(
+            ErrorType.MALFORMED_SITEMAP, f"the gzipped sitemap cannot be read: {exc}"
+        ) from None
     if len(out) > max_bytes:
-        raise Rejected("too_large", f"the sitemap is larger than {max_bytes} bytes decompressed")
+        raise Rejected(
+            ErrorType.TOO_LARGE, f"the sitemap is larger than {max_bytes} bytes decompressed"
+        )
     return out

@@ -103,17 +103,39 @@ _MOJIBAKE_HINT = re.compile(
     "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 _LANGUAGE_MIN_WORDS = 5
+_MAX_EXTRA_PASSES = 2
+# A surrogate code point alone is not a character and cannot be written as UTF-8;
+# JSON's "\ud83d" escape (half an emoji, cut by JavaScript) decodes to one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` made encodable as UTF-8: each lone surrogate becomes U+FFFD.
+
+    A high and a low surrogate in a row are joined into the character they
+    encode, so only the broken half of an emoji is lost, never its
+    neighbours; ``text`` without surrogates is returned as it is.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def repair_text(text: str) -> str:
-    """Mojibake repaired (``â€™`` -> ``’``), NFC, control characters and NULs removed."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Mojibake repaired (``â€™`` -> ``’``), NFC, control characters, NULs and lone
+    surrogates (as U+FFFD) removed."""
+    text = replace_lone_surrogates(text)
+    text = _nfc(_CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    # NFC first: composing "A" and U+0302 makes "Â", which can start a mojibake pair.
     if _MOJIBAKE_HINT.search(text):
         # A literal "&amp;" in plain text is text, and curly quotes are kept as written.
         text = ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False, normalization="NFC")
-    if not unicodedata.is_normalized("NFC", text):
-        text = unicodedata.normalize("NFC", text)
+        text = _nfc(_CONTROL.sub("", text))  # "â€‹" is repaired to a zero-width space
     return text
+
+
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -155,7 +177,19 @@ def clean_text(text: str) -> str:
 
     A paragraph that repeats an earlier one word for word is furniture too
     (a placeholder per embed, a teaser shown twice); only its first copy stays.
+    Cleaning clean text changes nothing (``clean_text`` is idempotent).
     """
+    cleaned = _clean_once(text)
+    # ftfy judges mojibake by its neighbours: "€\xa0â€™" stays as it is, "€ â€™" is
+    # repaired. Once the spaces are collapsed, a pair left over gets a second look.
+    for _ in range(_MAX_EXTRA_PASSES):
+        if not _MOJIBAKE_HINT.search(cleaned) or (again := _clean_once(cleaned)) == cleaned:
+            break
+        cleaned = again
+    return cleaned
+
+
+def _clean_once(text: str) -> str:
     paragraphs = split_paragraphs(repair_text(text))
     seen = set()
     kept = []
@@ -194,7 +228,8 @@ def count_words(text: str) -> int:
 def content_hash(text: str) -> str:
     """A hash of the text that ignores case and whitespace: 32 hex digits of SHA-256."""
     folded = " ".join(text.casefold().split())
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+    # surrogatepass: a lone surrogate (which clean_text never leaves) hashes, not raises.
+    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def detect_language(text: str) -> str | None:

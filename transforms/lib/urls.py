@@ -1,4 +1,7 @@
-"""Canonical article URLs, for deduplication and joins. Pure functions, no Beam."""
+"""Canonical article URLs, for deduplication and joins, and which URLs newsbeam fetches.
+
+Pure functions, no Beam.
+"""
 
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -16,6 +19,12 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Never literal in a URL path; a browser sends them percent-encoded. Left as they
 # are, a trailing one would be stripped on a second pass and change the URL.
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_HTTP_URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
+
+
+def is_http_url(value: str) -> bool:
+    """True for an absolute http(s) URL, the only kind newsbeam fetches."""
+    return bool(_HTTP_URL.match(value.strip()))
 
 
 def canonical_url(url: str | None) -> str | None:

@@ -1,0 +1,57 @@
+"""The names of the run's counters (Beam metrics in the ``newsbeam`` namespace), declared once.
+
+The DoFns count under these names and ``pipelines.report.stage_counts``
+reads them; ``tests/unit/test_names.py`` checks that every one is read.
+"""
+
+NAMESPACE = "newsbeam"
+
+READ_FILES = "read.files"
+READ_RECORDS = "read.records"
+READ_ERRORS = "read.errors"
+# Lone surrogates in JSON strings, kept as U+FFFD (see formats.parse_json_object).
+READ_REPAIRED_CHARACTERS = "read.repaired_characters"
+
+FEEDS_READ = "feeds.read"
+FEEDS_NOT_MODIFIED = "feeds.not_modified"
+FEEDS_RECORDS = "feeds.records"
+FEEDS_ENTRIES_SEEN_BEFORE = "feeds.entries_seen_before"
+FEEDS_ERRORS = "feeds.errors"
+
+# Pages named directly (--urls, --sitemap): a page fetched is an input record, like a
+# feed entry; one that cannot be fetched, or a sitemap that cannot be read, a read error.
+PAGES_LISTED = "pages.listed"
+PAGES_SITEMAPS = "pages.sitemaps"
+PAGES_RECORDS = "pages.records"
+PAGES_ERRORS = "pages.errors"
+
+FETCH_PAGES = "fetch.pages"
+FETCH_TEXT_REPLACED = "fetch.text_replaced"
+FETCH_ERRORS = "fetch.errors"  # pages whose record went on with the feed's text
+
+NORMALIZE_ARTICLES = "normalize.articles"
+NORMALIZE_ERRORS = "normalize.errors"
+NORMALIZE_WARNINGS = "normalize.warnings"  # articles kept despite a problem (a dropped date)
+
+DEDUPE_UNIQUE = "dedupe.unique"
+DEDUPE_DUPLICATES = "dedupe.duplicates"
+DEDUPE_ALREADY_IN_OUTPUT = "dedupe.already_in_output"
+
+ENRICH_ARTICLES = "enrich.articles"
+ENRICH_ENTITIES = "enrich.entities"
+ENRICH_QUOTES = "enrich.quotes"
+ENRICH_ERRORS = "enrich.errors"
+
+WRITE_FILES = "write.files"
+WRITTEN_TABLES = ("articles", "entities", "quotes", "errors")
+
+
+def write_rows(table: str) -> str:
+    """The counter of rows written to ``table``: ``write.articles.rows``."""
+    return f"write.{table}.rows"
+
+
+def all_names() -> list[str]:
+    """Every counter newsbeam emits."""
+    fixed = [value for name, value in globals().items() if name.isupper() and "." in str(value)]
+    return fixed + [write_rows(table) for table in WRITTEN_TABLES]
