@@ -63,7 +63,6 @@ _LONGEST_BYLINE_WORDS = 12
 _LONGEST_KICKER_WORDS = 8
 _MIN_LINK_LIST_ITEMS = 2
 _LINK_SHARE = 0.9
-_SPACES = re.compile(r"[ \t\u00a0]+")
 
 
 def extract_article(html: str, url: str | None = None) -> dict:
@@ -291,5 +290,5 @@ def _append_text(element, parts: list[str]) -> None:
 
 def _paragraphs(text: str) -> str:
     # Most lines of fragment_to_text's output are empty: skipped before any regex runs.
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n") if line.strip())
+    lines = (" ".join(line.split()) for line in text.split("\n"))
     return "\n\n".join(line for line in lines if line)
