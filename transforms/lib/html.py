@@ -63,6 +63,7 @@ _LONGEST_BYLINE_WORDS = 12
 _LONGEST_KICKER_WORDS = 8
 _MIN_LINK_LIST_ITEMS = 2
 _LINK_SHARE = 0.9
+_LINK_SHARE_OF_LABELLED = 0.5
 
 
 def extract_article(html: str, url: str | None = None) -> dict:
@@ -218,9 +219,15 @@ def drop_link_lists(tree) -> None:
 
 
 def _is_link_only(item) -> bool:
+    """A list item that is a link, perhaps after a bold label ("<b>Politics:</b> <a>…</a>")."""
     text = "".join(item.itertext()).strip()
     linked = "".join(t for a in item.iter("a") for t in a.itertext()).strip()
-    return bool(text) and len(linked) >= _LINK_SHARE * len(text)
+    labels = "".join(t for b in item.iter("strong", "b") for t in b.itertext()).strip()
+    return (
+        bool(linked)
+        and len(linked) + len(labels) >= _LINK_SHARE * len(text)
+        and len(linked) >= _LINK_SHARE_OF_LABELLED * len(text)
+    )
 
 
 def _readable_date(value: str | None) -> str | None:

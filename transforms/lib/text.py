@@ -29,7 +29,7 @@ _BOILERPLATE = re.compile(
       | (?:auch\s+interessant|lesen\s+sie\s+(?:auch|mehr)|mehr\s+zum\s+thema|meistgelesen
         |ähnliche(?:\s+artikel)?|das\s+könnte\s+sie\s+(?:auch\s+)?interessieren|weiterführende\s+links
         |(?:à\s+)?lire\s+aussi|noticias?\s+relacionadas?|lee\s+también|leer\s+más|leggi\s+anche
-        |czytaj\s+(?:więcej|też|także)|les\s+også|läs\s+också|lees\s+ook|funda\s+olunye\s+udaba\s+lapha)
+        |czytaj\s+(?:więcej|też|także)|les\s+også|läs\s+också|lees\s+ook)
         (?:\s*[:|].{0,150})?
       | click\s+here\s+.{1,60}|follow\s+us\s+on\s+.{1,60}|skip\s+to\s+(?:main\s+)?content
       | hauptinhalt|zum\s+inhalt\s+springen
@@ -44,10 +44,8 @@ _BOILERPLATE = re.compile(
       | kommentar\s+(?:abgeben|schreiben)|du\s+musst\s+dich\s+einloggen.{0,80}
       | end\s+of\s+(?:the\s+)?article|ende\s+des\s+artikels|fin\s+de\s+l[’']article
       | externer\s+inhalt(?:\s+nicht\s+verfügbar)?|empfohlener\s+redaktioneller\s+inhalt
-      | ein\s+klick\s+für\s+den\s+datenschutz|embed|link\s+zum\s+\w+-inhalt
+      | embed
       | fehler\s+gefunden\s*\?\s*jetzt\s+melden|(?:report|spotted)\s+an?\s+(?:error|mistake|typo)
-      | wie\s+hat\s+ihnen\s+dieser\s+artikel\s+gefallen\s*\?
-      | (?:durchschnittliche\s+)?bewertung\s*:\s*[\d,.]+
       | rate\s+this\s+(?:article|story)
       | (?:lesedauer|lesezeit|reading\s+time|temps\s+de\s+lecture|tiempo\s+de\s+lectura)\s*:?\s*
         (?:ca\.\s*)?\d+\s*(?:min(?:\.|uten?|utes?|utos|uti)?)?
