@@ -61,6 +61,8 @@ _WORDS = re.compile(r"\w+")
 _MIN_STANDFIRST_CHARS = 40
 _LONGEST_BYLINE_WORDS = 12
 _LONGEST_KICKER_WORDS = 8
+# A short paragraph seen twice on a page is furniture; a long one may be quoted again.
+_LONGEST_REPEATED_FURNITURE_CHARS = 200
 _MIN_LINK_LIST_ITEMS = 2
 _LINK_SHARE = 0.9
 _LINK_SHARE_OF_LABELLED = 0.5
@@ -148,15 +150,18 @@ def with_standfirst(body: str, standfirst: str | None, *, visible: str) -> str:
 def without_page_furniture(body: str, *, headlines: list[str], authors: list[str]) -> str:
     """``body`` without the page's own furniture: paragraphs that repeat a form of the
     headline (alone or after a kicker), a byline paragraph (``Von A und B``,
-    ``By A, Place``), and a second copy of the first paragraph (a standfirst shown twice)."""
+    ``By A, Place``), and later copies of a short paragraph (a placeholder per
+    embed, a teaser shown twice) or of the first one (a standfirst shown twice)."""
     # A one- or two-word "headline" (an <h1> holding a section name) may be a subhead too.
     headline_words = [w for w in (_folded_words(h) for h in headlines) if len(w.split()) >= 3]
     author_words = set(_folded_words(" ".join(authors)).split())
-    kept = []
+    kept, seen = [], set()
     for paragraph in body.split("\n\n"):
         words = _folded_words(paragraph)
-        if any(_repeats_headline(words, h) for h in headline_words):
+        if paragraph in seen or any(_repeats_headline(words, h) for h in headline_words):
             continue
+        if len(paragraph) <= _LONGEST_REPEATED_FURNITURE_CHARS:
+            seen.add(paragraph)
         if author_words and _is_byline(words.split(), author_words):
             continue
         if kept and len(kept) == 1 and words == _folded_words(kept[0]):

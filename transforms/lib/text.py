@@ -173,8 +173,6 @@ def is_dateline(paragraph: str) -> bool:
 def clean_text(text: str) -> str:
     """Article text ready for NLP: repaired, one blank line between paragraphs, no furniture.
 
-    A paragraph that repeats an earlier one word for word is furniture too
-    (a placeholder per embed, a teaser shown twice); only its first copy stays.
     Cleaning clean text changes nothing (``clean_text`` is idempotent).
     """
     cleaned = _clean_once(text)
@@ -189,14 +187,7 @@ def clean_text(text: str) -> str:
 
 def _clean_once(text: str) -> str:
     paragraphs = split_paragraphs(repair_text(text))
-    seen = set()
-    kept = []
-    for paragraph in paragraphs:
-        if is_boilerplate(paragraph) or paragraph in seen:
-            continue
-        seen.add(paragraph)
-        kept.append(paragraph)
-    return "\n\n".join(kept)
+    return "\n\n".join(p for p in paragraphs if not is_boilerplate(p))
 
 
 def without_leading_headline(body: str, title: str | None) -> str:
