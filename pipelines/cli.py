@@ -619,10 +619,16 @@ def _folders_as_globs(patterns: list[str]) -> list[str]:
 
 
 def _check_labels(session: "Session") -> None:
-    """Raises ``OptionError`` for ``--labels`` the model never writes (case does not matter)."""
+    """Raises ``OptionError`` for ``--labels`` the model never writes (case does not matter).
+
+    Only labels the user chose are checked: the default list names every kind
+    newsbeam keeps, and a model may write fewer (or, without NER, none).
+    """
     from pipelines import options
     from transforms.lib import nlp
 
+    if session.args.labels == options.DEFAULT_LABELS_OPTION:
+        return
     english = session.models.get("en")
     known = nlp.entity_labels(nlp.load_model(english)) if english else None
     options.labels_from(session.args.labels, known)

@@ -9,6 +9,8 @@ from transforms.lib.entities import DEFAULT_LABELS
 from transforms.lib.quotes import DEFAULT_CUES
 from transforms.lib.settings import DEFAULT_LIMITS, Limits
 
+DEFAULT_LABELS_OPTION = ",".join(sorted(DEFAULT_LABELS))
+
 
 class OptionError(ValueError):
     """An option the user gave cannot work; the message says which and why.
@@ -103,7 +105,7 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--labels",
-        default=",".join(sorted(DEFAULT_LABELS)),
+        default=DEFAULT_LABELS_OPTION,
         help="comma-separated entity labels to write (default: the named kinds)",
     )
     parser.add_argument(
