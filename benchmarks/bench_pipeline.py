@@ -17,7 +17,11 @@ the final line gives the ratios (absolute times on a shared machine are noise):
 - P4: peak memory (RSS of the whole process tree) at 1x and 10x a corpus of
   ``--memory-limit`` articles (copies get new ids);
 - P5: the corpus plus 30% duplicates, against the corpus plus 30% new articles;
-  the corpus alone is run beside them to give what one duplicate costs.
+  the corpus alone is run beside them to give what one duplicate costs;
+- P6: the feed path: ``--feed-files`` RSS files (``--entries-per-feed`` entries
+  each, built from the corpus texts as HTML descriptions) given to ``--feeds``,
+  ``--no-nlp``, in entries per second, and over ``feedparser.parse`` alone on the
+  same files in this run (the share of feedparser's speed newsbeam keeps).
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -27,6 +31,8 @@ machine does not land on one side of a ratio only.
 
 import argparse
 import concurrent.futures
+import html
+import io
 import json
 import pathlib
 import platform
@@ -129,15 +135,56 @@ class PeakMemory:
         return self.peak
 
 
-def ingest(corpus: pathlib.Path, output: pathlib.Path, *extra: str) -> dict:
-    """Runs ``newsbeam ingest``; returns its _runs record plus the peak RSS of its process tree."""
+def write_feeds(
+    folder: pathlib.Path, texts: list[tuple[str, str]], *, files: int, per_feed: int
+) -> list[pathlib.Path]:
+    """``files`` RSS 2.0 files of ``per_feed`` entries, each entry one corpus text as HTML."""
+    folder.mkdir(parents=True)
+    paths = []
+    for number in range(files):
+        items = []
+        for index in range(per_feed):
+            name, text = texts[(number * per_feed + index) % len(texts)]
+            paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p)
+            link = f"https://desk{number % 7}.example.com/{number}/{index}"
+            items.append(
+                f"<item><title>{html.escape(name)} {number}-{index}</title><link>{link}</link>"
+                f"<guid>{link}</guid><pubDate>Mon, 01 Jun 2026 {index % 24:02d}:00:00 GMT</pubDate>"
+                f"<description>{html.escape(paragraphs)}</description></item>"
+            )
+        path = folder / f"feed{number:04d}.xml"
+        path.write_text(
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Desk {number}</title><link>https://desk{number % 7}.example.com/</link>"
+            f"{''.join(items)}</channel></rss>",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+def feedparser_seconds(paths: list[pathlib.Path]) -> tuple[float, int]:
+    """Seconds ``feedparser.parse`` alone takes over ``paths``, and the entries it finds."""
+    import feedparser
+
+    started = time.perf_counter()
+    entries = sum(len(feedparser.parse(io.BytesIO(p.read_bytes())).entries) for p in paths)
+    return time.perf_counter() - started, entries
+
+
+def ingest(
+    corpus: pathlib.Path, output: pathlib.Path, *extra: str, inputs: list[str] | None = None
+) -> dict:
+    """Runs ``newsbeam ingest``; returns its _runs record plus the peak RSS of its process tree.
+
+    ``inputs`` replaces the default ``--input corpus/*.txt``.
+    """
     command = [
         sys.executable,
         "-m",
         "pipelines.cli",
         "ingest",
-        "--input",
-        str(corpus / "*.txt"),
+        *(inputs if inputs is not None else ["--input", str(corpus / "*.txt")]),
         "--output",
         str(output),
         *extra,
@@ -175,6 +222,12 @@ def main(argv=None) -> int:
         type=int,
         default=100,
         help="articles in the 1x corpus of P4 (default 100)",
+    )
+    parser.add_argument(
+        "--feed-files", type=int, default=300, help="feed files of P6 (default 300)"
+    )
+    parser.add_argument(
+        "--entries-per-feed", type=int, default=10, help="entries per P6 feed (default 10)"
     )
     parser.add_argument(
         "--repeat",
@@ -272,12 +325,31 @@ def main(argv=None) -> int:
             f"+30% new articles: {with_new:.1f} s; a duplicate costs {duplicate_cost} "
             f"of a new article (floor of P5 with free duplicates: {1 / 1.3:.2f})"
         )
+
+        feed_paths = write_feeds(
+            work / "feeds", texts, files=args.feed_files, per_feed=args.entries_per_feed
+        )
+        feed_arguments = [argument for p in feed_paths for argument in ("--feeds", str(p))]
+        p6_seconds = parse_seconds = float("inf")
+        for round_ in range(args.repeat):
+            p6_run = ingest(corpus, work / f"p6_{round_}", "--no-nlp", inputs=feed_arguments)
+            p6_seconds = min(p6_seconds, p6_run["pipeline_seconds"])
+            seconds, entries = feedparser_seconds(feed_paths)
+            parse_seconds = min(parse_seconds, seconds)
+        p6 = entries / p6_seconds
+        p6_share = parse_seconds / p6_seconds
+        print(
+            f"P6 feeds --no-nlp: {len(feed_paths)} files, {entries} entries in {p6_seconds:.1f} s: "
+            f"{p6:.0f} entries/s; feedparser.parse alone {entries / parse_seconds:.0f} entries/s "
+            f"({p6_share:.2f} of its speed)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"P1/L1={l1 / p1:.2f} P2/L2={l2 / p2:.2f} P2/P1={p1 / p2:.2f} P3={p3:.0f}/s "
-        f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f}"
+        f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f} "
+        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f}"
     )
     return 0
 

@@ -171,8 +171,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
     started = time.monotonic()
-    if not args.inputs and not args.feeds:
-        raise UsageError("give at least one --input GLOB or --feeds FEED")
+    _check_sources(args)
     _check_inputs(args.inputs, args.output)
     with Session.start(args, beam_args) as session:  # holds the output's lock to the end
         record = session.run(session.config(args.inputs), started=started)
@@ -195,13 +194,40 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         interval = watching.parse_interval(args.interval)
     except ValueError as exc:
         raise UsageError(f"--interval: {exc}") from None
-    if not args.inputs and not args.feeds:
-        raise UsageError("give at least one --input GLOB or --feeds FEED")
+    _check_sources(args)
     with Session.start(args, beam_args) as session:  # holds the output's lock to the end
         try:
             return watching.watch(session, interval=interval, max_polls=args.max_polls)
         except store.UnreadableFileError as exc:
             raise UsageError(f"the watch state {exc}") from None
+
+
+def _check_sources(args: argparse.Namespace) -> None:
+    from transforms.lib.urls import canonical_url
+
+    if not (args.inputs or args.feeds or args.urls or args.sitemaps):
+        raise UsageError(
+            "give at least one --input GLOB, --feeds FEED, --urls FILE or --sitemap URL"
+        )
+    for sitemap in args.sitemaps:
+        if canonical_url(sitemap) is None:
+            raise UsageError(f"--sitemap: {sitemap!r} is not an http(s) URL")
+    _page_urls(args.urls)  # a bad list fails now, before anything runs
+
+
+def _page_urls(paths: list[str]) -> list[str]:
+    """The URLs of the ``--urls`` files, read afresh for every run."""
+    from transforms.lib.pages import UrlListError, read_url_list
+    from transforms.lib.settings import DEFAULT_LIMITS
+
+    urls = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                urls.extend(read_url_list(handle.read(DEFAULT_LIMITS.max_url_list_bytes + 1), path))
+        except (OSError, UrlListError) as exc:
+            raise UsageError(f"--urls: {exc}") from None
+    return list(dict.fromkeys(urls))
 
 
 @dataclasses.dataclass
@@ -306,6 +332,8 @@ class Session:
             feed_state=feed_state,
             fetch_pages=self.args.fetch_articles,
             fetch_policy=self.fetch_policy,
+            urls=_page_urls(self.args.urls),
+            sitemaps=list(dict.fromkeys(self.args.sitemaps)),
         )
 
     def run(self, config, *, started: float) -> dict:

@@ -14,6 +14,7 @@ import apache_beam as beam
 
 from transforms import dedupe, enrich, normalize, read, store
 from transforms import feeds as read_feeds
+from transforms import pages as read_pages
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
 from transforms.lib import feeds
 from transforms.lib.fetch import FetchPolicy
@@ -45,6 +46,8 @@ class IngestConfig:
     fetch_policy: FetchPolicy | None = None  # None: FetchPolicy.from_limits(limits)
     models: Mapping[str, str] = dataclasses.field(default_factory=dict)  # language -> model
     aliases: Mapping = dataclasses.field(default_factory=dict)  # --aliases, see entities
+    urls: Sequence[str] = ()  # article pages to fetch (--urls)
+    sitemaps: Sequence[str] = ()  # sitemaps whose pages to fetch (--sitemap)
 
 
 class Ingested(typing.NamedTuple):
@@ -123,7 +126,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     Feed state (validators, entry ids seen) is saved only after the commit, so
     a run that fails never marks a feed entry as ingested.
     """
-    sources, errors = [], []
+    sources, errors, listed = [], [], []
     policy = config.fetch_policy or FetchPolicy.from_limits(config.limits)
     if config.inputs:
         files = pipeline | "ReadArticles" >> ReadArticles(
@@ -134,7 +137,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             max_jsonl_bytes=config.limits.max_jsonl_bytes,
             exclude=config.output_dir,  # a run never reads its own output
         )
-        sources.append(files.articles)
+        listed.append(files.articles)
         errors.append(files[read.ERRORS])
     if config.feeds:
         fed = pipeline | "ReadFeeds" >> read_feeds.ReadFeeds(
@@ -143,15 +146,27 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             ingested_at=config.ingested_at,
             policy=policy,
         )
-        entries = fed.articles
+        listed.append(fed.articles)
         errors.append(fed[read_feeds.ERRORS])
-        if config.fetch_pages:
-            pages = entries | "FetchArticlePages" >> read_feeds.FetchArticlePages(
+    if listed:
+        records = listed | "FilesAndFeeds" >> beam.Flatten()
+        if config.fetch_pages:  # feed entries from --feeds and --input feed files alike
+            fetched = records | "FetchArticlePages" >> read_feeds.FetchArticlePages(
                 ingested_at=config.ingested_at, policy=policy, time_limit=config.limits.time_limit
             )
-            entries = pages.articles
-            errors.append(pages[read_feeds.ERRORS])
-        sources.append(entries)
+            records = fetched.articles
+            errors.append(fetched[read_feeds.ERRORS])
+        sources.append(records)
+    if config.urls or config.sitemaps:
+        pages = pipeline | "ReadArticlePages" >> read_pages.ReadArticlePages(
+            urls=config.urls,
+            sitemaps=config.sitemaps,
+            ingested_at=config.ingested_at,
+            policy=policy,
+            time_limit=config.limits.time_limit,
+        )
+        sources.append(pages["articles"])
+        errors.append(pages[read_pages.ERRORS])
     raw = sources | "AllSources" >> beam.Flatten()
     committed, settled = ingest(raw, config, extra_errors=errors)
     if config.feeds:

@@ -32,9 +32,25 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         "line) or an OPML subscription list; repeatable",
     )
     parser.add_argument(
+        "--urls",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a text file of article URLs, one per line, whose pages are fetched; repeatable",
+    )
+    parser.add_argument(
+        "--sitemap",
+        dest="sitemaps",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a sitemap, sitemap index or Google News sitemap whose pages are fetched; repeatable",
+    )
+    parser.add_argument(
         "--fetch-articles",
         action="store_true",
-        help="fetch each feed entry's page and keep its main text when it beats the feed's",
+        help="fetch each feed entry's page (from --feeds and from feed files given to "
+        "--input) and keep its main text when it beats the feed's",
     )
     parser.add_argument(
         "--user-agent",

@@ -19,8 +19,8 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
 
     # Feed entries are input records like the records of files; a feed that fails whole
     # (DNS, timeout, malformed) counts as one record in error.
-    read_out = c(names.READ_RECORDS) + c(names.FEEDS_RECORDS)
-    read_errors = c(names.READ_ERRORS) + c(names.FEEDS_ERRORS)
+    read_out = c(names.READ_RECORDS) + c(names.FEEDS_RECORDS) + c(names.PAGES_RECORDS)
+    read_errors = c(names.READ_ERRORS) + c(names.FEEDS_ERRORS) + c(names.PAGES_ERRORS)
     deduped = c(names.DEDUPE_DUPLICATES) + c(names.DEDUPE_ALREADY_IN_OUTPUT)
     not_enriched = {
         name.removeprefix(_NOT_ENRICHED): count
@@ -41,6 +41,12 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             "entries": c(names.FEEDS_RECORDS),
             "entries_seen_before": c(names.FEEDS_ENTRIES_SEEN_BEFORE),
             "errors": c(names.FEEDS_ERRORS),
+        },
+        "pages": {
+            "listed": c(names.PAGES_LISTED),
+            "sitemaps": c(names.PAGES_SITEMAPS),
+            "fetched": c(names.PAGES_RECORDS),
+            "errors": c(names.PAGES_ERRORS),
         },
         "fetch": {
             "pages": c(names.FETCH_PAGES),

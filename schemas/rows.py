@@ -15,8 +15,11 @@ from typing import TypedDict
 class RawRecord(TypedDict):
     """One input record before normalisation; values not known yet are None.
 
-    Exactly one of ``text`` and ``html`` is set. ``published`` is whatever the
-    source said (an aware datetime, an epoch number or a date string).
+    Exactly one of ``text`` and ``html`` is set. ``published`` and
+    ``modified`` are whatever the source said (an aware datetime, an epoch
+    number or a date string). ``identity_key`` is set only for a feed entry
+    that shares its URL with different entries of its feed (its link's
+    fragment, or its guid): it keeps the entries apart in ``article_id``.
     """
 
     origin: str
@@ -29,6 +32,11 @@ class RawRecord(TypedDict):
     source: str | None
     language: str | None
     text_source: str | None
+    modified: dt.datetime | str | int | float | None
+    description: str | None
+    image_url: str | None
+    site_name: str | None
+    identity_key: str | None
 
 
 class ArticleRow(TypedDict):
@@ -48,6 +56,10 @@ class ArticleRow(TypedDict):
     schema_version: int
     text_source: str | None
     nlp_model: str | None
+    modified_at: dt.datetime | None
+    description: str | None
+    image_url: str | None
+    site_name: str | None
     date: str
 
 

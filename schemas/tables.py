@@ -11,6 +11,9 @@ Add columns freely; never drop or rename one (bump SCHEMA_VERSION instead).
 
 import pyarrow as pa
 
+# 2: nlp_model (articles), model_label, title, detected_by (entities), parent_quote_id and
+# speaker_rule (quotes), entity_resolution; modified_at, description, image_url and site_name
+# (articles). All nullable, all added.
 SCHEMA_VERSION = 2
 PARTITION_COLUMN = "date"
 
@@ -36,6 +39,10 @@ ARTICLES = pa.schema(
         # The spaCy model that found its entities and quotes; NULL when none ran (--no-nlp,
         # or no model for the article's language). Added in schema version 2.
         pa.field("nlp_model", pa.string()),
+        pa.field("modified_at", _UTC),
+        pa.field("description", pa.string()),
+        pa.field("image_url", pa.string()),
+        pa.field("site_name", pa.string()),
     ]
 )
 

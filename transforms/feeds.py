@@ -23,6 +23,7 @@ from transforms.lib.fetch import (
     response_text,
 )
 from transforms.lib.normalize import extract_html
+from transforms.lib.pages import PENDING
 from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.urls import is_http_url
 
@@ -32,7 +33,7 @@ STATE = "state"
 FEED_STAGE = Stage.FEED
 FETCH_STAGE = Stage.FETCH
 # Records whose text came from a feed, and so may be improved by the linked page.
-_FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary"])
+_FEED_TEXT_SOURCES = frozenset(["feed_content", "feed_summary", feeds.FEED_TITLE])
 _HTML_TYPES = ("html", "xml")
 
 
@@ -160,10 +161,11 @@ class ReadFeeds(beam.PTransform):
 
 
 class _FetchPageFn(DeadLetterFn):
-    """A feed record to the same record with its page's text when that is better.
+    """A feed record to the same record with its page's text when that is better,
+    and a URL record (``text_source="url"``) to its page's text and metadata.
 
-    A page that cannot be fetched or read is an errors row; the record
-    still goes on with the feed's text.
+    A page that cannot be fetched or read is an errors row; a feed record
+    still goes on with the feed's text, a URL record goes no further.
     """
 
     def __init__(
@@ -183,6 +185,8 @@ class _FetchPageFn(DeadLetterFn):
         self._robots = None
         self._pages = Metrics.counter(counters.NAMESPACE, counters.FETCH_PAGES)
         self._replaced = Metrics.counter(counters.NAMESPACE, counters.FETCH_TEXT_REPLACED)
+        self._listed_pages = Metrics.counter(counters.NAMESPACE, counters.PAGES_RECORDS)
+        self._listed_errors = Metrics.counter(counters.NAMESPACE, counters.PAGES_ERRORS)
 
     def setup(self):
         if self._respect_robots:
@@ -190,7 +194,14 @@ class _FetchPageFn(DeadLetterFn):
 
     def process(self, record):
         url = record.get("url")
-        if record.get("text_source") not in _FEED_TEXT_SOURCES or not is_http_url(url or ""):
+        source = record.get("text_source")
+        if source not in _FEED_TEXT_SOURCES and source != PENDING:
+            yield record
+            return
+        if source == PENDING:
+            yield from self._listed_page(record, url)
+            return
+        if not is_http_url(url or ""):
             yield record
             return
         self._pages.inc()
@@ -203,6 +214,17 @@ class _FetchPageFn(DeadLetterFn):
         if improved["text_source"] == "page":
             self._replaced.inc()
         yield improved
+
+    def _listed_page(self, record, url):
+        """A page named by --urls or a sitemap: its record, or an errors row (it has no
+        other text to fall back on, so it counts as an input that could not be read)."""
+        try:
+            page = self._page(url)
+        except Exception as exc:
+            yield self.dead_letter(exc, origin=url, counter=self._listed_errors)
+            return
+        self._listed_pages.inc()
+        yield feeds.with_page(record, page)
 
     def _page(self, url: str) -> dict:
         policy = self._policy

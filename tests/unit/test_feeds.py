@@ -129,18 +129,26 @@ def test_entry_keys_are_the_id_else_the_link_else_a_content_hash():
     assert hashed.startswith("sha256:") and hashed == entry_key({"title": "T", "summary": "S"})
 
 
-def test_an_entry_without_text_or_link_is_rejected_and_the_rest_kept():
+def test_an_entry_without_text_title_or_link_is_rejected_and_the_rest_kept():
     data = _rss(
-        "<item><title>Only a title</title></item><item><description>Body</description></item>"
+        "<item><guid isPermaLink='false'>x-1</guid></item>"
+        "<item><description>Body</description></item>"
     )
     outcomes, _info = _parse(data)
     assert isinstance(outcomes[0], Rejected) and outcomes[0].error_type == "empty_entry"
-    assert outcomes[0].origin == "feed#0"
+    assert outcomes[0].origin == "feed#x-1"
     assert outcomes[1]["origin"] == "feed#1"
 
 
-def test_an_entry_with_a_link_but_no_text_is_kept_for_the_page_fetch():
-    data = _rss("<item><title>T</title><link>https://desk.example.com/1</link></item>")
+def test_a_headline_only_entry_is_an_article_about_its_headline():
+    data = _rss("<item><title>Mayor resigns</title><link>https://desk.example.com/1</link></item>")
+    (record,) = _records(_parse(data)[0])
+    assert (record["text"], record["text_source"]) == ("Mayor resigns", "feed_title")
+    assert record["url"] == "https://desk.example.com/1"
+
+
+def test_an_entry_with_a_link_only_is_kept_for_the_page_fetch():
+    data = _rss("<item><link>https://desk.example.com/1</link></item>")
     (record,) = _records(_parse(data)[0])
     assert (record["text"], record["url"]) == ("", "https://desk.example.com/1")
 

@@ -18,6 +18,13 @@ FEEDS_RECORDS = "feeds.records"
 FEEDS_ENTRIES_SEEN_BEFORE = "feeds.entries_seen_before"
 FEEDS_ERRORS = "feeds.errors"
 
+# Pages named directly (--urls, --sitemap): a page fetched is an input record, like a
+# feed entry; one that cannot be fetched, or a sitemap that cannot be read, a read error.
+PAGES_LISTED = "pages.listed"
+PAGES_SITEMAPS = "pages.sitemaps"
+PAGES_RECORDS = "pages.records"
+PAGES_ERRORS = "pages.errors"
+
 FETCH_PAGES = "fetch.pages"
 FETCH_TEXT_REPLACED = "fetch.text_replaced"
 FETCH_ERRORS = "fetch.errors"  # pages whose record went on with the feed's text

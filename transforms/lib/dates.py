@@ -61,6 +61,11 @@ ZONES = {
 }
 # "GMT+3" and "UTC-05:00" in news mean three hours ahead of and five behind UTC;
 # dateutil reads them the POSIX way round, so they become plain offsets first.
+# RFC 2822 with a zone email.utils and ZONES read alike: a numeric offset, GMT, UT or Z.
+_RFC_2822 = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"\s+(?:[+-](?!0000)\d{4}|GMT|UT|Z)$"
+)
 _UTC_PLUS = re.compile(r"(?<![A-Za-z])(?:UTC|GMT|UT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
 
 
@@ -133,6 +138,11 @@ def _parse(value: object) -> dt.datetime:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
+    if _RFC_2822.match(text):  # every feed's pubDate: read without dateutil's cost
+        try:
+            return email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
     try:
         return dateutil.parser.parse(_UTC_PLUS.sub(_plain_offset, text), tzinfos=_zone)
     except UnreadableDate:  # an unknown zone or offset: email.utils would read it as UTC

@@ -12,19 +12,22 @@ import hashlib
 import io
 import re
 from collections.abc import Collection, Iterable, Mapping
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from transforms.lib import dates
 from transforms.lib.formats import raw_record
 from transforms.lib.html import fragment_to_text
+from transforms.lib.normalize import FEED_TITLE
 from transforms.lib.records import ErrorType, Rejected
 from transforms.lib.settings import DEFAULT_LIMITS
-from transforms.lib.urls import site_of
+from transforms.lib.urls import canonical_url, site_of
 
 __all__ = [
+    "FEED_TITLE",
     "XML_BOMS",
+    "entry_identity_keys",
     "entry_key",
     "merge_feed_state",
     "page_text_wins",
@@ -57,6 +60,16 @@ XML_BOMS = (
     (b"<\x00\x00\x00", "utf-32-le"),
     (b"\x00<", "utf-16-be"),
     (b"<\x00", "utf-16-le"),
+)
+# Fields of a raw record a fetched page may fill (keys of html.extract_article's dict).
+_PAGE_FIELDS = (
+    "title",
+    "authors",
+    "published",
+    "modified",
+    "description",
+    "image_url",
+    "site_name",
 )
 # Page text replaces feed text when it is this much longer: a summary is a teaser.
 _PAGE_GAIN = 1.2
@@ -96,7 +109,14 @@ def parse_feed(
     if feed_url:  # the base for relative links, as feedparser would have had fetching it
         headers["content-location"] = urljoin(feed_url, headers.get("content-location", ""))
     # A file object, never bytes or str: feedparser opens a str as a URL and bytes as a path.
-    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
+    # No sanitising or rewriting of entry HTML: it halves feedparser's time, and newsbeam
+    # keeps only the text (fragment_to_text drops scripts, styles and applets itself).
+    parsed = feedparser.parse(
+        io.BytesIO(data),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
     if not parsed.entries:
         if parsed.get("bozo") or not parsed.get("version"):
             problem = parsed.get("bozo_exception")
@@ -118,6 +138,8 @@ def parse_feed(
     seen = frozenset(seen_ids)
     outcomes: list[dict | Rejected] = []
     entry_ids, new_entries = [], []
+    # Over every entry, seen or not, so an entry's key is the same in every run.
+    identity_keys = entry_identity_keys(parsed.entries)
     for index, entry in enumerate(parsed.entries):
         key = entry_key(entry)
         entry_ids.append(key)
@@ -126,7 +148,9 @@ def parse_feed(
         entry_origin = f"{origin}#{entry.get('id') or index}"
         new_entries.append((entry_origin, key))
         try:
-            outcomes.append(_entry_record(entry, entry_origin, context))
+            record = _entry_record(entry, entry_origin, context)
+            record["identity_key"] = identity_keys.get(index)
+            outcomes.append(record)
         except Rejected as reject:
             reject.origin = entry_origin
             outcomes.append(reject)
@@ -139,6 +163,45 @@ def parse_feed(
         "skipped": len(entry_ids) - len(outcomes),
     }
     return outcomes, info
+
+
+def entry_identity_keys(entries) -> dict[int, str]:
+    """What keeps apart different entries of one feed that link to the same page.
+
+    Link-list, "now" and comment feeds point many entries at one page, often
+    at ``page#anchor``. Among entries whose links share a canonical URL but
+    whose title or text differ, each gets a key: its link's fragment when
+    the fragments differ, else its guid (else a hash of what it says), the
+    same for copies of one entry. Entries alone behind their URL, and a
+    URL's copies of one entry, get none: a true duplicate keeps the URL's
+    id. Returns index -> key.
+    """
+    groups: dict[str, list[int]] = {}
+    for index, entry in enumerate(entries):
+        canonical = canonical_url(entry.get("link") or None)
+        if canonical:
+            groups.setdefault(canonical, []).append(index)
+    keys: dict[int, str] = {}
+    for indexes in groups.values():
+        digests = {index: _content_digest(entries[index]) for index in indexes}
+        if len(indexes) < 2 or len(set(digests.values())) < 2:
+            continue  # alone behind its URL, or copies of one entry
+        fragments = {i: urlsplit(entries[i].get("link") or "").fragment for i in indexes}
+        if len(set(fragments.values())) > 1:
+            keys.update({i: f"#{fragments[i]}" for i in indexes if fragments[i]})
+            continue
+        by_digest: dict[str, str] = {}  # copies of one entry share the first copy's key
+        for index in indexes:
+            guid = entries[index].get("id")
+            own = guid.strip() if isinstance(guid, str) and guid.strip() else digests[index]
+            keys[index] = by_digest.setdefault(digests[index], own)
+    return keys
+
+
+def _content_digest(entry: Mapping) -> str:
+    """A hash of an entry's title and text: equal for copies of one entry."""
+    words = "\x1f".join(str(entry.get(f) or "") for f in ("title", "summary"))
+    return "sha256:" + hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
 
 
 def entry_key(entry: Mapping) -> str:
@@ -166,15 +229,17 @@ def page_text_wins(feed_text: str | None, page_text: str | None) -> bool:
 def with_page(record: dict, page: Mapping) -> dict:
     """``record`` improved by its fetched page (``transforms.lib.html.extract_article``'s dict).
 
-    The page's text replaces the feed's when ``page_text_wins``, with
-    ``text_source="page"``; the page's title, authors and date fill only
-    fields the feed left empty.
+    The page's text replaces the feed's when ``page_text_wins`` (always, for
+    a headline-only entry), with ``text_source="page"``; the page's title,
+    authors, dates, standfirst, image and site name fill only fields the
+    feed left empty.
     """
     improved = dict(record)
-    if page_text_wins(record.get("text"), page.get("text")):
+    feed_text = "" if record.get("text_source") == FEED_TITLE else record.get("text")
+    if page_text_wins(feed_text, page.get("text")):
         improved["text"] = page["text"]
         improved["text_source"] = "page"
-    for field in ("title", "authors", "published"):
+    for field in _PAGE_FIELDS:
         if not improved.get(field) and page.get(field):
             improved[field] = page[field]
     return improved
@@ -274,23 +339,56 @@ def _decoded(data: bytes) -> str:
 def _entry_record(entry: Mapping, origin: str, context: dict) -> dict:
     text, text_source, language = _entry_text(entry)
     link = entry.get("link") or None
+    title = _detail_text(entry.get("title_detail"), entry.get("title")) or None
+    if not text and title:  # a headline-only entry is an article about its headline
+        text, text_source = title, FEED_TITLE
     if not text and not link:
         raise Rejected(
             ErrorType.EMPTY_ENTRY,
-            "the feed entry has neither text nor a link",
-            excerpt=entry.get("title") or entry.get("id"),
+            "the feed entry has neither text, title nor a link",
+            excerpt=entry.get("id"),
         )
     return raw_record(
         origin,
         text=text,
         url=link,
-        title=_detail_text(entry.get("title_detail"), entry.get("title")) or None,
+        title=title,
         authors=_authors(entry) or context["authors"],
         published=_published(entry),
         source=context["source"],
         language=_language(language or context["language"]),
         text_source=text_source,
+        modified=_modified(entry),
+        image_url=_image_url(entry),
+        site_name=context["source"],
     )
+
+
+def _modified(entry: Mapping) -> str | None:
+    """The entry's update date, when it says one apart from its publication date
+    (feedparser repeats an RSS pubDate as ``updated``)."""
+    updated = entry.get("updated")
+    if not isinstance(updated, str) or not updated.strip() or updated == entry.get("published"):
+        return None
+    return updated.strip()
+
+
+def _image_url(entry: Mapping) -> str | None:
+    """The entry's image: media:content or media:thumbnail, else an image enclosure."""
+    for media in [*(entry.get("media_content") or []), *(entry.get("media_thumbnail") or [])]:
+        url = media.get("url") if isinstance(media, Mapping) else None
+        kind = (media.get("type") or media.get("medium") or "image") if url else ""
+        if url and "image" in kind:
+            return url
+    for link in entry.get("links") or []:
+        if (
+            isinstance(link, Mapping)
+            and link.get("rel") == "enclosure"
+            and (link.get("type") or "").startswith("image/")
+            and link.get("href")
+        ):
+            return link["href"]
+    return None
 
 
 def _entry_text(entry: Mapping) -> tuple[str, str, str | None]:

@@ -30,6 +30,11 @@ RAW_FIELDS = (
     "source",
     "language",
     "text_source",
+    "modified",
+    "description",
+    "image_url",
+    "site_name",
+    "identity_key",
 )
 
 FORMATS = {

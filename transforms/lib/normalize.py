@@ -14,15 +14,46 @@ from transforms.lib.limits import WorkerProcess, call_with_time_limit, scaled_li
 from transforms.lib.records import ErrorType, Rejected
 
 ID_HEX_DIGITS = 16
+# The text_source of a feed entry that had only its headline, which is then its text.
+FEED_TITLE = "feed_title"
+# Fields a raw record may leave empty for its HTML page to fill.
+_PAGE_FIELDS = (
+    "url",
+    "title",
+    "authors",
+    "published",
+    "source",
+    "modified",
+    "description",
+    "image_url",
+    "site_name",
+)
 
 
-def article_id(*, canonical_url: str | None, content_hash: str) -> str:
-    """A stable id: from the canonical URL when there is one, else from the text.
+def article_id(
+    *,
+    canonical_url: str | None,
+    content_hash: str,
+    title: str | None = None,
+    identity_key: str | None = None,
+) -> str:
+    """A stable id: from the canonical URL when there is one, else from the title and text.
 
     The same article read twice, in any run or on any runner, gets the same
     id; two URLs that differ only by tracking parameters or a fragment too.
+    ``identity_key`` (a feed entry's fragment or guid, set only when its feed
+    lists different entries behind one URL) keeps such entries apart. Without
+    a URL, the title is part of the key: two entries of one template text
+    under different titles are two articles.
     """
-    key = f"url\x1f{canonical_url}" if canonical_url else f"text\x1f{content_hash}"
+    if canonical_url:
+        key = f"url\x1f{canonical_url}"
+        if identity_key:
+            key += f"\x1fentry\x1f{identity_key}"
+    elif title:
+        key = f"text\x1f{' '.join(title.casefold().split())}\x1f{content_hash}"
+    else:
+        key = f"text\x1f{content_hash}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_HEX_DIGITS]
 
 
@@ -86,13 +117,15 @@ def normalize_article(
     that cannot be read, or is implausible, is left out of the row and
     reported in the returned list (``invalid_date``); the article is kept.
     """
-    fields = {key: raw.get(key) for key in ("url", "title", "authors", "published", "source")}
+    fields = {key: raw.get(key) for key in _PAGE_FIELDS}
     body = raw.get("text")
     if body is None and raw.get("html") is not None:
         page = extract_html(raw["html"], raw.get("url"), time_limit=time_limit, worker=worker)
         body = page.pop("text")
-        fields = {key: fields[key] or page[key] for key in fields}
+        fields = {key: fields[key] or page.get(key) for key in fields}
     body = text.clean_text(body or "")
+    if raw.get("text_source") != FEED_TITLE:
+        body = text.without_leading_headline(body, fields["title"])
     if not body:
         raise Rejected(
             ErrorType.EMPTY_TEXT, "the article has no text after clean-up", excerpt=raw.get("text")
@@ -105,17 +138,26 @@ def normalize_article(
         published_at = None
         problems.append(Rejected(ErrorType.INVALID_DATE, f"kept without a date: {exc}"))
 
+    try:
+        modified_at = dates.parse_published(fields["modified"], now=ingested_at)
+    except ValueError:  # a secondary date: left out, not reported
+        modified_at = None
+
     url = text.clean_line(fields["url"])
     canonical = urls.canonical_url(url)
     digest = text.content_hash(body)
+    title = text.clean_line(fields["title"])
     authors = [a for a in (text.clean_line(a) for a in fields["authors"] or []) if a]
+    identity_key = raw.get("identity_key")
     row: ArticleRow = {
-        "article_id": article_id(canonical_url=canonical, content_hash=digest),
+        "article_id": article_id(
+            canonical_url=canonical, content_hash=digest, title=title, identity_key=identity_key
+        ),
         "url": url,
         "canonical_url": canonical,
         "source": text.clean_line(fields["source"]) or urls.site_of(url),
         "origin": raw["origin"],
-        "title": text.clean_line(fields["title"]),
+        "title": title,
         "authors": list(dict.fromkeys(authors)),
         "published_at": published_at,
         "ingested_at": ingested_at,
@@ -126,6 +168,16 @@ def normalize_article(
         "schema_version": SCHEMA_VERSION,
         "text_source": raw.get("text_source"),
         "nlp_model": None,  # set by enrichment when a model annotates the article
+        "modified_at": modified_at,
+        "description": text.clean_line(fields["description"]),
+        "image_url": _http_url(fields["image_url"]),
+        "site_name": text.clean_line(fields["site_name"]),
         "date": partition_date(published_at=published_at, ingested_at=ingested_at),
     }
     return row, problems
+
+
+def _http_url(value: str | None) -> str | None:
+    """``value`` when it is an absolute http(s) URL (an image link), else None."""
+    value = text.clean_line(value)
+    return value if value and urls.canonical_url(value) else None

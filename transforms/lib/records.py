@@ -80,10 +80,15 @@ class ErrorType(StrEnum):
     EMPTY_FEED = "empty_feed", "the feed has no entries", (_R, _FD)
     UNSAFE_XML = (
         "unsafe_xml",
-        "the feed declares an external or long XML entity (refused)",
-        (_R, _FD),
+        "the feed declares an external or long XML entity, or a sitemap any DOCTYPE (refused)",
+        (_R, _FD, _FT),
     )
-    EMPTY_ENTRY = "empty_entry", "a feed entry has neither text nor a link", (_R, _FD)
+    EMPTY_ENTRY = "empty_entry", "a feed entry has neither text, title nor a link", (_R, _FD)
+    MALFORMED_SITEMAP = (
+        "malformed_sitemap",
+        "not a readable sitemap (urlset or sitemapindex, plain or gzipped)",
+        (_FT,),
+    )
     # HTTP
     INVALID_URL = "invalid_url", "the URL, or a redirect's target, is not a valid URL", _HTTP
     UNSUPPORTED_SCHEME = "unsupported_scheme", "the URL is not http or https", _HTTP

@@ -27,6 +27,15 @@ class Limits:
     max_fetch_bytes: int = 10 * MIB
     # A --feeds subscription list (text or OPML).
     max_feed_list_bytes: int = 10 * MIB
+    # A --urls list of article URLs.
+    max_url_list_bytes: int = 10 * MIB
+    # Sitemaps: the protocol caps one at 50,000 URLs; an index may name indexes,
+    # read this deep, and this many sitemaps per --sitemap.
+    max_sitemap_urls: int = 50_000
+    max_sitemap_depth: int = 3
+    max_sitemaps: int = 200
+    # A page's JSON-LD block longer than this is not read (metadata, not a data dump).
+    max_json_ld_chars: int = 2_000_000
     # A date string longer than this is not read as a date.
     max_date_chars: int = 200
 
