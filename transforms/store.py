@@ -590,15 +590,24 @@ def abort(output_dir: str, run_id: str) -> None:
     """
     from apache_beam.io.filesystems import FileSystems
 
+    if _finish_journaled(output_dir, run_id) is None and FileSystems.exists(
+        staging_dir(output_dir, run_id)
+    ):
+        _drop_staging(output_dir, run_id)
+
+
+def _finish_journaled(output_dir: str, run_id: str) -> bool | None:
+    """Finishes the run's commit from its journal (True); a broken journal is a commit that
+    never began, rolled back (False); None when the run wrote no journal."""
     try:
         files = _read_journal(output_dir, run_id)
     except UnreadableFileError as problem:
         _roll_back(output_dir, run_id, problem)
-        return
-    if files is not None:
-        _apply_journal(output_dir, run_id, files)
-    elif FileSystems.exists(staging_dir(output_dir, run_id)):
-        _drop_staging(output_dir, run_id)
+        return False
+    if files is None:
+        return None
+    _apply_journal(output_dir, run_id, files)
+    return True
 
 
 def recover(output_dir: str) -> list[str]:
@@ -622,15 +631,10 @@ def recover(output_dir: str) -> list[str]:
         run_id = metadata.path[len(root) :].strip("/").split("/", 1)[0]
         runs.setdefault(run_id, []).append(metadata)
     for run_id, entries in sorted(runs.items()):
-        try:
-            files = _read_journal(output_dir, run_id)
-        except UnreadableFileError as problem:
-            _roll_back(output_dir, run_id, problem)
-            continue
-        if files is not None:
-            _apply_journal(output_dir, run_id, files)
+        outcome = _finish_journaled(output_dir, run_id)
+        if outcome:
             finished.append(run_id)
-        elif all(
+        elif outcome is None and all(
             time.time() - (m.last_updated_in_seconds or 0)
             > DEFAULT_LIMITS.abandoned_staging_seconds
             for m in entries
