@@ -107,6 +107,9 @@ def _interrupt(_number, _frame):
     _interrupts += 1
     if _interrupts > 1:
         _stop_now("newsbeam: interrupted again: stopping now")
+    # Beam logs an exception that reaches a DoFn, with its traceback, before it passes it
+    # on; an interrupted run has nothing left to say but the one line.
+    logging.disable(logging.CRITICAL)
     timer = threading.Timer(_UNWIND_SECONDS, _stop_now, ("newsbeam: interrupted",))
     timer.daemon = True
     timer.start()
@@ -517,6 +520,8 @@ class Session:
                 state = result.wait_until_finish()
         except Exception as exc:
             _discard_staging(config.output_dir, config.run_id)  # still holding the lock
+            if _interrupts:  # Beam wraps a Ctrl-C that lands inside a DoFn in its own error
+                raise KeyboardInterrupt from None
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
         if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
             _discard_staging(config.output_dir, config.run_id)
