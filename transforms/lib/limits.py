@@ -184,6 +184,10 @@ def _launch(name: str):
             # The child finds what this process finds (a test's modules, say).
             env={**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in sys.path if p)},
         )
+    except BaseException:
+        parent_end.close()
+        os.close(parent_alive)
+        raise
     finally:
         child_end.close()
         os.close(child_alive)
