@@ -467,6 +467,9 @@ class Session:
         return self
 
     def __exit__(self, *_exc) -> None:
+        from transforms.lib import limits
+
+        limits.close_ahead()  # the model processes kept between runs
         self.held.close()
 
     def config(self, inputs: list[str]):
@@ -498,6 +501,7 @@ class Session:
             feed_state=feed_state,
             fetch_pages=self.args.fetch_articles,
             fetch_policy=self.fetch_policy,
+            keep_models=True,
             urls=_page_urls(self.args.urls),
             sitemaps=list(dict.fromkeys(self.args.sitemaps)),
         )

@@ -48,6 +48,8 @@ class IngestConfig:
     aliases: Mapping = dataclasses.field(default_factory=dict)  # --aliases, see entities
     urls: Sequence[str] = ()  # article pages to fetch (--urls)
     sitemaps: Sequence[str] = ()  # sitemaps whose pages to fetch (--sitemap)
+    # Model processes outlive the run in this process, for the next (watch's next poll).
+    keep_models: bool = False
 
 
 class Ingested(typing.NamedTuple):
@@ -88,6 +90,7 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
             max_chars=config.limits.max_nlp_chars,
             batch_size=config.limits.batch_size,
             time_limit=config.limits.time_limit,
+            keep_models=config.keep_models,
         )
         enriched = articles | "ExtractEntitiesAndQuotes" >> ExtractEntitiesAndQuotes(
             handler, ingested_at=config.ingested_at

@@ -9,6 +9,7 @@ Rows leave as plain dicts: no ``Doc`` crosses a stage.
 
 import datetime as dt
 import logging
+import os
 import time
 import uuid
 import weakref
@@ -21,7 +22,13 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, nlp
-from transforms.lib.limits import WorkerProcess, scaled_limit, start_ahead, take_ahead
+from transforms.lib.limits import (
+    WorkerProcess,
+    keep_ahead,
+    scaled_limit,
+    start_ahead,
+    take_ahead,
+)
 from transforms.lib.records import Stage
 from transforms.lib.settings import DEFAULT_LIMITS
 
@@ -106,6 +113,7 @@ class SpacyModelHandler(ModelHandler):
         batch_size: int = DEFAULT_LIMITS.batch_size,
         time_limit: float | None = None,
         aliases: Mapping | None = None,
+        keep_models: bool = False,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)
         self._models = {"en": models} if isinstance(models, str) else dict(models)
@@ -118,6 +126,9 @@ class SpacyModelHandler(ModelHandler):
         }
         self._progress = None
         self._token = uuid.uuid4().hex
+        # Only the process that built the handler runs again (watch's next poll); a
+        # runner's worker process keeps nothing it would not use.
+        self._keep_in = os.getpid() if keep_models else None
 
     @property
     def languages(self) -> frozenset[str]:
@@ -142,10 +153,17 @@ class SpacyModelHandler(ModelHandler):
     def close_models(self) -> None:
         """Ends the model processes that this handler or a copy of it started in this process.
 
-        A model used after this starts a new process at its next call.
+        With ``keep_models``, in the process that built the handler, they are
+        kept running instead, for the next run's ``load_model`` to take
+        (``limits.close_ahead`` ends them). A model used after this starts a
+        new process at its next call.
         """
         for worker in list(_model_processes.get(self._token, ())):
-            worker.close()
+            if self._keep_in == os.getpid():
+                _model_processes[self._token].discard(worker)
+                keep_ahead(worker)
+            else:
+                worker.close()
 
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:

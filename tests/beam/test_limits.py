@@ -17,7 +17,7 @@ from tests import slow_work
 from tests.helpers import NOW
 from transforms import enrich, normalize
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
-from transforms.lib import html
+from transforms.lib import html, limits
 from transforms.lib.formats import raw_record
 from transforms.normalize import NormalizeArticles
 
@@ -91,6 +91,32 @@ def test_a_model_loaded_ahead_is_the_one_the_handler_loads_first(slow_model):
     finally:
         handler.close_models()
     assert not worker_processes()
+
+
+def test_kept_model_processes_serve_the_next_run_in_this_process_until_closed(slow_model):
+    # What watch does between polls: the next poll's handler takes the running model.
+    first = SpacyModelHandler(slow_model, labels=(), cues=(), keep_models=True)
+    models = first.load_model()  # RunInference holds its model to the end
+    pid = models["en"].pid
+    first.close_models()
+    del models
+    assert [p.pid for p in worker_processes()] == [pid]
+    second = SpacyModelHandler(slow_model, labels=(), cues=(), keep_models=True)
+    try:
+        models = second.load_model()
+        assert models["en"].pid == pid
+    finally:
+        second.close_models()
+        limits.close_ahead()
+    assert not worker_processes()
+
+
+def test_a_model_process_that_died_is_not_kept(slow_model):
+    handler = SpacyModelHandler(slow_model, labels=(), cues=(), keep_models=True)
+    worker = handler.load_model()["en"]
+    worker.close()
+    handler.close_models()
+    assert limits.take_ahead(worker._setup, worker._setup_args) is None
 
 
 def test_slow_nlp_fails_only_the_slow_article_and_the_model_process_ends_with_the_stage(

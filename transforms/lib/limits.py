@@ -232,8 +232,31 @@ def start_ahead(setup, setup_args: tuple = (), *, name: str = "newsbeam-worker")
 
 
 def take_ahead(setup, setup_args: tuple = ()) -> WorkerProcess | None:
-    """The worker process ``start_ahead`` started with this setup, once; else None."""
+    """The worker process ``start_ahead`` started (or ``keep_ahead`` kept) with this setup,
+    once; else None."""
     return _ahead.pop((setup, tuple(setup_args)), None)
+
+
+def keep_ahead(worker: WorkerProcess) -> None:
+    """Keeps ``worker``, still running, for the next ``take_ahead`` of its setup.
+
+    A worker whose child has ended is closed instead (the next take starts a
+    fresh one), and so is one kept before with the same setup.
+    """
+    key = (worker._setup, worker._setup_args)
+    previous = _ahead.pop(key, None)
+    if previous is not None and previous is not worker:
+        previous.close()
+    if worker.pid is None:
+        return
+    _ahead[key] = worker
+
+
+def close_ahead() -> None:
+    """Ends every worker process started or kept ahead that nobody took."""
+    while _ahead:
+        _key, worker = _ahead.popitem()
+        worker.close()
 
 
 def call_with_time_limit(
