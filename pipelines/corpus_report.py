@@ -202,7 +202,8 @@ class _Page:
         in the background and put in place by ``drawn``."""
         self.charts += 1
         placeholder = f"<!--chart {self.marker} {self.charts}-->"
-        self.drawings[placeholder] = self.drawer.submit(charts.svg, spec)
+        prefix = f"chart{self.charts}-"
+        self.drawings[placeholder] = self.drawer.submit(charts.svg, spec, prefix=prefix)
         caption = f"<figcaption>{caption}</figcaption>" if caption else ""
         return f'<figure class="chart" data-chart="{e(name)}">{placeholder}{caption}</figure>'
 

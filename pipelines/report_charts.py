@@ -8,6 +8,7 @@ dates, as the partitions are.
 """
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from pipelines.report_queries import next_period
@@ -21,14 +22,16 @@ _CONFIG = {
     "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal"},
     "legend": {"labelFontSize": 11, "titleFontSize": 11, "labelLimit": 220},
 }
+_ID = re.compile(r'\bid="([^"]+)"')
 POINTS_UP_TO = 40  # a line chart with more periods draws no point marks: they cost the most
 _SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier: never fetched
 OTHER = "other"
 KIND_COLOURS = {"direct": "#1f5f99", "indirect": "#7fb3e0", "other": "#c7c7c7"}
 
 
-def svg(spec: dict) -> str:
-    """The chart of ``spec`` as one ``<svg>`` element.
+def svg(spec: dict, *, prefix: str = "") -> str:
+    """The chart of ``spec`` as one ``<svg>`` element, its element ids (gradients, clip
+    paths) starting with ``prefix``: ids must be unique in the page that holds several.
 
     Raises ``ValueError`` if the drawing holds script or foreign content: Vega
     escapes the data it draws, so that would be a bug, never something to embed.
@@ -39,6 +42,10 @@ def svg(spec: dict) -> str:
     lowered = drawing.lower()
     if not lowered.startswith("<svg") or "<script" in lowered or "<foreignobject" in lowered:
         raise ValueError("the chart drawing holds something other than SVG shapes and text")
+    if prefix:
+        for name in sorted(set(_ID.findall(drawing)), key=len, reverse=True):
+            for form in ('id="{}"', "url(#{})", 'href="#{}"'):
+                drawing = drawing.replace(form.format(name), form.format(prefix + name))
     return drawing
 
 

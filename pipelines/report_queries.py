@@ -80,7 +80,8 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
 
     ``scope_articles``: one row per article id of the chosen dates and source.
     ``scope_mentions``: the entity mentions of those articles, counted per
-    article and resolved identity (``mentions``). ``scope_quotes``: their
+    article and resolved identity (``mentions``); ``scope_names``: per resolved
+    identity, the names its mentions carry and how often. ``scope_quotes``: their
     speech events (a partial quote inside a reported clause is not one).
     ``scope_errors``: the errors rows of the chosen dates; errors belong to
     no source, so ``--source`` leaves them unfiltered. Dates compare as
@@ -116,15 +117,33 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
                {enriched} AS enriched,
                coalesce({_column(a, "text_source")} = {_literal(HEADLINE_ONLY)}, false)
                    AS headline_only,
+               false AS with_entities,
                title, coalesce(url, {_column(a, "canonical_url")}) AS url
         FROM articles {where(articles_where)}
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY ingested_at) = 1
     """)
+    # One scan of the mentions; then one row per article and identity, and per identity the
+    # names it goes by.
     connection.execute("""
-        CREATE OR REPLACE TEMP TABLE scope_mentions AS
+        CREATE OR REPLACE TEMP TABLE _scope_named AS
         SELECT article_id, resolved_id, resolved_label, resolved_name, count(*) AS mentions
         FROM resolved_entities SEMI JOIN scope_articles USING (article_id)
         GROUP BY ALL
+    """)
+    connection.execute("""
+        CREATE OR REPLACE TEMP TABLE scope_mentions AS
+        SELECT article_id, resolved_id, resolved_label, sum(mentions)::BIGINT AS mentions
+        FROM _scope_named GROUP BY ALL
+    """)
+    connection.execute("""
+        CREATE OR REPLACE TEMP TABLE scope_names AS
+        SELECT resolved_id, resolved_label, resolved_name, sum(mentions)::BIGINT AS mentions
+        FROM _scope_named GROUP BY ALL
+    """)
+    connection.execute("DROP TABLE _scope_named")
+    connection.execute("""
+        UPDATE scope_articles SET with_entities = true
+        WHERE article_id IN (SELECT article_id FROM scope_mentions)
     """)
     connection.execute(f"""
         CREATE OR REPLACE TEMP TABLE scope_quotes AS
@@ -308,16 +327,15 @@ def ranked_values(
 # Ranked by the articles that mention them, then by mentions; the name shown is the resolved
 # name most of the mentions carry (ties alphabetical).
 _TOP_ENTITIES = """
-WITH m AS (SELECT * FROM scope_mentions WHERE resolved_label = $label),
-top AS (
-    SELECT resolved_id, count(DISTINCT article_id) AS articles, sum(mentions)::BIGINT AS mentions
-    FROM m GROUP BY resolved_id
+WITH top AS (
+    SELECT resolved_id, count(*) AS articles, sum(mentions)::BIGINT AS mentions
+    FROM scope_mentions WHERE resolved_label = $label GROUP BY resolved_id
     ORDER BY articles DESC, mentions DESC, resolved_id LIMIT $top
 ),
 names AS (
-    SELECT resolved_id, resolved_name AS name, sum(mentions) AS n
-    FROM m SEMI JOIN top USING (resolved_id) GROUP BY resolved_id, resolved_name
-    QUALIFY row_number() OVER (PARTITION BY resolved_id ORDER BY n DESC, resolved_name) = 1
+    SELECT resolved_id, resolved_name AS name FROM scope_names SEMI JOIN top USING (resolved_id)
+    WHERE resolved_label = $label
+    QUALIFY row_number() OVER (PARTITION BY resolved_id ORDER BY mentions DESC, name) = 1
 )
 SELECT resolved_id, name, articles, mentions FROM top JOIN names USING (resolved_id)
 ORDER BY articles DESC, mentions DESC, name
@@ -325,7 +343,7 @@ ORDER BY articles DESC, mentions DESC, name
 
 _ENTITY_TIMELINE = """
 SELECT {period} AS period, resolved_id, sum(mentions)::BIGINT AS mentions,
-       count(DISTINCT article_id) AS articles
+       count(*) AS articles
 FROM scope_mentions JOIN scope_articles USING (article_id)
 WHERE resolved_label = $label AND list_contains($ids, resolved_id)
 GROUP BY ALL ORDER BY period, resolved_id
@@ -334,7 +352,7 @@ GROUP BY ALL ORDER BY period, resolved_id
 # Pairs of people and the articles that mention both; each pair once (a < b).
 _CO_MENTIONS = """
 WITH p AS (
-    SELECT DISTINCT article_id, resolved_id FROM scope_mentions
+    SELECT article_id, resolved_id FROM scope_mentions
     WHERE resolved_label = $label AND list_contains($ids, resolved_id)
 )
 SELECT a.resolved_id AS a, b.resolved_id AS b, count(*) AS articles
@@ -436,23 +454,20 @@ def top_speakers(connection: duckdb.DuckDBPyConnection, *, top: int = CAPS.speak
 # ---------------------------------------------------------------- 5. data quality
 
 _QUALITY = """
-WITH with_entities AS (SELECT DISTINCT article_id FROM scope_mentions)
 SELECT {period} AS period, count(*) AS articles,
        count(*) FILTER (WHERE NOT dated) AS undated,
-       count(*) FILTER (WHERE w.article_id IS NULL) AS without_entities,
+       count(*) FILTER (WHERE NOT with_entities) AS without_entities,
        count(*) FILTER (WHERE NOT enriched) AS not_enriched,
        count(*) FILTER (WHERE headline_only) AS headline_only
-FROM scope_articles a LEFT JOIN with_entities w USING (article_id)
-GROUP BY ALL ORDER BY period
+FROM scope_articles GROUP BY ALL ORDER BY period
 """
 
 # Date partitions whose share of articles with any problem is highest, above the scope's own.
 _DAYS_TO_CHECK = """
-WITH with_entities AS (SELECT DISTINCT article_id FROM scope_mentions),
-a AS (
-    SELECT day, NOT dated AS undated, w.article_id IS NULL AS without_entities,
+WITH a AS (
+    SELECT day, NOT dated AS undated, NOT with_entities AS without_entities,
            coalesce(NOT enriched, false) AS not_enriched, headline_only
-    FROM scope_articles LEFT JOIN with_entities w USING (article_id)
+    FROM scope_articles
 ),
 d AS (
     SELECT day, count(*) AS articles,
