@@ -117,9 +117,11 @@ def build_page(
         charts=page.charts,
         body=body,
         footer=(
+            # The folder's name only: a page that is mailed should not show the sender's paths.
             f"Written by newsbeam {e(_version())} on {e(generated)} from the committed files of "
-            f"<code>{e(str(pathlib.Path(output_dir).resolve()))}</code>. Everything shown is in "
-            "this one file: it loads nothing, from the network or from disk."
+            f"the output folder <code>{e(pathlib.Path(output_dir).resolve().name)}</code>. "
+            "Everything shown is in this one file: it loads nothing, from the network or from "
+            "disk."
         ),
     )
     return document, page.charts, page.totals["articles"]
@@ -194,7 +196,7 @@ class _Page:
             self.totals["first_day"], self.totals["last_day"], limit=caps.periods
         )
         first, last = self.totals["first_day"], self.totals["last_day"]
-        self.periods = q.periods_between(first, last, self.unit) if first else []
+        self.span = (first, last) if first else None  # the time axes of the page line up
         self.runs, self.unreadable_runs = store.read_run_records(output_dir)
 
     def figure(self, spec: dict, caption: str = "", *, name: str) -> str:
@@ -292,7 +294,9 @@ class _Page:
         )
         rows = q.volume_by_source(self.connection, self.unit, top=caps.sources)
         over_time = self.figure(
-            charts.volume_chart(rows, self.unit, [s["value"] for s in sources], other_sources),
+            charts.volume_chart(
+                rows, self.unit, [s["value"] for s in sources], other_sources, self.span
+            ),
             f"Articles per {self.unit}, coloured by source"
             + (
                 f"; the {len(sources)} largest sources are named, the other "
@@ -347,8 +351,9 @@ class _Page:
             "The people and organisations the articles name most. Each is counted once however "
             "it is written: <i>Obama</i>, <i>Barack Obama</i> and <i>Mr Obama</i> are one "
             "person, as the identity resolution of the <code>resolved_entities</code> view "
-            "decides. Bars: articles that name them; lines: mentions per "
-            f"{self.unit} of the first {self.caps.timeline}."
+            "decides. Bars: articles that name them; dots: when the first "
+            f"{self.caps.timeline} are mentioned, one dot per {self.unit}, larger for more "
+            "mentions."
         )
         if not self.totals["mentions"]:
             return _section("people", "People and organisations", intro, _empty(self._no_nlp()))
@@ -384,7 +389,7 @@ class _Page:
             timeline = q.entity_timeline(self.connection, label, list(shown), self.unit)
             parts.append(
                 self.figure(
-                    charts.timeline_chart(timeline, self.unit, shown, self.periods),
+                    charts.timeline_chart(timeline, self.unit, shown, self.span),
                     f"{title}: mentions per {self.unit}",
                     name=f"timeline-{label.lower()}",
                 )
@@ -493,7 +498,7 @@ class _Page:
             rows = q.quality(self.connection, self.unit)
             parts.append(
                 self.figure(
-                    charts.quality_chart(rows, self.unit),
+                    charts.quality_chart(rows, self.unit, self.span),
                     f"Share of each {self.unit}'s articles with each problem",
                     name="quality",
                 )

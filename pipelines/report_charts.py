@@ -11,7 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from pipelines.report_queries import next_period
+from pipelines.report_queries import next_period, period_start
+
+Span = tuple[str, str] | None  # the first and last day (YYYY-MM-DD) a time axis covers
 
 WIDTH = 660  # a chart across the page
 HALF = 300  # a chart beside another
@@ -23,7 +25,6 @@ _CONFIG = {
     "legend": {"labelFontSize": 11, "titleFontSize": 11, "labelLimit": 220},
 }
 _ID = re.compile(r'\bid="([^"]+)"')
-POINTS_UP_TO = 40  # a line chart with more periods draws no point marks: they cost the most
 _SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier: never fetched
 OTHER = "other"
 KIND_COLOURS = {"direct": "#1f5f99", "indirect": "#7fb3e0", "other": "#c7c7c7"}
@@ -52,12 +53,6 @@ def svg(spec: dict, *, prefix: str = "") -> str:
 def warm_up() -> None:
     """Starts vl-convert's JavaScript engine (about a second), so a thread can do it early."""
     svg({"data": {"values": []}, "mark": "point"})
-
-
-def _line(periods: int) -> dict:
-    """A line mark, with points when there are few periods (one period is only a point)."""
-    mark = {"type": "line", "strokeWidth": 1.5}
-    return {**mark, "point": {"size": 25}} if periods <= POINTS_UP_TO else mark
 
 
 def _spec(data: list[dict], *, description: str, **chart) -> dict:
@@ -99,12 +94,21 @@ def _period_end(start: str, unit: str, fill: float = 1.0) -> str:
 _TIME_FORMATS = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y", "year": "%Y"}
 
 
-def _time_axis(unit: str, field: str = "start", *, what: str = "date of publication") -> dict:
+def _time_axis(
+    unit: str, span: Span = None, *, field: str = "start", what: str = "date of publication"
+) -> dict:
+    """A UTC time axis by ``unit``; over ``span`` (first and last day) when given, so the
+    charts of one page line up."""
     title = {"day": "day", "week": "week (from Monday)", "month": "month", "year": "year"}[unit]
+    scale: dict = {"type": "utc"}
+    if span:
+        first = period_start(dt.date.fromisoformat(span[0]), unit)
+        last = next_period(period_start(dt.date.fromisoformat(span[1]), unit), unit)
+        scale["domain"] = [first.isoformat(), last.isoformat()]
     return {
         "field": field,
         "type": "temporal",
-        "scale": {"type": "utc"},
+        "scale": scale,
         "title": f"{what}, by {title}",
         "axis": {"labelOverlap": True, "grid": False, "format": _TIME_FORMATS[unit]},
     }
@@ -140,11 +144,11 @@ def _stacked(rows: list[dict], unit: str, key: str, value: str, order: Sequence[
     return data
 
 
-def _stacked_bars(data: list[dict], unit: str, key: str, order, *, what: str, y: str, **scale):
+def _stacked_bars(data, unit, key, order, *, what: str, y: str, span: Span = None, **scale):
     return {
         "mark": {"type": "rect"},
         "encoding": {
-            "x": _time_axis(unit, what=what),
+            "x": _time_axis(unit, span, what=what),
             "x2": {"field": "end"},
             "y": {
                 "field": "high",
@@ -157,7 +161,9 @@ def _stacked_bars(data: list[dict], unit: str, key: str, order, *, what: str, y:
     }
 
 
-def volume_chart(rows: list[dict], unit: str, sources: Sequence[str], others: int) -> dict:
+def volume_chart(
+    rows: list[dict], unit: str, sources: Sequence[str], others: int, span: Span = None
+) -> dict:
     """Stacked bars: articles per period by source (``rows`` of ``volume_by_source``;
     ``sources`` the named ones in rank order, ``others`` the number grouped as other)."""
     other = f"{OTHER} ({others} sources)" if others != 1 else f"{OTHER} (1 source)"
@@ -177,6 +183,7 @@ def volume_chart(rows: list[dict], unit: str, sources: Sequence[str], others: in
             order,
             what="date of publication",
             y="articles",
+            span=span,
             scale={"scheme": "tableau10"},
         ),
     )
@@ -222,36 +229,48 @@ def ranking_chart(
     )
 
 
-def timeline_chart(
-    rows: list[dict], unit: str, names: dict[str, str], periods: Sequence[str]
-) -> dict:
-    """Lines: mentions per period of each resolved id of ``names`` (id -> shown name, in
-    rank order), a period without a mention drawn as zero."""
+def timeline_chart(rows: list[dict], unit: str, names: dict[str, str], span: Span = None) -> dict:
+    """A row per resolved id of ``names`` (id -> shown name, in rank order) with a dot
+    for each period it is mentioned in, the larger the more mentions: sparse and dense
+    corpora read alike, and no line suggests mentions between two dots."""
     labels = dict(zip(names, unique_labels(list(names.values())), strict=True))
-    counts = {(r["period"], r["resolved_id"]): r["mentions"] for r in rows}
     data = [
-        {"start": period, "name": labels[i], "mentions": counts.get((period, i), 0)}
-        for i in names
-        for period in periods
+        {
+            "start": r["period"],
+            "name": labels[r["resolved_id"]],
+            "mentions": r["mentions"],
+            "articles": r["articles"],
+        }
+        for r in rows
+        if r["resolved_id"] in labels and r["mentions"]
     ]
+    order = list(labels.values())
+    most = max((d["mentions"] for d in data), default=1)
     return _spec(
         data,
         description="Mentions per period",
-        width=WIDTH,
-        height=200,
-        mark=_line(len(periods)),
+        width=WIDTH - 120,
+        height={"step": 26},
+        mark={"type": "circle", "opacity": 0.8},
         encoding={
-            "x": _time_axis(unit),
-            "y": {
+            "x": _time_axis(unit, span),
+            "y": {"field": "name", "type": "nominal", "sort": order, "title": None},
+            "size": {
                 "field": "mentions",
                 "type": "quantitative",
-                **count_axis(max((d["mentions"] for d in data), default=0), "mentions"),
+                "title": "mentions",
+                "scale": {"range": [15, 300], "zero": False},
+                "legend": {
+                    "format": ",d",
+                    "orient": "right",
+                    **({"values": list(range(1, most + 1))} if most <= 5 else {}),
+                },
             },
             "color": {
                 "field": "name",
                 "type": "nominal",
-                "sort": list(labels.values()),
-                "title": None,
+                "sort": order,
+                "legend": None,
                 "scale": {"scheme": "tableau10"},
             },
         },
@@ -275,6 +294,7 @@ def heatmap_chart(names: dict[str, str], pairs: list[dict]) -> dict:
         description="Articles mentioning both people",
         width={"step": 30},
         height={"step": 30},
+        view={"fill": "#f4f4f4", "stroke": None},  # a pair never together: an empty grey cell
         encoding={
             "x": {
                 "field": "x",
@@ -399,7 +419,7 @@ QUALITY_MEASURES = {
 }
 
 
-def quality_chart(rows: list[dict], unit: str) -> dict:
+def quality_chart(rows: list[dict], unit: str, span: Span = None) -> dict:
     """A strip per problem of ``QUALITY_MEASURES``: one cell per period with articles
     (``rows`` of ``quality``), the darker the larger the share of its articles with
     that problem; a period without articles has no cell, a bad one stands out."""
@@ -422,7 +442,7 @@ def quality_chart(rows: list[dict], unit: str) -> dict:
         height={"step": 24},
         mark={"type": "rect", "stroke": "white", "strokeWidth": 0.5},
         encoding={
-            "x": _time_axis(unit),
+            "x": _time_axis(unit, span),
             "x2": {"field": "end"},
             "y": {"field": "problem", "type": "nominal", "sort": names, "title": None},
             "color": {

@@ -230,17 +230,6 @@ def next_period(start: dt.date, unit: str) -> dt.date:
     return start.replace(year=start.year + 1, month=1, day=1)
 
 
-def periods_between(first: str, last: str, unit: str) -> list[str]:
-    """Every period start (``YYYY-MM-DD``) from the one holding ``first`` to ``last``'s."""
-    start = period_start(dt.date.fromisoformat(first), unit)
-    end = dt.date.fromisoformat(last)
-    found = []
-    while start <= end:
-        found.append(start.isoformat())
-        start = next_period(start, unit)
-    return found
-
-
 # ---------------------------------------------------------------- 1. volume
 
 _OVERVIEW = """

@@ -265,21 +265,22 @@ def test_the_headline_only_marker_is_the_normaliser_s():
 def test_choose_period_keeps_charts_to_the_cap(first, last, unit):
     assert q.choose_period(first, last, limit=120) == unit
     if first:
-        assert len(q.periods_between(first, last, unit)) <= 120
+        start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        periods, at = 0, q.period_start(start, unit)
+        while at <= end:
+            periods, at = periods + 1, q.next_period(at, unit)
+        assert periods <= 120
 
 
-def test_periods_between_starts_each_period_on_its_first_day():
-    assert q.periods_between("2025-03-02", "2025-03-12", "week") == [
-        "2025-02-24",
-        "2025-03-03",
-        "2025-03-10",
-    ]
-    assert q.periods_between("2024-12-31", "2025-02-01", "month") == [
-        "2024-12-01",
-        "2025-01-01",
-        "2025-02-01",
-    ]
-    assert q.periods_between("2024-06-01", "2025-01-01", "year") == ["2024-01-01", "2025-01-01"]
+def test_periods_start_on_their_first_day():
+    sunday = dt.date(2025, 3, 2)
+    assert q.period_start(sunday, "week") == dt.date(2025, 2, 24)  # ISO weeks: Monday
+    assert q.period_start(sunday, "month") == dt.date(2025, 3, 1)
+    assert q.period_start(sunday, "year") == dt.date(2025, 1, 1)
+    assert q.next_period(dt.date(2025, 1, 1), "month") == dt.date(2025, 2, 1)
+    assert q.next_period(dt.date(2024, 12, 1), "month") == dt.date(2025, 1, 1)
+    assert q.next_period(dt.date(2025, 2, 24), "week") == dt.date(2025, 3, 3)
+    assert q.next_period(dt.date(2024, 1, 1), "year") == dt.date(2025, 1, 1)
 
 
 def test_run_history_reads_what_each_record_has(tmp_path):
