@@ -335,9 +335,12 @@ def _add_report_parser(commands) -> None:
             flag,
             type=_day,
             metavar="DATE",
-            help=f"the {side} date partition to cover, YYYY-MM-DD (default: the {side} there is)",
+            help=f"the {side} day to cover, YYYY-MM-DD: an article's day is its publication "
+            "date, else the day it was ingested (default: all)",
         )
-    report_parser.add_argument("--source", metavar="NAME", help="only the articles of this source")
+    report_parser.add_argument(
+        "--source", metavar="NAME", help="only the articles whose source is exactly NAME"
+    )
 
 
 def _day(value: str) -> dt.date:

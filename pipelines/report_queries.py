@@ -2,12 +2,13 @@
 
 Every figure of the report page comes from a function here, run on a
 connection from ``query.connect`` (read-only, committed files only) after
-``open_scope`` has made the ``scope_*`` views: the articles of the chosen
-dates and source, their entity mentions and quotes (people and organisations
-as resolved identities: the ``resolved_entities`` and ``resolved_quotes``
-views, docs/ENTITIES.md) and the errors of those dates. Everything is
-aggregated in SQL and cut to ``Caps``, so what reaches Python is small for
-any corpus. A table with no rows, or no files, gives zeros and empty lists.
+``open_scope`` has read the ``scope_*`` temporary tables: the articles of the
+chosen dates and source, their entity mentions and quotes (people and
+organisations as resolved identities: the ``resolved_entities`` and
+``resolved_quotes`` views, docs/ENTITIES.md) and the errors of those dates.
+Everything is aggregated in SQL and cut to ``Caps``, so what reaches Python
+is small for any corpus. A table with no rows, or no files, gives zeros and
+empty lists.
 """
 
 import dataclasses
@@ -69,10 +70,10 @@ def _columns(connection: duckdb.DuckDBPyConnection, view: str) -> set[str]:
     return {row[0] for row in connection.execute(f"DESCRIBE {view}").fetchall()}
 
 
-def _column(present: set[str], name: str, alias: str = "") -> str:
+def _column(present: set[str], name: str) -> str:
     """``name`` when the table has it, else NULL: outputs of older schema versions lack
-    the columns added since (``nlp_model``, ``parent_quote_id``, ...)."""
-    return (alias + name) if name in present else "NULL"
+    the columns added since (``canonical_url``, ``parent_quote_id``, ...)."""
+    return name if name in present else "NULL"
 
 
 def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
