@@ -58,6 +58,8 @@ setup(
         "ftfy>=6.2",
         "py3langid>=0.3",
         "python-dateutil>=2.8",
+        # newsbeam report: Vega-Lite charts drawn to SVG by an embedded engine, no browser.
+        "vl-convert-python>=1.9,<2",
     ],
     extras_require={
         "dev": [

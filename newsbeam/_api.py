@@ -1,10 +1,12 @@
 """The Python API behind ``import newsbeam``: the CLI's commands as functions."""
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pipelines import cli, report
+from pipelines import cli
+from pipelines import report as run_report
 
 UsageError = cli.UsageError
 ResultKind = Literal["relation", "arrow", "pandas", "polars", "rows"]
@@ -29,7 +31,7 @@ class RunSummary:
         return int(self.balance["errors"])
 
     def __str__(self) -> str:
-        return report.summary(
+        return run_report.summary(
             dict(self.counts), run_id=self.run_id, output_dir=self.output, elapsed=self.elapsed
         )
 
@@ -133,6 +135,40 @@ def stats(output: str, *, limit: int = 10) -> str:
     if limit < 1:
         raise UsageError(f"limit must be at least 1, not {limit}")
     return stats_report(str(output), limit=limit)
+
+
+def report(
+    folder: str,
+    *,
+    output: str,
+    since: "str | dt.date | None" = None,
+    until: "str | dt.date | None" = None,
+    source: str | None = None,
+) -> str:
+    """Writes the ``newsbeam report`` page of the output ``folder`` to the .html file
+    ``output`` and returns its path; ``since``/``until`` (``YYYY-MM-DD`` or dates) and
+    ``source`` choose the articles. Raises ``UsageError`` for a folder that is not an
+    output, a file name that is not .html or lies in the folder, a bad date or an unknown
+    source, before anything is written."""
+    from pipelines import corpus_report
+    from pipelines.report_queries import Scope, UnknownSourceError
+
+    def day(value, name):
+        if value is None or isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise UsageError(f"{name}: {value!r} is not a date like 2025-01-31") from None
+
+    scope = Scope(since=day(since, "since"), until=day(until, "until"), source=source)
+    if scope.since and scope.until and scope.since > scope.until:
+        raise UsageError("since is after until")
+    _check_output(folder)
+    try:
+        return corpus_report.write_report(str(folder), str(output), scope).path
+    except (corpus_report.ReportPathError, UnknownSourceError) as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_output(output: str) -> None:

@@ -1,4 +1,4 @@
-"""The ``newsbeam`` command: ``ingest``, ``watch``, ``query`` and ``stats``.
+"""The ``newsbeam`` command: ``ingest``, ``watch``, ``query``, ``stats`` and ``report``.
 
 Every check that can fail fast (inputs, output folder, model, options) runs
 before the pipeline starts, and fails with one ``newsbeam: error:`` line and
@@ -172,6 +172,8 @@ def _main(argv: list[str] | None) -> int:
         except RunFailed as exc:
             print(f"newsbeam: error: {exc}", file=sys.stderr)
             return 1
+    if args.command == "report":
+        return report_command(args)
     import duckdb  # query and stats need DuckDB, not Beam
 
     from pipelines import query
@@ -312,11 +314,69 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
         metavar="LABEL",
         help="rank only entities of this label (PERSON, ORG, ...); repeatable or comma-separated",
     )
+    _add_report_parser(commands)
     parser.command_options = {  # for "did you mean ...?"
         name: [o for action in command._actions for o in action.option_strings]
         for name, command in commands.choices.items()
     }
     return parser
+
+
+def _add_report_parser(commands) -> None:
+    report_parser = commands.add_parser(
+        "report",
+        help="write one HTML page of charts: volume, people, quotes, data quality, runs",
+        description="Writes one self-contained HTML file (it loads nothing, so it opens "
+        "offline and can be mailed) from the committed tables of DIR.",
+    )
+    report_parser.add_argument("output", metavar="DIR")
+    report_parser.add_argument(
+        "--output", dest="report_file", metavar="FILE", required=True, help="the .html file"
+    )
+    for flag, side in (("--since", "first"), ("--until", "last")):
+        report_parser.add_argument(
+            flag,
+            type=_day,
+            metavar="DATE",
+            help=f"the {side} day to cover, YYYY-MM-DD: an article's day is its publication "
+            "date, else the day it was ingested (default: all)",
+        )
+    report_parser.add_argument(
+        "--source", metavar="NAME", help="only the articles whose source is exactly NAME"
+    )
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2025-01-31") from None
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """``newsbeam report``: writes the page and prints one line; 2 for a usage error."""
+    import duckdb
+
+    from pipelines import corpus_report, query
+    from pipelines.report_queries import Scope, UnknownSourceError
+
+    if args.since and args.until and args.since > args.until:
+        print("newsbeam: error: --since is after --until", file=sys.stderr)
+        return USAGE_ERROR
+    scope = Scope(since=args.since, until=args.until, source=args.source)
+    try:
+        written = corpus_report.write_report(args.output, args.report_file, scope)
+    except (query.NotAnOutputError, corpus_report.ReportPathError, UnknownSourceError) as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except (duckdb.Error, OSError) as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"newsbeam: report of {written.articles} article{'s' if written.articles != 1 else ''} "
+        f"written to {written.path} ({written.charts} charts, {written.seconds:.1f} s)"
+    )
+    return 0
 
 
 def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:

@@ -65,6 +65,7 @@ __all__ = [
     "load_file_state",
     "local_table_files",
     "read_json",
+    "read_run_records",
     "recover",
     "run_of_file",
     "run_record_path",
@@ -670,6 +671,27 @@ def committed_files(output_dir: str) -> dict[str, list[str]]:
             return {t: [f for f in found if _shown(f, runs)] for t, found in files.items()}
         if not records.is_dir():
             return files
+
+
+def read_run_records(output_dir: str) -> tuple[list[dict], list[str]]:
+    """The run records ``DIR/_runs/<run_id>.json`` of the local folder ``output_dir``.
+
+    Returns the records, oldest run first (run ids begin with their UTC
+    start), and the paths of the files that exist but cannot be read or
+    hold no JSON object: one bad record never hides the others. An output
+    without ``_runs/`` has none. Needs no Beam.
+    """
+    records, unreadable = [], []
+    for path in sorted(pathlib.Path(output_dir, RUNS).glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = None
+        if isinstance(record, dict):
+            records.append(record)
+        else:
+            unreadable.append(str(path))
+    return records, unreadable
 
 
 def _shown(path: str, runs: set[str]) -> bool:
