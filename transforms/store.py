@@ -541,11 +541,14 @@ def _replacing(output_dir: str, run_id: str, files: list[dict], removed, *, abso
 
 
 def _pause(step: str) -> None:
-    """A hook for crash tests: with ``NEWSBEAM_TEST_PAUSE`` set to ``step`` (``staged``,
-    ``journaled``, ``moved``, ``recorded``), says so on stderr and waits to be killed."""
-    if os.environ.get(PAUSE_VARIABLE) == step:
-        print(f"newsbeam: test pause at {step}", file=sys.stderr, flush=True)
-        time.sleep(3600)
+    """A hook for crash tests: ``NEWSBEAM_TEST_PAUSE=step`` (``staged``, ``journaled``,
+    ``moved``, ``recorded``) says so on stderr and waits to be killed; ``step:seconds``
+    waits that long, then goes on. Several, comma-separated, pause at each."""
+    for pause in os.environ.get(PAUSE_VARIABLE, "").split(","):
+        name, _colon, seconds = pause.partition(":")
+        if name == step:
+            print(f"newsbeam: test pause at {step}", file=sys.stderr, flush=True)
+            time.sleep(float(seconds or 3600))
 
 
 def _apply_journal(output_dir: str, run_id: str, journal: dict) -> None:
