@@ -436,7 +436,8 @@ def reprocess(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise UsageError(f"reprocess needs a local output folder, not {args.output!r}")
     try:
         query.check_output_folder(args.output)
-    except query.NotAnOutputError as exc:
+        reprocessing.select_articles(args.output, args.where, limit=0)  # bad SQL fails now
+    except (query.NotAnOutputError, reprocessing.SelectionError) as exc:
         raise UsageError(str(exc)) from None
     with Session.start(args, beam_args) as session:  # holds the output's lock to the end
         _check_labels(session)

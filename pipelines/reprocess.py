@@ -28,12 +28,15 @@ class SelectionError(ValueError):
     """``--where`` cannot select articles, or the output cannot be reprocessed as it is."""
 
 
-def select_articles(output_dir: str, where: str | None, committed) -> frozenset[str] | None:
+def select_articles(
+    output_dir: str, where: str | None, committed=None, *, limit: int | None = None
+) -> frozenset[str] | None:
     """The ids of the articles ``where`` (a SQL condition over the ``articles`` view, as in
-    ``newsbeam query``) selects in the ``committed`` files; None (every article) without one.
+    ``newsbeam query``) selects in the ``committed`` files (default: those committed now),
+    at most ``limit`` of them; None (every article) without a condition.
 
-    Raises ``SelectionError`` for a condition DuckDB refuses, or that is more
-    than one condition.
+    Raises ``SelectionError``, in one line, for a condition DuckDB refuses or that is
+    more than one condition.
     """
     if where is None:
         return None
@@ -42,13 +45,15 @@ def select_articles(output_dir: str, where: str | None, committed) -> frozenset[
     from pipelines import query
 
     sql = f"SELECT DISTINCT article_id FROM articles WHERE ({where})"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     try:
         connection = query.connect(output_dir, committed=committed)
         if len(connection.extract_statements(sql)) != 1:
             raise SelectionError(f"--where {where!r}: give one condition, like \"source = 'x'\"")
         return frozenset(row[0] for row in query._select(connection, sql).fetchall())
     except duckdb.Error as exc:
-        raise SelectionError(f"--where {where!r}: {exc}") from None
+        raise SelectionError(f"--where {where!r}: {' '.join(str(exc).split())}") from None
 
 
 def check_readable(committed) -> None:
