@@ -56,8 +56,13 @@ def compact(
     limits = limits or DEFAULT_LIMITS
     root = os.path.abspath(output_dir)
     committed = store.committed_files(root)
+    small = target_bytes / 2  # only files the plan may merge need their footer read
     mergeable = {
-        table: [(path, os.path.getsize(path)) for path in paths if _mergeable(path, table)]
+        table: [
+            (path, size)
+            for path, size in ((path, os.path.getsize(path)) for path in paths)
+            if size >= small or _mergeable(path, table)
+        ]
         for table, paths in committed.items()
     }
     merges = compaction.plan(mergeable, target_bytes=target_bytes)

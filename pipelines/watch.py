@@ -190,7 +190,11 @@ def _compact(output_dir: str, target_bytes: int | None) -> None:
     from pipelines import compact
 
     options = {"target_bytes": target_bytes} if target_bytes else {}
-    result = compact.compact(output_dir, **options)
+    try:
+        result = compact.compact(output_dir, **options)
+    except Exception as exc:  # upkeep: the polls go on, the next compaction tries again
+        _log.warning("compaction failed (%s); it is tried again after the next polls", exc)
+        return
     if result.run_id is None:
         _log.warning("compaction: nothing to compact")
         return
