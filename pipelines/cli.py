@@ -260,7 +260,41 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
         "poll under way. Any option not listed here is passed to Beam.",
     )
     options.add_ingest_arguments(watch_parser)
-    for writer in (ingest_parser, watch_parser):
+    reprocess_parser = commands.add_parser(
+        "reprocess",
+        help="extract entities and quotes again for articles already in the output",
+        description="Runs the model again over the articles already in DIR (all, or those "
+        "--where selects) and replaces their entities and quotes in one commit that newsbeam "
+        "query and the Python API see whole. Takes the output's writer lock, as ingest does. "
+        "Any option not listed here is passed to Beam.",
+    )
+    reprocess_parser.add_argument("output", metavar="DIR")
+    reprocess_parser.add_argument(
+        "--where",
+        metavar="SQL",
+        help="reprocess only the articles this condition over the articles view selects, "
+        'as in newsbeam query: "nlp_model IS NULL", "date >= \'2026-01-01\'" '
+        "(default: every article)",
+    )
+    options.add_reprocess_arguments(reprocess_parser)
+    compact_parser = commands.add_parser(
+        "compact",
+        help="merge the small files of each table and date into few large ones",
+        description="Merges small committed files per table and date, in one commit that "
+        "newsbeam query and the Python API see whole; folds the _commits/ records into one. "
+        "Takes the output's writer lock, as ingest does.",
+    )
+    compact_parser.add_argument("output", metavar="DIR")
+    for compactor in (watch_parser, compact_parser):
+        compactor.add_argument(
+            "--target-size",
+            type=options.byte_size,
+            default=DEFAULT_LIMITS.compact_target_bytes,
+            metavar="SIZE",
+            help="largest merged file, like 128MB or 1GB (powers of 1024); files of half of it "
+            "or more are left as they are (default: 128MB)",
+        )
+    for writer in (ingest_parser, watch_parser, reprocess_parser, compact_parser):
         writer.add_argument(
             "--wait",
             action="store_true",
@@ -288,52 +322,6 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
         metavar="SECONDS",
         help="leave a file modified less than this long ago for a later poll: it may still be "
         "being written (default: %(default)s)",
-    )
-    reprocess_parser = commands.add_parser(
-        "reprocess",
-        help="extract entities and quotes again for articles already in the output",
-        description="Runs the model again over the articles already in DIR (all, or those "
-        "--where selects) and replaces their entities and quotes in one commit that newsbeam "
-        "query and the Python API see whole. Takes the output's writer lock, as ingest does. "
-        "Any option not listed here is passed to Beam.",
-    )
-    reprocess_parser.add_argument("output", metavar="DIR")
-    reprocess_parser.add_argument(
-        "--where",
-        metavar="SQL",
-        help="reprocess only the articles this condition over the articles view selects, "
-        'as in newsbeam query: "nlp_model IS NULL", "date >= \'2026-01-01\'" '
-        "(default: every article)",
-    )
-    options.add_reprocess_arguments(reprocess_parser)
-    compact_parser = commands.add_parser(
-        "compact",
-        help="merge the small files of each table and date into few large ones",
-        description="Merges small committed files per table and date, in one commit that "
-        "newsbeam query and the Python API see whole; folds the _commits/ records into one. "
-        "Takes the output's writer lock, as ingest does.",
-    )
-    compact_parser.add_argument("output", metavar="DIR")
-    reprocess_parser.add_argument(
-        "--wait",
-        action="store_true",
-        help="if another newsbeam is writing to the output, wait for it to finish "
-        "(default: fail at once, naming it)",
-    )
-    for compactor in (watch_parser, compact_parser):
-        compactor.add_argument(
-            "--target-size",
-            type=options.byte_size,
-            default=DEFAULT_LIMITS.compact_target_bytes,
-            metavar="SIZE",
-            help="largest merged file, like 128MB or 1GB (powers of 1024); files of half of it "
-            "or more are left as they are (default: 128MB)",
-        )
-    compact_parser.add_argument(
-        "--wait",
-        action="store_true",
-        help="if another newsbeam is writing to the output, wait for it to finish "
-        "(default: fail at once, naming it)",
     )
     query_parser = commands.add_parser(
         "query",
