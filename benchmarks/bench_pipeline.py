@@ -1,6 +1,7 @@
 """newsbeam against the limit of its model: throughput, scaling, memory and duplicates.
 
     python benchmarks/bench_pipeline.py [--corpus DIR] [--limit N] [--memory-limit N] [--repeat N]
+                                        [--polls N] [--only compaction]
 
 The corpus is a folder of ``.txt`` articles: by default the PolNeAR train
 texts in ../shared/evaldata when present, else a corpus generated from
@@ -21,7 +22,11 @@ the final line gives the ratios (absolute times on a shared machine are noise):
 - P6: the feed path: ``--feed-files`` RSS files (``--entries-per-feed`` entries
   each, built from the corpus texts as HTML descriptions) given to ``--feeds``,
   ``--no-nlp``, in entries per second, and over ``feedparser.parse`` alone on the
-  same files in this run (the share of feedparser's speed newsbeam keeps).
+  same files in this run (the share of feedparser's speed newsbeam keeps);
+- C1: ``--polls`` (100) small ``--no-nlp`` runs into one output, as ``watch`` leaves
+  them in one partition: the files before and after ``newsbeam compact``, and the
+  time of one DuckDB aggregate over the articles (a glob, and ``newsbeam.query``)
+  before and after. ``--only compaction`` measures this line alone.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -211,6 +216,83 @@ def ingest_side_by_side(corpora, output: pathlib.Path) -> float:
         return max(run["pipeline_seconds"] for run in runs)
 
 
+# C1's aggregate: a scan of every articles file, as a dashboard query makes it.
+COMPACTION_SQL = (
+    "select source, count(*) as articles, sum(word_count) as words, avg(length(text)) as chars "
+    "from {articles} group by source order by articles desc"
+)
+
+
+def measure_compaction(work: pathlib.Path, texts, *, polls: int, repeat: int) -> dict:
+    """C1: ``polls`` in-process ``--no-nlp`` runs of a share of the corpus each into one
+    output (articles dated by the run: one partition); the parquet files, and the best of
+    ``repeat`` timings of ``COMPACTION_SQL`` through a DuckDB glob and ``newsbeam.query``,
+    before and after ``newsbeam compact`` (whose time is given too)."""
+    import duckdb
+
+    import newsbeam
+
+    output = work / "c1"
+    for poll in range(polls):
+        share = texts[poll::polls]
+        if share:
+            folder = write_corpus(work / f"c1_{poll:03d}", share)
+            newsbeam.ingest(str(folder / "*.txt"), output=str(output), nlp=False, quiet=True)
+    glob = f"read_parquet('{output}/articles/*/*.parquet', hive_partitioning = true)"
+
+    def timings() -> tuple[float, float, list]:
+        plain = through_newsbeam = float("inf")
+        for _ in range(repeat):
+            started = time.perf_counter()
+            rows = duckdb.connect().sql(COMPACTION_SQL.format(articles=glob)).fetchall()
+            plain = min(plain, time.perf_counter() - started)
+            started = time.perf_counter()
+            newsbeam.query(output, COMPACTION_SQL.format(articles="articles"), result="rows")
+            through_newsbeam = min(through_newsbeam, time.perf_counter() - started)
+        return plain, through_newsbeam, sorted(rows)
+
+    def files() -> tuple[int, int]:
+        articles = list(output.glob("articles/date=*/*.parquet"))
+        return len(articles), len({path.parent for path in articles})
+
+    before = files(), timings()
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "compact", str(output)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    compact_seconds = time.perf_counter() - started
+    after = files(), timings()
+    assert before[1][2] == after[1][2], "compaction changed the query's answer"
+    return {
+        "articles": sum(len(texts[poll::polls]) for poll in range(polls)),
+        "files": (before[0][0], after[0][0]),
+        "partitions": before[0][1],
+        "glob_seconds": (before[1][0], after[1][0]),
+        "query_seconds": (before[1][1], after[1][1]),
+        "compact_seconds": compact_seconds,
+    }
+
+
+def print_compaction(figures: dict, *, polls: int) -> None:
+    (files_before, files_after) = figures["files"]
+    (glob_before, glob_after), (query_before, query_after) = (
+        figures["glob_seconds"],
+        figures["query_seconds"],
+    )
+    print(
+        f"C1 compaction: {polls} polls, {figures['articles']} articles, "
+        f"{figures['partitions']} partition(s): {files_before} articles files -> {files_after} "
+        f"(compact {figures['compact_seconds']:.1f} s); DuckDB aggregate over the glob "
+        f"{glob_before * 1000:.0f} ms -> {glob_after * 1000:.0f} ms "
+        f"({glob_before / glob_after:.1f}x), through newsbeam.query "
+        f"{query_before * 1000:.0f} ms -> {query_after * 1000:.0f} ms "
+        f"({query_before / query_after:.1f}x)"
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -235,6 +317,12 @@ def main(argv=None) -> int:
         default=2,
         help="take each timed figure N times, interleaved, and keep the fastest (default 2)",
     )
+    parser.add_argument(
+        "--polls", type=int, default=100, help="small runs before C1's compaction (default 100)"
+    )
+    parser.add_argument(
+        "--only", choices=("compaction",), help="measure this line alone (C1: compaction)"
+    )
     args = parser.parse_args(argv)
 
     texts = load_corpus(args.corpus, args.limit)
@@ -247,6 +335,13 @@ def main(argv=None) -> int:
     )
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
+    if args.only == "compaction":
+        try:
+            figures = measure_compaction(work, texts, polls=args.polls, repeat=max(3, args.repeat))
+            print_compaction(figures, polls=args.polls)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
     try:
         load = model_load_seconds()
         print(f"model load: {load:.2f} s (excluded from P1 and P2)")
@@ -343,13 +438,18 @@ def main(argv=None) -> int:
             f"{p6:.0f} entries/s; feedparser.parse alone {entries / parse_seconds:.0f} entries/s "
             f"({p6_share:.2f} of its speed)"
         )
+
+        compaction = measure_compaction(work, texts, polls=args.polls, repeat=max(3, args.repeat))
+        print_compaction(compaction, polls=args.polls)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"P1/L1={l1 / p1:.2f} P2/L2={l2 / p2:.2f} P2/P1={p1 / p2:.2f} P3={p3:.0f}/s "
         f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f} "
-        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f}"
+        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} "
+        f"C1_files_before={compaction['files'][0]} C1_files_after={compaction['files'][1]} "
+        f"C1_speedup={compaction['glob_seconds'][0] / compaction['glob_seconds'][1]:.2f}"
     )
     return 0
 

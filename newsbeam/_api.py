@@ -106,14 +106,12 @@ def query(output: str, sql: str, *, result: ResultKind = "relation"):
     Polars DataFrame, or a list of tuples (``result=``).
 
     Raises ``UsageError`` when ``output`` is not a newsbeam output folder and
-    ``duckdb.Error`` for bad SQL or any statement but SELECT.
+    ``duckdb.Error`` for bad SQL or any statement but SELECT. A relation kept across a
+    ``compact`` or ``reprocess`` of the output fails to read the files they replaced: ask again.
     """
     from pipelines import query as querying
 
     _check_output(output)
-    relation = querying._select(querying.connect(str(output)), sql)
-    if relation is None:
-        raise UsageError("no SQL statement given")
     convert = {
         "relation": lambda r: r,
         "arrow": lambda r: r.to_arrow_table(),
@@ -123,7 +121,18 @@ def query(output: str, sql: str, *, result: ResultKind = "relation"):
     }
     if result not in convert:
         raise ValueError(f"result must be one of {', '.join(convert)}, not {result!r}")
-    return convert[result](relation)
+
+    def fetch(connection):
+        relation = querying._select(connection, sql)
+        if relation is None:
+            raise UsageError("no SQL statement given")
+        return convert[result](relation)
+
+    # A relation is read later, when asked; the other results are read here, and again
+    # if a compaction replaced the files meanwhile.
+    if result == "relation":
+        return fetch(querying.connect(str(output)))
+    return querying.run_on_committed(str(output), fetch)
 
 
 def stats(output: str, *, limit: int = 10) -> str:

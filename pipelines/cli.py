@@ -1,4 +1,4 @@
-"""The ``newsbeam`` command: ``ingest``, ``watch``, ``query``, ``stats`` and ``report``.
+"""The ``newsbeam`` command: ingest, watch, reprocess, compact, query, stats and report.
 
 Every check that can fail fast (inputs, output folder, model, options) runs
 before the pipeline starts, and fails with one ``newsbeam: error:`` line and
@@ -150,9 +150,11 @@ def _main(argv: list[str] | None) -> int:
     args, beam_args = parser.parse_known_args(argv)
     if getattr(args, "log_level", None):
         _configure_logging("error" if args.quiet else args.log_level)
-    if args.command not in ("ingest", "watch") and beam_args:
+    if args.command not in ("ingest", "watch", "reprocess") and beam_args:
         parser.error(_unknown_message(parser, args.command, beam_args))
-    if args.command in ("ingest", "watch"):
+    if args.command == "compact":
+        return compact(args)
+    if args.command in ("ingest", "watch", "reprocess"):
         from pipelines.options import OptionError, check_beam_arguments
         from transforms.lib.nlp import ModelError
 
@@ -164,8 +166,9 @@ def _main(argv: list[str] | None) -> int:
             print(f"newsbeam: error: {message}", file=sys.stderr)
             return USAGE_ERROR
         beam_args = _quiet_workers(args, beam_args)
+        command = {"ingest": ingest, "watch": watch, "reprocess": reprocess}[args.command]
         try:
-            return ingest(args, beam_args) if args.command == "ingest" else watch(args, beam_args)
+            return command(args, beam_args)
         except (UsageError, OptionError, ModelError) as exc:
             print(f"newsbeam: error: {exc}", file=sys.stderr)
             return USAGE_ERROR
@@ -262,7 +265,41 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
         "poll under way. Any option not listed here is passed to Beam.",
     )
     options.add_ingest_arguments(watch_parser)
-    for writer in (ingest_parser, watch_parser):
+    reprocess_parser = commands.add_parser(
+        "reprocess",
+        help="extract entities and quotes again for articles already in the output",
+        description="Runs the model again over the articles already in DIR (all, or those "
+        "--where selects) and replaces their entities and quotes in one commit that newsbeam "
+        "query and the Python API see whole. Takes the output's writer lock, as ingest does. "
+        "Any option not listed here is passed to Beam.",
+    )
+    reprocess_parser.add_argument("output", metavar="DIR")
+    reprocess_parser.add_argument(
+        "--where",
+        metavar="SQL",
+        help="reprocess only the articles this condition over the articles view selects, "
+        'as in newsbeam query: "nlp_model IS NULL", "date >= \'2026-01-01\'" '
+        "(default: every article)",
+    )
+    options.add_reprocess_arguments(reprocess_parser)
+    compact_parser = commands.add_parser(
+        "compact",
+        help="merge the small files of each table and date into few large ones",
+        description="Merges small committed files per table and date, in one commit that "
+        "newsbeam query and the Python API see whole; folds the _commits/ records into one. "
+        "Takes the output's writer lock, as ingest does.",
+    )
+    compact_parser.add_argument("output", metavar="DIR")
+    for compactor in (watch_parser, compact_parser):
+        compactor.add_argument(
+            "--target-size",
+            type=options.byte_size,
+            default=DEFAULT_LIMITS.compact_target_bytes,
+            metavar="SIZE",
+            help="largest merged file, like 128MB or 1GB (powers of 1024); files of half of it "
+            "or more are left as they are (default: 128MB)",
+        )
+    for writer in (ingest_parser, watch_parser, reprocess_parser, compact_parser):
         writer.add_argument(
             "--wait",
             action="store_true",
@@ -275,6 +312,13 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
         type=options.positive_int,
         default=None,
         help="stop after this many polls, at least 1 (default: never)",
+    )
+    watch_parser.add_argument(
+        "--compact-every",
+        type=options.positive_int,
+        default=None,
+        metavar="N",
+        help="compact the output (as newsbeam compact does) after every N polls (default: never)",
     )
     watch_parser.add_argument(
         "--settle",
@@ -422,10 +466,86 @@ def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
         _check_labels(session)
         try:
             return watching.watch(
-                session, interval=interval, max_polls=args.max_polls, settle=args.settle
+                session,
+                interval=interval,
+                max_polls=args.max_polls,
+                settle=args.settle,
+                compact_every=args.compact_every,
+                target_bytes=args.target_size,
             )
         except store.UnreadableFileError as exc:
             raise UsageError(f"the watch state {exc}") from None
+
+
+def reprocess(args: argparse.Namespace, beam_args: list[str]) -> int:
+    """``newsbeam reprocess``: a ``Session`` (lock, model, recovery), then one run."""
+    from pipelines import query
+    from pipelines import reprocess as reprocessing
+
+    started = time.monotonic()
+    if re.match(r"^[a-zA-Z][-a-zA-Z0-9+.]*://", args.output):
+        raise UsageError(f"reprocess needs a local output folder, not {args.output!r}")
+    try:
+        query.check_output_folder(args.output)
+        reprocessing.select_articles(args.output, args.where, limit=0)  # bad SQL fails now
+    except (query.NotAnOutputError, reprocessing.SelectionError) as exc:
+        raise UsageError(str(exc)) from None
+    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+        _check_labels(session)
+        try:
+            record = reprocessing.reprocess(session, where=args.where, started=started)
+        except reprocessing.SelectionError as exc:
+            raise UsageError(str(exc)) from None
+    print(reprocessing.summary(record, output_dir=args.output))
+    return 0
+
+
+def compact(args: argparse.Namespace) -> int:
+    """``newsbeam compact``: holds the writer lock, finishes interrupted commits, compacts."""
+    from pipelines import compact as compacting
+    from pipelines import query
+    from transforms import store
+
+    try:
+        if re.match(r"^[a-zA-Z][-a-zA-Z0-9+.]*://", args.output):
+            raise UsageError(f"compact needs a local output folder, not {args.output!r}")
+        query.check_output_folder(args.output)
+        with _writer_lock(args):
+            _recover(args.output)
+            result = compacting.compact(args.output, target_bytes=args.target_size)
+    except (UsageError, query.NotAnOutputError, store.UnreadableFileError) as exc:
+        print(f"newsbeam: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as exc:
+        print(f"newsbeam: error: compaction failed: {exc}", file=sys.stderr)
+        return 1
+    print(compacting.summary(result, output_dir=args.output))
+    return 0
+
+
+@contextlib.contextmanager
+def _writer_lock(args: argparse.Namespace):
+    """The output's writer lock for a command that is no ``Session`` (``compact``); a
+    ``UsageError`` when another process holds it (without ``--wait``) or it cannot be taken."""
+    from transforms import store
+
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(store.writer_lock(args.output, wait=args.wait, command=args.command))
+        except store.OutputLockedError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:  # a read-only folder, a filesystem without flock
+            raise UsageError(f"{args.output!r} cannot be locked: {exc}") from None
+        yield
+
+
+def _recover(output_dir: str) -> None:
+    """Finishes the commits of interrupted runs, saying so."""
+    from transforms import store
+
+    finished = store.recover(output_dir)
+    if finished:
+        logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
 
 
 def _check_sources(args: argparse.Namespace) -> None:
@@ -566,8 +686,11 @@ class Session:
             sitemaps=list(dict.fromkeys(self.args.sitemaps)),
         )
 
-    def run(self, config, *, started: float) -> dict:
-        """Runs one pipeline to its commit; returns the run record also written to ``_runs/``."""
+    def run(self, config, *, started: float, build=None) -> dict:
+        """Runs one pipeline to its commit; returns the run record also written to ``_runs/``.
+
+        ``build(pipeline, config)`` adds the graph: ``graph.build_pipeline`` unless given.
+        """
         import apache_beam as beam
 
         from pipelines import options
@@ -576,7 +699,7 @@ class Session:
 
         runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
         pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
-        build_pipeline(pipeline, config)
+        (build or build_pipeline)(pipeline, config)
         pipeline_started = time.monotonic()
         try:
             with _progress_shown(self.args, config):
@@ -596,6 +719,7 @@ class Session:
         counts["files"] = counts["read"]["files"]  # where run records have always had it
         record = {
             "run_id": config.run_id,
+            "command": self.args.command,
             "ingested_at": config.ingested_at.isoformat(),
             "inputs": list(config.inputs),
             "model": config.model,

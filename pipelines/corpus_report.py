@@ -14,6 +14,7 @@ escaped; an article is linked only by an http(s) URL.
 import concurrent.futures
 import dataclasses
 import datetime as dt
+import functools
 import html
 import os
 import pathlib
@@ -103,10 +104,7 @@ def build_page(
     # the JavaScript engine starts while DuckDB reads the tables.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as drawer:
         drawer.submit(charts.warm_up)
-        connection = query.connect(output_dir)
-        if scope.source is not None:
-            q.check_source(connection, scope.source)
-        q.open_scope(connection, scope)
+        connection = query.run_on_committed(output_dir, functools.partial(_opened, scope=scope))
         page = _Page(connection, output_dir, scope, caps, drawer)
         body = page.drawn(page.body())
     generated = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
@@ -125,6 +123,15 @@ def build_page(
         ),
     )
     return document, page.charts, page.totals["articles"]
+
+
+def _opened(connection, *, scope: Scope):
+    """``connection`` with the scope's rows copied out of the files (``q.open_scope``): a
+    compaction that deletes files afterwards changes nothing of the page."""
+    if scope.source is not None:
+        q.check_source(connection, scope.source)
+    q.open_scope(connection, scope)
+    return connection
 
 
 # ---------------------------------------------------------------- escaping and formatting

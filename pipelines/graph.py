@@ -82,18 +82,8 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
     articles = unique.articles
     tables = {"articles": articles}
     if config.nlp:
-        handler = SpacyModelHandler(
-            config.models or {"en": config.model},
-            aliases=config.aliases,
-            labels=config.labels,
-            cues=config.cues,
-            max_chars=config.limits.max_nlp_chars,
-            batch_size=config.limits.batch_size,
-            time_limit=config.limits.time_limit,
-            keep_models=config.keep_models,
-        )
         enriched = articles | "ExtractEntitiesAndQuotes" >> ExtractEntitiesAndQuotes(
-            handler, ingested_at=config.ingested_at
+            model_handler(config), ingested_at=config.ingested_at
         )
         tables = {
             "articles": enriched["articles"],
@@ -121,6 +111,20 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
             unique[dedupe.DUPLICATES] | "DuplicateOrigins" >> beam.Map(lambda dup: dup["origin"]),
         ) | "SettledOrigins" >> beam.Flatten()
     return Ingested(committed, settled)
+
+
+def model_handler(config: IngestConfig) -> SpacyModelHandler:
+    """The spaCy model handler of a run's enrichment, from its models and options."""
+    return SpacyModelHandler(
+        config.models or {"en": config.model},
+        aliases=config.aliases,
+        labels=config.labels,
+        cues=config.cues,
+        max_chars=config.limits.max_nlp_chars,
+        batch_size=config.limits.batch_size,
+        time_limit=config.limits.time_limit,
+        keep_models=config.keep_models,
+    )
 
 
 def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):

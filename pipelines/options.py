@@ -171,6 +171,38 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# The options of ingest that reprocess takes too: how articles are enriched and how it runs.
+REPROCESS_OPTIONS = (
+    "models",
+    "aliases",
+    "labels",
+    "cues",
+    "max_nlp_chars",
+    "time_limit",
+    "batch_size",
+    "quiet",
+    "log_level",
+    "shards",
+)
+
+
+def add_reprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    """Ingest's ``REPROCESS_OPTIONS`` on ``parser``, as ingest has them, and ingest's
+    defaults for its other options, so a reprocess run is set up as an ingest run is."""
+    ingest = argparse.ArgumentParser(add_help=False)
+    add_ingest_arguments(ingest)
+    for action in ingest._actions:
+        if action.dest in REPROCESS_OPTIONS:
+            parser._add_action(action)
+    parser.set_defaults(
+        **{
+            action.dest: action.default
+            for action in ingest._actions
+            if action.dest not in (*REPROCESS_OPTIONS, "output")
+        }
+    )
+
+
 def positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -199,6 +231,16 @@ def positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError(f"{value!r} must be more than 0")
     return number
+
+
+def byte_size(value: str) -> int:
+    """An argparse type: bytes in ``128MB``, ``64MiB``, ``1G`` or ``1000000``."""
+    from transforms.lib.compaction import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def limits_from(args: argparse.Namespace) -> Limits:

@@ -92,13 +92,18 @@ def create_resolved_views(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(statement)
 
 
-def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
+def connect(output_dir: str, *, committed=None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a view per table of ``schemas.TABLES`` and the ``VIEWS``.
 
-    The views read the files of finished commits only (``store.committed_files``),
-    as they were when the connection was made: never part of a commit. A
-    table with no files yet is an empty view of the right columns, so
-    queries over a fresh output still run. Once the views exist the
+    The views read the files of finished commits only (``store.committed_files``,
+    or ``committed`` when given), as they were when the connection was made:
+    never part of a commit. A table with no files yet is an empty view of the
+    right columns, so queries over a fresh output still run; a column that
+    no file has yet (written by an older newsbeam) reads as NULL, and is
+    listed in the table ``_absent_columns(table_name, column_name)``. A
+    compaction or reprocess deletes the files it replaced, so a connection
+    kept across one fails to read them (``run_on_committed`` asks again).
+    Once the views exist the
     connection is locked to ``output_dir``: reading any other file, ATTACH,
     INSTALL/LOAD and changing a setting fail with a ``duckdb.Error``. DuckDB
     would still let COPY write inside ``output_dir``; ``run_query`` and
@@ -106,28 +111,62 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     """
     connection = duckdb.connect()
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
-    committed = store.committed_files(str(root))
+    committed = store.committed_files(str(root)) if committed is None else committed
+    absent = []  # (table, column) that every file lacks: read as NULL, listed for callers
     for table in TABLES:
-        files = readable_files(committed[table], table)
+        columns: set[str] = set()
+        files = readable_files(committed[table], table, columns=columns)
         if files:
+            absent += [(table, name) for name in TABLES[table].names if name not in columns]
             # The files listed now, not a glob: a commit that begins later stays out.
             # DuckDB reads [, * and ? in every path it is given: each comes escaped.
             paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in files)
             connection.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{paths}], "
-                "hive_partitioning = true, union_by_name = true)"
+                f"CREATE VIEW {table} AS SELECT *{_null_columns(connection, table, columns)} "
+                f"FROM read_parquet([{paths}], hive_partitioning = true, union_by_name = true)"
             )
         else:
             placeholder = f"_empty_{table}"
             connection.register(placeholder, empty_table(table))
             connection.execute(f"CREATE VIEW {table} AS SELECT * FROM {placeholder}")
+    connection.execute("CREATE TABLE _absent_columns (table_name VARCHAR, column_name VARCHAR)")
+    if absent:
+        connection.executemany("INSERT INTO _absent_columns VALUES (?, ?)", absent)
     create_resolved_views(connection)
     _lock(connection, root)
     return connection
 
 
-def readable_files(paths: list[str], table: str) -> list[str]:
-    """The files among ``paths`` (of ``table``) whose Parquet footer can be read.
+def run_on_committed(output_dir: str, work, *, attempts: int = 5):
+    """``work(connection)`` over a fresh ``connect``; asked again, up to ``attempts`` times in
+    all, when it fails to read a file because a commit took files out meanwhile (a
+    ``compact`` or ``reprocess`` deletes the files it replaced)."""
+    root = str(pathlib.Path(output_dir).resolve())
+    for attempt in range(1, attempts + 1):
+        listed = store.committed_files(root)
+        try:
+            return work(connect(output_dir, committed=listed))
+        except duckdb.IOException:
+            if attempt == attempts or store.committed_files(root) == listed:
+                raise
+            _log.info("files were replaced while reading %s: reading again", output_dir)
+    raise AssertionError("unreachable")
+
+
+def _null_columns(connection: duckdb.DuckDBPyConnection, table: str, found: set[str]) -> str:
+    """``, CAST(NULL AS type) AS "column"`` for each column of ``table`` no file has."""
+    schema = TABLES[table]
+    types = connection.from_arrow(schema.empty_table()).types
+    return "".join(
+        f', CAST(NULL AS {column_type}) AS "{name}"'
+        for name, column_type in zip(schema.names, types, strict=True)
+        if name not in found
+    )
+
+
+def readable_files(paths: list[str], table: str, *, columns: set | None = None) -> list[str]:
+    """The files among ``paths`` (of ``table``) whose Parquet footer can be read; their
+    column names are added to ``columns`` when it is given.
 
     A file that cannot be read is left out with one warning line naming it,
     so one corrupt file never stops every query.
@@ -136,12 +175,14 @@ def readable_files(paths: list[str], table: str) -> list[str]:
     for path in paths:
         try:
             with pq.ParquetFile(path) as parquet:  # reads the footer, where a bad file fails
-                parquet.metadata  # noqa: B018
+                names = parquet.schema_arrow.names
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
             cause = " ".join(str(exc).split())[:300] or type(exc).__name__
             _log.warning("%s cannot be read (%s): left out of the %s view", path, cause, table)
             continue
         readable.append(path)
+        if columns is not None:
+            columns.update(names)
     return readable
 
 
@@ -178,11 +219,15 @@ def _select(connection: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyR
 
 def run_query(output_dir: str, sql: str, *, output_format: str = "table") -> str:
     """The result of ``sql`` over the output, as an aligned table, CSV or JSON lines."""
-    relation = _select(connect(output_dir), sql)
-    if relation is None:  # no statement at all
+
+    def fetch(connection):
+        relation = _select(connection, sql)
+        return (relation.columns, relation.fetchall()) if relation is not None else None
+
+    result = run_on_committed(output_dir, fetch)
+    if result is None:  # no statement at all
         return ""
-    columns = relation.columns
-    rows = relation.fetchall()
+    columns, rows = result
     if output_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -241,7 +286,13 @@ def export_query(output_dir: str, sql: str, path: str) -> int:
     file appears whole or not at all.
     """
     export_format = check_export_path(output_dir, path)
-    relation = _select(connect(output_dir), sql)
+    return run_on_committed(
+        output_dir, lambda connection: _export(connection, sql, path, export_format)
+    )
+
+
+def _export(connection, sql: str, path: str, export_format: str) -> int:
+    relation = _select(connection, sql)
     if relation is None:
         raise duckdb.InvalidInputException("no query to export")
     target = pathlib.Path(path).resolve()

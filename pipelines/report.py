@@ -80,6 +80,11 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             "rows": c(names.RESOLVE_ROWS),
             "resolved": c(names.RESOLVE_RESOLVED),
         },
+        "reprocess": {
+            "articles": c(names.REPROCESS_ARTICLES),
+            "files_replaced": c(names.REPROCESS_FILES_REPLACED),
+            "kept_as_they_were": c(names.REPROCESS_KEPT_AS_THEY_WERE),
+        },
         "write": {
             **{table: c(names.write_rows(table)) for table in names.WRITTEN_TABLES},
             "files": c(names.WRITE_FILES),

@@ -67,7 +67,13 @@ def _literal(value: str) -> str:
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, view: str) -> set[str]:
-    return {row[0] for row in connection.execute(f"DESCRIBE {view}").fetchall()}
+    """The columns of ``view`` that its files have (``query.connect`` reads the others,
+    added by later newsbeam versions, as NULL and lists them in ``_absent_columns``)."""
+    described = {row[0] for row in connection.execute(f"DESCRIBE {view}").fetchall()}
+    absent = connection.execute(
+        "SELECT column_name FROM _absent_columns WHERE table_name = ?", [view]
+    ).fetchall()
+    return described - {row[0] for row in absent}
 
 
 def _column(present: set[str], name: str) -> str:

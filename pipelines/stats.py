@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.query import connect
+from pipelines.query import run_on_committed
 
 LABEL_GROUPS = (
     ("persons", ("PERSON",)),
@@ -164,20 +164,23 @@ def stats_report(output_dir: str, *, limit: int = 10, labels: list[str] | None =
         groups = ((f"{'/'.join(wanted)}", tuple(wanted)),)
         where = f"WHERE resolved_label IN ({', '.join(_sql_string(label) for label in wanted)})"
 
-    con = connect(output_dir)
-    try:
-        # Rows written before schema version 2 have no parent_quote_id: every one is an event.
-        nested = "parent_quote_id" in _columns(con, "quotes")
-        events = "AND parent_quote_id IS NULL" if nested else ""
-        overview = con.execute(
-            _OVERVIEW.format(events=events, events_where=events.replace("AND", "WHERE", 1))
-        ).fetchone()
-        entities = con.execute(
-            _TOP_ENTITIES.format(group_case=_group_case(groups), where=where), {"limit": limit}
-        ).fetchall()
-        speakers = con.execute(_TOP_SPEAKERS.format(events=events), {"limit": limit}).fetchall()
-    finally:
-        con.close()
+    def read(con):
+        try:
+            # Rows written before schema version 2 have no parent_quote_id: every one is an event.
+            nested = "parent_quote_id" in _columns(con, "quotes")
+            events = "AND parent_quote_id IS NULL" if nested else ""
+            overview = con.execute(
+                _OVERVIEW.format(events=events, events_where=events.replace("AND", "WHERE", 1))
+            ).fetchone()
+            entities = con.execute(
+                _TOP_ENTITIES.format(group_case=_group_case(groups), where=where), {"limit": limit}
+            ).fetchall()
+            speakers = con.execute(_TOP_SPEAKERS.format(events=events), {"limit": limit}).fetchall()
+        finally:
+            con.close()
+        return overview, entities, speakers
+
+    overview, entities, speakers = run_on_committed(output_dir, read)
 
     articles, mentions, mention_articles, quotes, unattributed, first, last = overview
     dates = f"{first} .. {last}" if first else "none"

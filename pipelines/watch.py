@@ -141,10 +141,19 @@ def poll_line(poll: int, record: dict | None, *, seconds: float) -> str:
     )
 
 
-def watch(session, *, interval: float, max_polls: int | None = None, settle: float = 0.0) -> int:
+def watch(
+    session,
+    *,
+    interval: float,
+    max_polls: int | None = None,
+    settle: float = 0.0,
+    compact_every: int | None = None,
+    target_bytes: int | None = None,
+) -> int:
     """Polls until stopped (or ``max_polls``); each poll with new files, or any poll when
     there are feeds, is one committed run. Files modified in the last ``settle`` seconds
-    wait for a later poll."""
+    wait for a later poll. With ``compact_every``, the output is compacted after every
+    that many polls (``pipelines.compact``, files of up to ``target_bytes``)."""
     args = session.args
     stop = StopSignal()
     known = store.load_file_state(args.output)
@@ -167,8 +176,35 @@ def watch(session, *, interval: float, max_polls: int | None = None, settle: flo
             known.update({path: listing[path] for path in new_files})
             store.save_file_state(args.output, known)
         _log.warning(poll_line(poll, record, seconds=time.monotonic() - started))
+        if compact_every and poll % compact_every == 0:
+            _compact(args.output, target_bytes)
         if max_polls is not None and poll >= max_polls:
             break
         stop.wait(interval - (time.monotonic() - started))
     _log.warning("stopped after %d poll(s)", poll)
     return 0
+
+
+def _compact(output_dir: str, target_bytes: int | None) -> None:
+    """One compaction between polls (the session holds the writer lock), in one log line."""
+    from pipelines import compact
+
+    options = {"target_bytes": target_bytes} if target_bytes else {}
+    try:
+        result = compact.compact(output_dir, **options)
+    except Exception as exc:  # upkeep: the polls go on, the next compaction tries again
+        _log.warning("compaction failed (%s); it is tried again after the next polls", exc)
+        return
+    if result.run_id is None:
+        _log.warning("compaction: nothing to compact")
+        return
+    before, after = sum(result.files_before.values()), sum(result.files_after.values())
+    _log.warning(
+        "compaction %s: %d files -> %d, %d commit records -> %d (%.1f s)",
+        result.run_id,
+        before,
+        after,
+        result.records_before,
+        result.records_after,
+        result.seconds,
+    )

@@ -60,6 +60,7 @@ class ArticleRow(TypedDict):
     description: str | None
     image_url: str | None
     site_name: str | None
+    nlp_version: str | None
     date: str
 
 

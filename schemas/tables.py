@@ -14,7 +14,8 @@ import pyarrow as pa
 # 2: nlp_model (articles), model_label, title, detected_by (entities), parent_quote_id and
 # speaker_rule (quotes), entity_resolution; modified_at, description, image_url and site_name
 # (articles). All nullable, all added.
-SCHEMA_VERSION = 2
+# 3: nlp_version (articles), what produced its entities and quotes (``newsbeam reprocess``).
+SCHEMA_VERSION = 3
 PARTITION_COLUMN = "date"
 
 _UTC = pa.timestamp("us", tz="UTC")
@@ -43,6 +44,9 @@ ARTICLES = pa.schema(
         pa.field("description", pa.string()),
         pa.field("image_url", pa.string()),
         pa.field("site_name", pa.string()),
+        # The versions of that model, spaCy and newsbeam (``en_core_web_sm==3.8.0 spacy==3.8.7
+        # newsbeam==0.2.0``); NULL when no model ran. Added in schema version 3.
+        pa.field("nlp_version", pa.string()),
     ]
 )
 

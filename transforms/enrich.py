@@ -84,7 +84,9 @@ class _Progress:
 class _Models(dict):
     """Language -> the worker process holding that language's model. A dict subclass
     because Beam's shared model cache keeps a weak reference to what ``load_model``
-    returns, and a plain dict allows none."""
+    returns, and a plain dict allows none. ``versions``: language -> ``nlp.model_version``."""
+
+    versions: dict[str, str]
 
 
 class SpacyModelHandler(ModelHandler):
@@ -140,6 +142,7 @@ class SpacyModelHandler(ModelHandler):
         Raises ``nlp.ModelError`` from there.
         """
         workers = _Models()
+        workers.versions = {}
         for language, name in self._models.items():
             setup = (nlp.load_model, (name,))
             worker = take_ahead(*setup) or WorkerProcess(
@@ -148,6 +151,9 @@ class SpacyModelHandler(ModelHandler):
             _model_processes.setdefault(self._token, weakref.WeakSet()).add(worker)
             worker.start()
             workers[language] = worker
+            workers.versions[language] = worker.call(
+                nlp.model_version, seconds=None, what="the model's version"
+            )
         return workers
 
     def close_models(self) -> None:
@@ -180,8 +186,10 @@ class SpacyModelHandler(ModelHandler):
                 found = self._annotate(worker, texts)
             except Exception:  # find the bad article(s); the others keep their annotations
                 found = [self._annotate_one(worker, text) for text in texts]
-            name = self._models.get(language)
+            name, version = self._models.get(language), model.versions[language]
             for i, annotation in zip(indexes, found, strict=True):
+                if not isinstance(annotation, Exception):
+                    annotation = {**annotation, "nlp_version": version}
                 results[i] = PredictionResult(batch[i], annotation, model_id=name)
         self._progress.add(batch)
         return results
@@ -222,7 +230,11 @@ class _SplitRowsFn(DeadLetterFn):
         if isinstance(annotations, Exception):  # the model failed on this article
             yield self.dead_letter(annotations, origin=article["origin"])
             return
-        article = {**article, "nlp_model": result.model_id}
+        article = {
+            **article,
+            "nlp_model": result.model_id,
+            "nlp_version": annotations["nlp_version"],
+        }
         entities, quotes = nlp.table_rows(article, annotations)
         for entity in entities:
             self._entities.inc()
@@ -247,15 +259,16 @@ class _RouteByLanguageFn(beam.DoFn):
             return
         language = article.get("language") or "unknown"
         Metrics.counter(counters.NAMESPACE, counters.not_enriched(language)).inc()
-        yield beam.pvalue.TaggedOutput(NOT_ENRICHED, {**article, "nlp_model": None})
+        unannotated = {**article, "nlp_model": None, "nlp_version": None}
+        yield beam.pvalue.TaggedOutput(NOT_ENRICHED, unannotated)
 
 
 class ExtractEntitiesAndQuotes(beam.PTransform):
     """Articles to entities and quotes rows.
 
-    Outputs: ``articles`` (the articles annotated, with their ``nlp_model``, and
-    those of a language no model was given for, written without entities or
-    quotes and with ``nlp_model`` NULL), ``ENTITIES``, ``QUOTES``, and
+    Outputs: ``articles`` (the articles annotated, with their ``nlp_model`` and
+    ``nlp_version``, and those of a language no model was given for, written
+    without entities or quotes and with both NULL), ``ENTITIES``, ``QUOTES``, and
     ``ERRORS`` for articles the model failed on (they are not written as
     articles, so a rerun tries them again).
     """

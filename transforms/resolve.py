@@ -104,7 +104,7 @@ class _ResolveFn(beam.DoFn):
         self._rows = Metrics.counter(counters.NAMESPACE, counters.RESOLVE_ROWS)
         self._resolved = Metrics.counter(counters.NAMESPACE, counters.RESOLVE_RESOLVED)
 
-    def process(self, run_totals, current):
+    def process(self, run_totals, current, withdrawn=()):
         current = dict(current)
         previous = {
             entity: Resolution(
@@ -117,6 +117,14 @@ class _ResolveFn(beam.DoFn):
             for entity, row in current.items()
         }
         seen = set()
+        for entity, (mentions, articles, _label, _canonical) in withdrawn:
+            seen.add(entity)  # its totals change: it gets a row
+            earlier = totals.get(entity)
+            if earlier is not None:  # else counted nowhere yet (written before the table)
+                totals[entity] = earlier._replace(
+                    mentions=max(0, earlier.mentions - mentions),
+                    articles=max(0, earlier.articles - articles),
+                )
         for entity, (mentions, articles, label, canonical) in run_totals:
             seen.add(entity)
             run = Totals(entity, label, canonical, mentions, articles)
@@ -141,7 +149,11 @@ class _ResolveFn(beam.DoFn):
 class ResolveEntities(beam.PTransform):
     """Entity rows of a run to the ``entity_resolution`` rows it adds (see the module doc).
 
-    ``current`` is ``ReadCurrentResolution``'s output for the same folder.
+    Input: ``(entities, current)``, ``current`` being ``ReadCurrentResolution``'s
+    output for the same folder; or ``(entities, current, withdrawn)``, where
+    ``withdrawn`` are entity rows the run replaces (``newsbeam reprocess``):
+    their mentions and articles are taken off the totals before the run's are
+    added, and each of their ids gets a row.
     """
 
     def __init__(self, *, run_id: str, resolved_at: dt.datetime):
@@ -150,13 +162,23 @@ class ResolveEntities(beam.PTransform):
         self._resolved_at = resolved_at
 
     def expand(self, inputs):
-        entities, current = inputs
-        run_totals = (
+        entities, current, *withdrawn = inputs
+        run_totals = entities | "Totals" >> _AllTotals()
+        sides = {"current": beam.pvalue.AsList(current)}
+        if withdrawn:
+            sides["withdrawn"] = beam.pvalue.AsSingleton(withdrawn[0] | "Withdrawn" >> _AllTotals())
+        return run_totals | "Resolve" >> beam.ParDo(
+            _ResolveFn(self._run_id, self._resolved_at), **sides
+        )
+
+
+class _AllTotals(beam.PTransform):
+    """Entity rows to one list of ``(entity_id, (mentions, articles, label, canonical))``."""
+
+    def expand(self, entities):
+        return (
             entities
             | "KeyByEntity" >> beam.Map(lambda row: (row["entity_id"], row))
             | "TotalsPerEntity" >> beam.CombinePerKey(_TotalsFn())
             | "AllTotals" >> beam.combiners.ToList()
-        )
-        return run_totals | "Resolve" >> beam.ParDo(
-            _ResolveFn(self._run_id, self._resolved_at), current=beam.pvalue.AsList(current)
         )

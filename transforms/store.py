@@ -10,12 +10,15 @@
       _state/feeds.json                                       feed validators, entries seen
       _state/files.json                                       input files seen by ``watch``
       _commits/<run_id>.json                                  a commit's files, written last
+      _commits/<run_id>.replace.json                          ... and the files it took out
       _runs/<run_id>.json                                     each run's record
       _lock                                                   the writer's pid and host
 
 Readers of the tables ignore names starting with ``_``. A file is in a
-finished commit once its run has a ``_commits/`` record; ``committed_files``
-lists only those, so ``query`` and ``stats`` never see half a commit. One
+finished commit once its run has a ``_commits/`` record, and until a later
+record takes it out; ``committed_files`` lists only those, so ``query`` and
+``stats`` never see half a commit. A commit that replaces files (``reprocess``,
+``compact``) deletes the files it took out once its record is written. One
 writer at a time: every command that writes holds ``writer_lock``.
 
 Every path is built here, joined as ``DIR``'s Beam filesystem joins it,
@@ -37,6 +40,7 @@ import pathlib
 import re
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import uuid
@@ -67,6 +71,7 @@ __all__ = [
     "read_json",
     "read_run_records",
     "recover",
+    "relative_path",
     "run_of_file",
     "run_record_path",
     "save_feed_state",
@@ -86,6 +91,10 @@ RUNS = "_runs"
 COMMITS = "_commits"
 LOCK = "_lock"
 JOURNAL = "_COMMIT.json"
+# The record of a commit that takes files out, or vouches for other runs' files (compaction).
+REPLACE_RECORD = ".replace.json"
+# A hook for crash tests: the commit stops at this named step (see ``_pause``).
+PAUSE_VARIABLE = "NEWSBEAM_TEST_PAUSE"
 FEED_STATE = "feeds.json"
 FILE_STATE = "files.json"
 FEED_STATE_VERSION = 1
@@ -206,9 +215,26 @@ def run_record_path(output_dir: str, run_id: str) -> str:
     return join(output_dir, RUNS, f"{run_id}.json")
 
 
-def commit_record_path(output_dir: str, run_id: str) -> str:
-    """``DIR/_commits/<run_id>.json``: written when every file of the run is in place."""
-    return join(output_dir, COMMITS, f"{run_id}.json")
+def commit_record_path(output_dir: str, run_id: str, *, replaces: bool = False) -> str:
+    """``DIR/_commits/<run_id>.json``: written when every file of the run is in place;
+    ``<run_id>.replace.json`` for a commit that also takes files out (``replaces``)."""
+    return join(output_dir, COMMITS, run_id + (REPLACE_RECORD if replaces else ".json"))
+
+
+def relative_path(output_dir: str, path: str) -> str:
+    """``path`` as ``table/date=.../name``, ``/``-separated, under ``output_dir``: how a
+    commit record names a file it takes out, so the record still holds if the folder moves.
+
+    Rejects a path outside ``output_dir``.
+    """
+    if _is_local(output_dir):
+        relative = os.path.relpath(path, output_dir).replace(os.sep, "/")
+    else:
+        base = output_dir.rstrip("/") + "/"
+        relative = path[len(base) :] if path.startswith(base) else "../"
+    if relative.startswith("../") or relative in ("..", "."):
+        raise ValueError(f"{path} is not in the output folder {output_dir}")
+    return relative
 
 
 def _is_local(path: str) -> bool:
@@ -449,35 +475,94 @@ def _lock_holder(descriptor: int, *, patience: float = 1.0) -> str:
 # ---------------------------------------------------------------- commit
 
 
-def commit_files(output_dir: str, run_id: str, files: Iterable[dict]) -> list[dict]:
+def commit_files(
+    output_dir: str, run_id: str, files: Iterable[dict], *, removed=(), absorb: bool = False
+) -> list[dict]:
     """Moves staged files into place, articles last, then records the commit; returns the files.
 
     Each file is a dict with ``table``, ``staged`` and ``final`` paths (and
     ``rows``). Each step is on disk (fsynced, on a local disk) before the
     next begins: the staged files; the journal ``_tmp/<run>/_COMMIT.json``,
-    from which ``recover`` finishes the moves if this process dies; the
+    from which ``recover`` finishes the commit if this process dies; the
     moves; and last ``_commits/<run>.json``, which makes the run's files
     visible to ``committed_files``.
+
+    ``removed`` names committed files this commit replaces (``reprocess``,
+    ``compact``): its record (``<run>.replace.json``) lists them, so readers
+    switch from them to the new files in the one rename that writes the
+    record, and they are deleted after it. ``absorb`` (a local output only)
+    also folds every other commit record into this one, which then names
+    the runs whose files remain, and deletes them: ``_commits/`` shrinks to
+    one record.
     """
     order = {table: i for i, table in enumerate(COMMIT_ORDER)}
     files = sorted(files, key=lambda f: (order[f["table"]], f["final"]))
     _record_earlier_commits(output_dir)
     for file in files:
         _fsync(file["staged"])
-    write_json(journal_path(output_dir, run_id), files)
-    _apply_journal(output_dir, run_id, files)
+    _pause("staged")
+    journal = {"files": files, "removed": [], "runs": None, "absorbed": []}
+    if removed or absorb:
+        journal = _replacing(output_dir, run_id, files, removed, absorb=absorb)
+        write_json(journal_path(output_dir, run_id), journal)
+    else:
+        write_json(journal_path(output_dir, run_id), files)  # a plain commit's journal
+    _pause("journaled")
+    _apply_journal(output_dir, run_id, journal)
     return files
 
 
-def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
-    """Moves the journal's files that are still staged, records the commit, drops the staging.
+def _replacing(output_dir: str, run_id: str, files: list[dict], removed, *, absorb: bool) -> dict:
+    """The journal of a commit that takes ``removed`` out and, with ``absorb``, every record.
+
+    Files that an absorbed record took out and that are still there (their
+    deletion failed) stay taken out.
+    """
+    gone = {relative_path(output_dir, path) for path in removed}
+    journal = {"files": files, "removed": sorted(gone), "runs": None, "absorbed": []}
+    if not (absorb and _is_local(output_dir)):
+        return journal
+    root = pathlib.Path(output_dir)
+    names = _record_names(root / COMMITS)
+    _runs, earlier = _read_records(root / COMMITS, names)
+    gone |= {path for path in earlier if (root / path).is_file()}
+    remaining = {
+        run_of_file(path)
+        for listed in committed_files(output_dir).values()
+        for path in listed
+        if _relative(root, path) not in gone
+    }
+    own = {f"{run_id}.json", run_id + REPLACE_RECORD}
+    journal.update(
+        removed=sorted(gone),
+        runs=sorted(remaining - {None, run_id}),
+        absorbed=sorted(names - own),
+    )
+    return journal
+
+
+def _pause(step: str) -> None:
+    """A hook for crash tests: ``NEWSBEAM_TEST_PAUSE=step`` (``staged``, ``journaled``,
+    ``moved``, ``recorded``) says so on stderr and waits to be killed; ``step:seconds``
+    waits that long, then goes on. Several, comma-separated, pause at each."""
+    for pause in os.environ.get(PAUSE_VARIABLE, "").split(","):
+        name, _colon, seconds = pause.partition(":")
+        if name == step:
+            print(f"newsbeam: test pause at {step}", file=sys.stderr, flush=True)
+            time.sleep(float(seconds or 3600))
+
+
+def _apply_journal(output_dir: str, run_id: str, journal: dict) -> None:
+    """Moves the journal's files that are still staged, records the commit, deletes the
+    files it takes out and the records it absorbs, drops the staging.
 
     Repeatable after a crash at any point, and by two processes at once: a
-    file already moved is skipped.
+    file already moved or deleted is skipped.
     """
     from apache_beam.io.filesystem import BeamIOError
     from apache_beam.io.filesystems import FileSystems
 
+    files = journal["files"]
     folders = set()
     for file in files:
         staged, final = file["staged"], file["final"]
@@ -494,29 +579,55 @@ def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
             _log.warning("%s of run %s was neither staged nor committed", final, run_id)
     for folder in sorted(folders):  # the renames themselves, on a local disk
         _fsync(folder)
+    _pause("moved")
     record = {
         "run_id": run_id,
         "committed_at": dt.datetime.now(dt.UTC).isoformat(),
         "files": [{"table": f["table"], "final": f["final"], "rows": f.get("rows")} for f in files],
     }
-    write_json(commit_record_path(output_dir, run_id), record)
+    replaces = bool(journal["removed"]) or journal["runs"] is not None
+    if replaces:
+        record.update(removed=journal["removed"], runs=journal["runs"] or [])
+    write_json(commit_record_path(output_dir, run_id, replaces=replaces), record)
+    _pause("recorded")
+    # Readers of committed files switched with the record: the replaced files can go.
+    for path in journal["removed"]:
+        _delete(join(output_dir, *path.split("/")))
+    for name in journal["absorbed"]:
+        _delete(join(output_dir, COMMITS, name))
     _drop_staging(output_dir, run_id)
 
 
-def _read_journal(output_dir: str, run_id: str) -> list[dict] | None:
-    """A run's journaled files; None when it has no journal.
+def _read_journal(output_dir: str, run_id: str) -> dict | None:
+    """A run's journal as ``files``, ``removed``, ``runs`` and ``absorbed``; None when it has
+    none. A plain commit's journal is its list of files.
 
     Raises ``UnreadableFileError`` for a journal that is empty, not JSON, or
-    not a list of files.
+    not of that shape.
     """
     path = journal_path(output_dir, run_id)
-    files = read_json(path)
-    if files is not None and not (
-        isinstance(files, list)
-        and all(isinstance(f, dict) and {"table", "staged", "final"} <= f.keys() for f in files)
+    document = read_json(path)
+    if document is None:
+        return None
+    if isinstance(document, list):
+        document = {"files": document, "removed": [], "runs": None, "absorbed": []}
+    if not (
+        isinstance(document, dict)
+        and isinstance(document.get("files"), list)
+        and all(
+            isinstance(f, dict) and {"table", "staged", "final"} <= f.keys()
+            for f in document["files"]
+        )
+        and _strings(document.get("removed"))
+        and _strings(document.get("absorbed"))
+        and (document.get("runs") is None or _strings(document["runs"]))
     ):
         raise UnreadableFileError(f"{path} cannot be read: not a list of files")
-    return files
+    return document
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _roll_back(output_dir: str, run_id: str, problem: UnreadableFileError) -> None:
@@ -532,7 +643,10 @@ def _roll_back(output_dir: str, run_id: str, problem: UnreadableFileError) -> No
     _log.warning(
         "%s; run %s never began its commit, so its staged files are dropped", problem, run_id
     )
-    if not FileSystems.exists(commit_record_path(output_dir, run_id)):
+    if not any(
+        FileSystems.exists(commit_record_path(output_dir, run_id, replaces=replaces))
+        for replaces in (False, True)
+    ):
         patterns = [
             join(output_dir, t, f"{PARTITION_COLUMN}=*", f"part-{run_id}-*") for t in COMMIT_ORDER
         ]
@@ -601,13 +715,13 @@ def _finish_journaled(output_dir: str, run_id: str) -> bool | None:
     """Finishes the run's commit from its journal (True); a broken journal is a commit that
     never began, rolled back (False); None when the run wrote no journal."""
     try:
-        files = _read_journal(output_dir, run_id)
+        journal = _read_journal(output_dir, run_id)
     except UnreadableFileError as problem:
         _roll_back(output_dir, run_id, problem)
         return False
-    if files is None:
+    if journal is None:
         return None
-    _apply_journal(output_dir, run_id, files)
+    _apply_journal(output_dir, run_id, journal)
     return True
 
 
@@ -650,27 +764,77 @@ def recover(output_dir: str) -> list[str]:
 def committed_files(output_dir: str) -> dict[str, list[str]]:
     """Each table's files in finished commits, in the local folder ``output_dir``.
 
-    The commit records are read before the files are listed, and a run's
-    record is written only once its last file is in place, so each run's
-    files are listed all or none; a file not named ``part-<run>-<name>.parquet``
-    is nobody's commit and is listed as it is. An output without ``_commits/`` was
-    written before newsbeam kept commit records: all its files are listed,
-    unless a commit began meanwhile (then the listing is done again). For
-    DuckDB, which reads local folders only; needs no Beam.
+    A run's files are listed once its record is written, and no longer once
+    a later record (``<run>.replace.json``) takes them out. The records are
+    read before the files are listed and their names again after: when a
+    commit finished meanwhile, all is listed again. So each commit is
+    listed all or none, and a replacement old files or new, never both or
+    neither. A file not named ``part-<run>-<name>.parquet`` is nobody's commit
+    and is listed as it is, unless a record takes it out. An output without
+    ``_commits/`` was written before newsbeam kept commit records: all its
+    files are listed, unless a commit began meanwhile (then the listing is
+    done again). For DuckDB, which reads local folders only; needs no Beam.
     """
     root = pathlib.Path(output_dir)
     records = root / COMMITS
     while True:
-        recorded = records.is_dir()
-        runs = {p.name[: -len(".json")] for p in records.glob("*.json")} if recorded else set()
-        files = {
-            table: sorted(str(p) for p in (root / table).glob("/".join(_TABLE_FILES)))
-            for table in COMMIT_ORDER
-        }
-        if recorded:
-            return {t: [f for f in found if _shown(f, runs)] for t, found in files.items()}
         if not records.is_dir():
-            return files
+            files = _listing(root)
+            if not records.is_dir():
+                return files
+            continue
+        names = _record_names(records)
+        try:
+            runs, removed = _read_records(records, names)
+        except FileNotFoundError:  # absorbed by a compaction as it was read
+            continue
+        files = _listing(root)
+        if _record_names(records) == names:
+            return {
+                table: [f for f in found if _shown(f, runs) and _relative(root, f) not in removed]
+                for table, found in files.items()
+            }
+
+
+def _listing(root: pathlib.Path) -> dict[str, list[str]]:
+    return {
+        table: sorted(str(p) for p in (root / table).glob("/".join(_TABLE_FILES)))
+        for table in COMMIT_ORDER
+    }
+
+
+def _record_names(records: pathlib.Path) -> frozenset[str]:
+    """The names of the commit records in ``records`` (none when there is no such folder)."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        return frozenset(p.name for p in records.iterdir() if p.name.endswith(".json"))
+    return frozenset()
+
+
+def _read_records(records: pathlib.Path, names) -> tuple[set[str], set[str]]:
+    """The runs the records ``names`` show, and the files (``relative_path``) they take out.
+
+    Only a ``.replace.json`` record is opened: a plain one says all by its
+    name. Raises ``FileNotFoundError`` for a record deleted meanwhile, and
+    ``UnreadableFileError`` for one that is not a commit record.
+    """
+    runs, removed = set(), set()
+    for name in names:
+        if not name.endswith(REPLACE_RECORD):
+            runs.add(name[: -len(".json")])
+            continue
+        path = records / name
+        try:
+            document = json.loads(path.read_bytes())
+            runs.add(document["run_id"])
+            runs.update(document["runs"])
+            removed.update(document["removed"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UnreadableFileError(f"{path} cannot be read: {exc}") from None
+    return runs, removed
+
+
+def _relative(root: pathlib.Path, path: str) -> str:
+    return pathlib.PurePath(path).relative_to(root).as_posix()
 
 
 def read_run_records(output_dir: str) -> tuple[list[dict], list[str]]:

@@ -20,6 +20,7 @@ import uuid
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindow
@@ -222,14 +223,17 @@ class WriteTables(beam.PTransform):
     no step holds a whole table. With ``shards`` set, rows are grouped first
     into exactly that many files per table and date (useful on runners whose
     bundles are small). Outputs one element: the list of files committed
-    (table, final path, rows).
+    (table, final path, rows). ``replacing``, a PCollection of committed
+    paths, makes the commit take those files out as it puts these in
+    (``store.commit_files``): readers see the old files or the new.
     """
 
-    def __init__(self, output_dir: str, *, run_id: str, shards: int | None = None):
+    def __init__(self, output_dir: str, *, run_id: str, shards: int | None = None, replacing=None):
         super().__init__()
         self._output_dir = output_dir
         self._run_id = run_id
         self._shards = shards
+        self._replacing = replacing
 
     def expand(self, tables):
         output_dir, run_id, shards = self._output_dir, self._run_id, self._shards
@@ -247,9 +251,32 @@ class WriteTables(beam.PTransform):
             else:
                 write_fn = _WriteBundleFn(output_dir, run_id, table)
             written.append(rows | f"Write{name}" >> beam.ParDo(write_fn))
-        return (
-            written
-            | "AllFiles" >> beam.Flatten()
-            | "ListFiles" >> beam.combiners.ToList()
-            | "Commit" >> beam.Map(lambda files: store.commit_files(output_dir, run_id, files))
+        files = written | "AllFiles" >> beam.Flatten() | "ListFiles" >> beam.combiners.ToList()
+        if self._replacing is None:
+            return files | "Commit" >> beam.Map(
+                lambda files: store.commit_files(output_dir, run_id, files)
+            )
+        return files | "Commit" >> beam.Map(
+            lambda files, removed: store.commit_files(
+                output_dir, run_id, _articles_kept(files, removed), removed=removed
+            ),
+            removed=beam.pvalue.AsList(self._replacing),
         )
+
+
+def _articles_kept(files: list[dict], removed: list[str]) -> list[dict]:
+    """``files``, when they hold as many article rows as the ``removed`` articles files:
+    a commit that replaces files may change an article, never lose or add one. Raises
+    ``RuntimeError`` (the run fails, nothing is committed) when they do not."""
+    before = 0
+    for path in removed:
+        if path.replace("\\", "/").rsplit("/", 3)[-3] == "articles":  # DIR/articles/date=.../x
+            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                before += pq.ParquetFile(handle).metadata.num_rows
+    after = sum(file["rows"] for file in files if file["table"] == "articles")
+    if before != after:
+        raise RuntimeError(
+            f"the replacement would leave {after} article rows where there were {before}: "
+            "nothing was committed"
+        )
+    return files

@@ -49,6 +49,12 @@ ENRICH_NOT_ENRICHED_PREFIX = "enrich.not_enriched."
 RESOLVE_ROWS = "resolve.rows"
 RESOLVE_RESOLVED = "resolve.resolved"
 
+# newsbeam reprocess: articles read back to enrich again, committed files replaced, and
+# articles the model failed on, kept as they were.
+REPROCESS_ARTICLES = "reprocess.articles"
+REPROCESS_FILES_REPLACED = "reprocess.files_replaced"
+REPROCESS_KEPT_AS_THEY_WERE = "reprocess.kept_as_they_were"
+
 WRITE_FILES = "write.files"
 WRITTEN_TABLES = ("articles", "entities", "quotes", "errors", "entity_resolution")
 

@@ -95,6 +95,23 @@ def load_model(name_or_path: str | None = None):
     return _MODELS[name_or_path]
 
 
+def model_version(model) -> str:
+    """What produces an article's entities and quotes, for its ``nlp_version``: the versions
+    of the loaded ``model``, of spaCy and of newsbeam (``en_core_web_sm==3.8.0 spacy==3.8.7
+    newsbeam==0.2.0``). A new model, spaCy or newsbeam may find other rows."""
+    from importlib import metadata
+
+    import spacy
+
+    meta = model.meta
+    name = f"{meta.get('lang', '')}_{meta.get('name', '')}".strip("_") or "model"
+    try:
+        newsbeam = metadata.version("newsbeam")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        newsbeam = "0+unknown"
+    return f"{name}=={meta.get('version', '?')} spacy=={spacy.__version__} newsbeam=={newsbeam}"
+
+
 def entity_labels(model) -> frozenset[str]:
     """Every entity label ``model`` can write (its recogniser's and entity ruler's)."""
     pipe_labels = model.pipe_labels

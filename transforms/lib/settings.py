@@ -86,6 +86,9 @@ class Limits:
     # Staging left by a run that never reached its commit is removed after this
     # long (a younger one may be a run still going).
     abandoned_staging_seconds: float = 6 * 3600
+    # compact: merged files grow to this size at most; a file of half of it or more is
+    # left as it is (query engines read files of 100 MB to 1 GB best).
+    compact_target_bytes: int = 128 * MIB
 
 
 DEFAULT_LIMITS = Limits()
