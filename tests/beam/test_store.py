@@ -439,7 +439,9 @@ def test_an_output_written_before_commit_records_stays_visible(tmp_path):
     [new] = _stage(tmp_path, "new", "articles", [_row("articles", "a1")])
     store.commit_files(str(tmp_path), "new", [new])
     assert _names(tmp_path / "_commits") == ["new.json", "old.json"]
-    assert len(store.committed_files(str(tmp_path))["articles"]) == 3
+    empty = store.empty_file_path(str(tmp_path), "articles")  # the commit wrote it
+    assert len(store.committed_files(str(tmp_path))["articles"]) == 3 + 1
+    assert empty in store.committed_files(str(tmp_path))["articles"]
 
 
 def test_run_of_file_reads_the_name_final_path_writes():
