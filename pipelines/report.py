@@ -5,9 +5,59 @@ arithmetic is tested without a pipeline. ``transforms.store`` writes the
 run's record to ``DIR/_runs/<run_id>.json``.
 """
 
+import enum
+
 from transforms.lib import counters as names
 
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
+
+
+class ExitCode(enum.IntEnum):
+    """What ``newsbeam`` exits with, for schedulers and alerts."""
+
+    OK = 0  # committed; no input failed (or some did, without --fail-on-errors)
+    FAILED = 1  # the run failed as a whole: nothing of it was committed
+    USAGE = 2  # a mistake found before anything ran
+    SOME_INPUTS_FAILED = 3  # committed, some inputs failed, and --fail-on-errors was given
+    NOTHING_INGESTED = 4  # committed, but every input failed: nothing could be ingested
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what shells report
+
+
+class Status(enum.StrEnum):
+    """How a committed run went, from its counts (stored in ``_runs/<run_id>.json``)."""
+
+    OK = "ok"  # no input failed (a run with nothing new is ok too)
+    PARTIAL = "partial"  # some inputs failed, others were ingested or already there
+    NOTHING_INGESTED = "nothing_ingested"  # every input failed
+    FAILED = "failed"  # the run failed as a whole
+
+
+def run_status(totals: dict) -> Status:
+    """A run's status from its ``balance``: ``nothing_ingested`` when it had inputs and every
+    one became an errors row, ``partial`` when some did, else ``ok``.
+
+    An input that is already in the output (a duplicate) was read fine: a
+    rerun over unchanged inputs is ``ok``. Warnings (a dropped date, a page
+    that kept the feed's text) do not count: the article was written.
+    """
+    if not totals.get("errors"):
+        return Status.OK
+    if totals.get("written", 0) + totals.get("duplicates", 0) == 0:
+        return Status.NOTHING_INGESTED
+    return Status.PARTIAL
+
+
+def exit_code(status: str, *, fail_on_errors: bool = False) -> ExitCode:
+    """The exit code for a run of ``status``; a partial run fails only with ``fail_on_errors``."""
+    if status == Status.PARTIAL:
+        return ExitCode.SOME_INPUTS_FAILED if fail_on_errors else ExitCode.OK
+    return {
+        Status.OK: ExitCode.OK,
+        Status.NOTHING_INGESTED: ExitCode.NOTHING_INGESTED,
+        Status.FAILED: ExitCode.FAILED,
+    }[Status(status)]
+
+
 _NOT_ENRICHED = names.ENRICH_NOT_ENRICHED_PREFIX
 
 
@@ -136,6 +186,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
         f"  files written         {counts['write']['files']}",
         f"  output                {output_dir}",
     ]
+    if run_status(totals) == Status.NOTHING_INGESTED:
+        lines.append(
+            "newsbeam: WARNING: nothing could be ingested: every input failed "
+            "(see the errors table)"
+        )
     if not totals["ok"]:
         lines.append(
             "newsbeam: WARNING: the counts do not balance: read "
