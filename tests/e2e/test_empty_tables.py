@@ -167,6 +167,7 @@ def spark():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 def test_spark_reads_every_table(outputs, spark):
     for case in CASES:
         for table in TABLES:
