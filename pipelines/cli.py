@@ -551,8 +551,7 @@ class Session:
         counters = _counters(result)
         counts = report.stage_counts(counters)
         counts["files"] = counts["read"]["files"]  # where run records have always had it
-        totals = report.balance(counts)
-        status = report.run_status(totals)
+        status = report.run_status(counts)
         fail_on_errors = getattr(self.args, "fail_on_errors", False)
         record = {
             "run_id": config.run_id,
@@ -563,7 +562,7 @@ class Session:
             "elapsed_seconds": round(time.monotonic() - started, 3),
             "pipeline_seconds": round(pipeline_seconds, 3),
             "stages": counts,
-            "balance": totals,
+            "balance": report.balance(counts),
             "status": str(status),
             "exit_code": int(report.exit_code(status, fail_on_errors=fail_on_errors)),
         }

@@ -32,19 +32,28 @@ class Status(enum.StrEnum):
     FAILED = "failed"  # the run failed as a whole
 
 
-def run_status(totals: dict) -> Status:
-    """A run's status from its ``balance``: ``nothing_ingested`` when it had inputs and every
-    one became an errors row, ``partial`` when some did, else ``ok``.
+def run_status(counts: dict) -> Status:
+    """A run's status from its ``stage_counts``: ``nothing_ingested`` when inputs failed and
+    none worked, ``partial`` when some failed and some worked, else ``ok``.
 
-    An input that is already in the output (a duplicate) was read fine: a
-    rerun over unchanged inputs is ``ok``. Warnings (a dropped date, a page
-    that kept the feed's text) do not count: the article was written.
+    An input that worked is one that gave an article written or already in the
+    output (a duplicate), or a feed that answered "not modified" or listed only
+    entries ingested before: a rerun over unchanged inputs is ``ok``, and a
+    feed with one broken entry is not a run that ingested nothing. Warnings
+    (a dropped date, a page that kept the feed's text) are no failures: the
+    article was written.
     """
-    if not totals.get("errors"):
+    totals = balance(counts)
+    if not totals["errors"]:
         return Status.OK
-    if totals.get("written", 0) + totals.get("duplicates", 0) == 0:
-        return Status.NOTHING_INGESTED
-    return Status.PARTIAL
+    feeds = counts.get("feeds", {})
+    worked = (
+        totals["written"]
+        + totals["duplicates"]
+        + feeds.get("not_modified", 0)
+        + feeds.get("entries_seen_before", 0)
+    )
+    return Status.PARTIAL if worked else Status.NOTHING_INGESTED
 
 
 def exit_code(status: str, *, fail_on_errors: bool = False) -> ExitCode:
@@ -186,7 +195,7 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
         f"  files written         {counts['write']['files']}",
         f"  output                {output_dir}",
     ]
-    if run_status(totals) == Status.NOTHING_INGESTED:
+    if run_status(counts) == Status.NOTHING_INGESTED:
         lines.append(
             "newsbeam: WARNING: nothing could be ingested: every input failed "
             "(see the errors table)"

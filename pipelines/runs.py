@@ -41,10 +41,12 @@ def run_row(record: dict) -> tuple:
 
     A record written before runs kept their status gets it from its counts.
     """
-    totals = record.get("balance")
-    status = record.get("status")
+    totals, status = record.get("balance"), record.get("status")
     if status is None:
-        status = str(report.run_status(totals)) if isinstance(totals, dict) else UNREADABLE
+        try:
+            status = str(report.run_status(record["stages"]))
+        except (KeyError, TypeError):
+            status = UNREADABLE
     totals = totals if isinstance(totals, dict) else {}
     return (
         _started(record.get("ingested_at")),

@@ -135,7 +135,7 @@ def poll_line(poll: int, record: dict | None, *, seconds: float) -> str:
     if record is None:
         return f"poll {poll}: nothing new ({seconds:.1f} s)"
     stages, totals = record["stages"], record["balance"]
-    status = report.run_status(totals)
+    status = report.run_status(stages)
     return (
         f"poll {poll}: {totals['read']} items, {totals['written']} new, "
         f"{totals['duplicates']} duplicates, {totals['errors']} errors, "

@@ -35,22 +35,33 @@ def test_unbalanced_run_warns():
     assert "do not balance" in report.summary(counts, run_id="r", output_dir="out", elapsed=1.0)
 
 
-def _totals(read, written, duplicates, errors):
-    return {"read": read, "written": written, "duplicates": duplicates, "errors": errors}
+def _counts(*, written=0, duplicates=0, errors=0, not_modified=0, seen_before=0):
+    return report.stage_counts(
+        {
+            "read.records": written + duplicates,
+            "read.errors": errors,
+            "write.articles.rows": written,
+            "dedupe.already_in_output": duplicates,
+            "feeds.not_modified": not_modified,
+            "feeds.entries_seen_before": seen_before,
+        }
+    )
 
 
 def test_status_and_exit_code_of_each_kind_of_run():
     cases = [
-        # (read, written, duplicates, errors) -> status, exit code, with --fail-on-errors
-        ((5, 5, 0, 0), "ok", 0, 0),
-        ((0, 0, 0, 0), "ok", 0, 0),  # nothing new: feeds not modified, an empty file
-        ((3, 0, 3, 0), "ok", 0, 0),  # a rerun: everything already in the output
-        ((5, 3, 0, 2), "partial", 0, 3),
-        ((5, 0, 3, 2), "partial", 0, 3),  # the good ones were already there
-        ((2, 0, 0, 2), "nothing_ingested", 4, 4),  # every file bad, every feed failing
+        # counts -> status, exit code, exit code with --fail-on-errors
+        (_counts(written=5), "ok", 0, 0),
+        (_counts(), "ok", 0, 0),  # nothing new: an empty file, feeds not modified
+        (_counts(duplicates=3), "ok", 0, 0),  # a rerun: everything already in the output
+        (_counts(written=3, errors=2), "partial", 0, 3),
+        (_counts(duplicates=3, errors=2), "partial", 0, 3),  # the good ones were there already
+        (_counts(errors=2, not_modified=1), "partial", 0, 3),  # one feed down, one unchanged
+        (_counts(errors=1, seen_before=4), "partial", 0, 3),  # a broken entry in a good feed
+        (_counts(errors=2), "nothing_ingested", 4, 4),  # every file bad, every feed failing
     ]
     for counts, status, code, strict_code in cases:
-        found = report.run_status(_totals(*counts))
+        found = report.run_status(counts)
         assert found == status, counts
         assert report.exit_code(found) == code, counts
         assert report.exit_code(found, fail_on_errors=True) == strict_code, counts

@@ -2,7 +2,7 @@
 
 import json
 
-from pipelines import runs
+from pipelines import report, runs
 
 
 def _record(run_id, *, read=3, written=2, duplicates=0, errors=1, **extra):
@@ -41,7 +41,8 @@ def test_runs_are_listed_newest_first_with_their_counts_and_status(tmp_path):
 
 def test_a_record_without_status_gets_it_from_its_counts(tmp_path):
     """Records written before runs kept a status."""
-    _write(tmp_path, _record("20261128T100000Z-cccccccc", written=0, errors=3))
+    stages = report.stage_counts({"read.errors": 3})
+    _write(tmp_path, _record("20261128T100000Z-cccccccc", written=0, errors=3, stages=stages))
     [row] = [runs.run_row(r) for r in runs.read_runs(str(tmp_path))]
     assert row[-1] == "nothing_ingested"
 
