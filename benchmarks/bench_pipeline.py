@@ -207,8 +207,7 @@ def ingest(
     peak = memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"newsbeam ingest failed:\n{stderr[-2000:]}")
-    [run_file] = (output / "_runs").glob("*.json")
-    record = json.loads(run_file.read_text())
+    record = newest_run(output)  # the output may hold earlier runs (P7, P8)
     record["peak_rss"] = peak
     record["stdout"] = stdout
     return record
