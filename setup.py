@@ -70,6 +70,9 @@ setup(
             "polars>=1",
             "psutil>=5.9",
             "hypothesis>=6",
+            # Spark reads the tables in tests/e2e/test_empty_tables.py (which skips without
+            # Java); a pure-Python wheel that pip installs in about a minute.
+            "pyspark>=4,<5",
         ],
     },
     entry_points={"console_scripts": ["newsbeam=pipelines.cli:main"]},

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_pipeline.py [--corpus DIR] [--limit N] [--memory-limit N] [--repeat N]
                                         [--polls N] [--only compaction]
+                                        [--p3-articles N] [--poll-base N] [--poll-new N]
 
 The corpus is a folder of ``.txt`` articles: by default the PolNeAR train
 texts in ../shared/evaldata when present, else a corpus generated from
@@ -14,7 +15,9 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   with two worker processes; the model load is measured apart and excluded;
   beside them, two in-process runs side by side, each on half the corpus, show
   how far two processes can scale on this machine at all (the P2 ceiling);
-- P3: the same run with ``--no-nlp`` (articles per second);
+- P3: the same run with ``--no-nlp`` (articles per second), on the corpus, or on
+  ``--p3-articles N`` articles (or ``NEWSBEAM_BENCH_P3_ARTICLES=N``; copies get new
+  ids), since on a few hundred articles the run's fixed cost is most of it;
 - P4: peak memory (RSS of the whole process tree) at 1x and 10x a corpus of
   ``--memory-limit`` articles (copies get new ids);
 - P5: the corpus plus 30% duplicates, against the corpus plus 30% new articles;
@@ -23,6 +26,12 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   each, built from the corpus texts as HTML descriptions) given to ``--feeds``,
   ``--no-nlp``, in entries per second, and over ``feedparser.parse`` alone on the
   same files in this run (the share of feedparser's speed newsbeam keeps);
+- P7: the fixed cost of a run: ``ingest`` of an input holding no article into
+  the P8 output, in seconds (the pipeline, and the whole command);
+- P8: one ``watch`` poll that finds ``--poll-new`` (20) new articles in an output
+  already holding ``--poll-base`` (10,000) articles (the P1 output, topped up
+  with ``--no-nlp`` copies), against raw ``nlp.pipe`` on the same articles with
+  the model loaded: the share of the model's speed a small scheduled run keeps.
 - C1: ``--polls`` (100) small ``--no-nlp`` runs into one output, as ``watch`` leaves
   them in one partition: the files before and after ``newsbeam compact``, and the
   time of one DuckDB aggregate over the articles (a glob, and ``newsbeam.query``)
@@ -39,6 +48,7 @@ import concurrent.futures
 import html
 import io
 import json
+import os
 import pathlib
 import platform
 import shutil
@@ -202,11 +212,35 @@ def ingest(
     peak = memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"newsbeam ingest failed:\n{stderr[-2000:]}")
-    [run_file] = (output / "_runs").glob("*.json")
-    record = json.loads(run_file.read_text())
+    record = newest_run(output)  # the output may hold earlier runs (P7, P8)
     record["peak_rss"] = peak
     record["stdout"] = stdout
     return record
+
+
+def topped_up(texts, count: int) -> list[tuple[str, str]]:
+    """``count`` articles: the texts, then renamed copies of them (new ids) as needed."""
+    copies = -(-count // len(texts))
+    return (texts + renamed_copies(texts, copies))[:count] if count > len(texts) else texts[:count]
+
+
+def timed_command(*arguments: str) -> tuple[float, str]:
+    """Runs ``newsbeam`` with ``arguments`` in a fresh interpreter; its wall seconds and stderr.
+
+    Fails on an exit status other than 0.
+    """
+    command = [sys.executable, "-m", "pipelines.cli", *arguments]
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"newsbeam {arguments[0]} failed:\n{result.stderr[-2000:]}")
+    return seconds, result.stderr
+
+
+def newest_run(output: pathlib.Path) -> dict:
+    """The newest run record of ``output`` (run ids begin with their start time)."""
+    return json.loads(max((output / "_runs").glob("*.json")).read_text())
 
 
 def ingest_side_by_side(corpora, output: pathlib.Path) -> float:
@@ -312,6 +346,22 @@ def main(argv=None) -> int:
         "--entries-per-feed", type=int, default=10, help="entries per P6 feed (default 10)"
     )
     parser.add_argument(
+        "--p3-articles",
+        type=int,
+        default=None,
+        help="articles of P3, the corpus topped up with renamed copies (default: "
+        "$NEWSBEAM_BENCH_P3_ARTICLES, else the corpus)",
+    )
+    parser.add_argument(
+        "--poll-base",
+        type=int,
+        default=10_000,
+        help="articles already in the output of the P8 poll (default 10000)",
+    )
+    parser.add_argument(
+        "--poll-new", type=int, default=20, help="new articles the P8 poll finds (default 20)"
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=2,
@@ -324,6 +374,8 @@ def main(argv=None) -> int:
         "--only", choices=("compaction",), help="measure this line alone (C1: compaction)"
     )
     args = parser.parse_args(argv)
+    if args.p3_articles is None and os.environ.get("NEWSBEAM_BENCH_P3_ARTICLES"):
+        args.p3_articles = int(os.environ["NEWSBEAM_BENCH_P3_ARTICLES"])
 
     texts = load_corpus(args.corpus, args.limit)
     n_words = words(texts)
@@ -378,12 +430,17 @@ def main(argv=None) -> int:
             f"{side_by_side:.1f} s: P1 over this is {p1 / side_by_side:.2f}, "
             f"the P2/P1 of two workers that cost nothing beyond two processes"
         )
+        p3_texts = topped_up(texts, args.p3_articles) if args.p3_articles else texts
+        p3_corpus = corpus if p3_texts is texts else write_corpus(work / "p3corpus", p3_texts)
         p3_seconds = min(
-            ingest(corpus, work / f"p3_{round_}", "--no-nlp")["pipeline_seconds"]
+            ingest(p3_corpus, work / f"p3_{round_}", "--no-nlp")["pipeline_seconds"]
             for round_ in range(args.repeat)
         )
-        p3 = len(texts) / p3_seconds
-        print(f"P3 ingest --no-nlp:       {p3:8.0f} articles/s")
+        p3 = len(p3_texts) / p3_seconds
+        print(
+            f"P3 ingest --no-nlp:       {p3:8.0f} articles/s  ({len(p3_texts)} articles "
+            f"in {p3_seconds:.1f} s)"
+        )
 
         small = texts[: args.memory_limit]
         p4_1 = ingest(write_corpus(work / "m1", small), work / "p4_1")["peak_rss"]
@@ -439,6 +496,7 @@ def main(argv=None) -> int:
             f"({p6_share:.2f} of its speed)"
         )
 
+        p7, p8 = measure_small_runs(args, texts, work)
         compaction = measure_compaction(work, texts, polls=args.polls, repeat=max(3, args.repeat))
         print_compaction(compaction, polls=args.polls)
     finally:
@@ -447,11 +505,56 @@ def main(argv=None) -> int:
     print(
         f"P1/L1={l1 / p1:.2f} P2/L2={l2 / p2:.2f} P2/P1={p1 / p2:.2f} P3={p3:.0f}/s "
         f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f} "
-        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} "
+        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} P7={p7:.2f}s P8={p8:.2f} "
         f"C1_files_before={compaction['files'][0]} C1_files_after={compaction['files'][1]} "
         f"C1_speedup={compaction['glob_seconds'][0] / compaction['glob_seconds'][1]:.2f}"
     )
     return 0
+
+
+def measure_small_runs(args, texts, work: pathlib.Path) -> tuple[float, float]:
+    """P7 and P8, in the output of the first P1 run topped up to ``--poll-base`` articles.
+
+    Returns the fixed cost of a run (pipeline seconds) and the poll's share of
+    ``nlp.pipe``'s speed on the same new articles (``--repeat`` polls, the fastest kept).
+    """
+    base = work / "poll_base"
+    shutil.copytree(work / "p1_0", base)
+    more = topped_up(texts, args.poll_base)[len(texts) :]
+    if more:
+        ingest(write_corpus(work / "poll_more", more), base, "--no-nlp")
+    held = len(texts) + len(more)
+    empty = work / "poll_empty.jsonl"
+    empty.write_text("\n")
+    p7_command, _ = timed_command("ingest", "--input", str(empty), "--output", str(base))
+    p7_run = newest_run(base)
+    p7 = p7_run["pipeline_seconds"]
+    print(
+        f"P7 fixed cost of a run of 0 new articles, output of {held} articles: "
+        f"{p7:.2f} s pipeline, {p7_run['elapsed_seconds']:.2f} s with the model check, "
+        f"{p7_command:.2f} s the whole command"
+    )
+    poll = limit = float("inf")
+    for round_ in range(args.repeat):
+        fresh = [
+            (f"poll{round_}_{name}", f"{text}\n\nPoll {round_}, a new report.")
+            for name, text in topped_up(texts, args.poll_new)
+        ]
+        folder = write_corpus(work / f"poll_new{round_}", fresh)
+        timed_command(
+            "watch", "--input", str(folder / "*.txt"), "--output", str(base),
+            "--max-polls", "1", "--interval", "1s", "--settle", "0",
+        )  # fmt: skip
+        record = newest_run(base)
+        assert record["balance"]["written"] == len(fresh), record["balance"]
+        poll = min(poll, record["elapsed_seconds"])
+        limit = min(limit, measure_limit(fresh, n_process=1))
+    p8 = limit / poll
+    print(
+        f"P8 watch poll finding {args.poll_new} new articles in {held}: {poll:.2f} s; "
+        f"nlp.pipe on them {limit:.2f} s: {p8:.2f} of the model's speed (target 0.6)"
+    )
+    return p7, p8
 
 
 if __name__ == "__main__":

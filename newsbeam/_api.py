@@ -21,6 +21,8 @@ class RunSummary:
     counts: Mapping[str, Any]  # per stage, as in ``_runs/<run_id>.json``
     balance: Mapping[str, int | bool]  # read = written + duplicates + errors, and "ok"
     elapsed: float  # seconds, model load and commit included
+    status: str = "ok"  # ok, partial (some inputs failed) or nothing_ingested (all failed)
+    exit_code: int = 0  # what ``newsbeam ingest`` exits with for this run (see the README)
 
     @property
     def articles(self) -> int:
@@ -52,6 +54,8 @@ def ingest(
     Beam as on the command line. Raises ``UsageError`` for an option, input,
     output or model that cannot work (nothing runs), ``TypeError`` for an
     unknown keyword, and ``RunFailed`` when the run fails (nothing is committed).
+    A run in which inputs failed returns: its ``status`` and ``exit_code`` say so
+    (``fail_on_errors=True`` sets ``exit_code`` 3 for a partial run, as the CLI).
     """
     from pipelines.options import OptionError
     from transforms.lib.nlp import ModelError
@@ -73,6 +77,8 @@ def ingest(
         counts=record["stages"],
         balance=record["balance"],
         elapsed=record["elapsed_seconds"],
+        status=record["status"],
+        exit_code=record["exit_code"],
     )
 
 

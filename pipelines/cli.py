@@ -1,9 +1,11 @@
-"""The ``newsbeam`` command: ingest, watch, reprocess, compact, query, stats and report.
+"""The ``newsbeam`` command: ingest, watch, reprocess, compact, query, stats, runs and report.
 
 Every check that can fail fast (inputs, output folder, model, options) runs
 before the pipeline starts, and fails with one ``newsbeam: error:`` line and
 exit status 2 (the usage text only with ``--help``). Ctrl-C stops with one
-line and exit status 130; a second Ctrl-C stops at once.
+line and exit status 130; a second Ctrl-C stops at once. A committed run
+exits with the code of its status (``report.ExitCode``): 0, or 4 when every
+input failed, or 3 when some did and ``--fail-on-errors`` was given.
 """
 
 import argparse
@@ -23,8 +25,8 @@ import uuid
 
 from pipelines import report
 
-USAGE_ERROR = 2
-INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command stopped by Ctrl-C
+USAGE_ERROR = report.ExitCode.USAGE
+INTERRUPTED = report.ExitCode.INTERRUPTED  # what shells report for a command stopped by Ctrl-C
 # Beam logs these at WARNING on every start; they say nothing about a newsbeam run.
 _NOISE = (
     "apitools not found",
@@ -82,7 +84,7 @@ def _root_cause(exc: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs one command; returns its exit status (0, 1 for a failed run, 2, or 130)."""
+    """Runs one command; returns its exit status (``report.ExitCode``)."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
         signal.signal(signal.SIGINT, _interrupt)
@@ -174,7 +176,7 @@ def _main(argv: list[str] | None) -> int:
             return USAGE_ERROR
         except RunFailed as exc:
             print(f"newsbeam: error: {exc}", file=sys.stderr)
-            return 1
+            return report.ExitCode.FAILED
     if args.command == "report":
         return report_command(args)
     import duckdb  # query and stats need DuckDB, not Beam
@@ -187,7 +189,13 @@ def _main(argv: list[str] | None) -> int:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     try:
-        if args.command == "query":
+        if args.command == "runs":
+            from pipelines import runs
+
+            sys.stdout.write(
+                runs.runs_report(args.output, limit=args.limit, output_format=args.format)
+            )
+        elif args.command == "query":
             if args.export is None:
                 sys.stdout.write(query.run_query(args.output, args.sql, output_format=args.format))
             else:
@@ -205,8 +213,8 @@ def _main(argv: list[str] | None) -> int:
             sys.stdout.write(stats_report(args.output, limit=args.limit, labels=labels or None))
     except (duckdb.Error, OSError) as exc:
         print(f"newsbeam: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return report.ExitCode.FAILED
+    return report.ExitCode.OK
 
 
 def _unknown_message(parser: argparse.ArgumentParser, command: str, unknown: list[str]) -> str:
@@ -247,7 +255,8 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
     parser = parser_class(
         prog="newsbeam",
         description="News files and feeds to entities, quotes and Parquet. Exit status: 0 done, "
-        "1 a run failed, 2 a usage error (nothing ran), 130 interrupted.",
+        "1 a run failed, 2 a usage error (nothing ran), 3 some inputs failed (with "
+        "--fail-on-errors), 4 every input failed (nothing ingested), 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -306,6 +315,12 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
             help="if another newsbeam is writing to the output, wait for it to finish "
             "(default: fail at once, naming it)",
         )
+        writer.add_argument(
+            "--fail-on-errors",
+            action="store_true",
+            help="exit 3 when the run committed but some inputs failed (default: 0; a run "
+            "in which every input failed exits 4 either way)",
+        )
     watch_parser.add_argument("--interval", default="5m", help="time between polls (30s, 5m, 1h)")
     watch_parser.add_argument(
         "--max-polls",
@@ -359,6 +374,14 @@ def _parser(parser_class: type[argparse.ArgumentParser] = _Parser) -> argparse.A
         help="rank only entities of this label (PERSON, ORG, ...); repeatable or comma-separated",
     )
     _add_report_parser(commands)
+    runs_parser = commands.add_parser(
+        "runs", help="list the runs written to an output folder, newest first"
+    )
+    runs_parser.add_argument("output", metavar="DIR")
+    runs_parser.add_argument(
+        "--limit", type=options.positive_int, default=None, help="the newest N runs only"
+    )
+    runs_parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.command_options = {  # for "did you mean ...?"
         name: [o for action in command._actions for o in action.option_strings]
         for name, command in commands.choices.items()
@@ -433,7 +456,7 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
             elapsed=record["elapsed_seconds"],
         )
     )
-    return 0
+    return record["exit_code"]
 
 
 def run_ingest(args: argparse.Namespace, beam_args: list[str]) -> dict:
@@ -707,16 +730,21 @@ class Session:
                 state = result.wait_until_finish()
         except Exception as exc:
             _discard_staging(config.output_dir, config.run_id)  # still holding the lock
+            _record_failure(config, started, _root_cause(exc))
             if _interrupts:  # Beam wraps a Ctrl-C that lands inside a DoFn in its own error
                 raise KeyboardInterrupt from None
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
         if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
             _discard_staging(config.output_dir, config.run_id)
-            raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
+            cause = f"the runner ended in state {state}"
+            _record_failure(config, started, cause)
+            raise RunFailed(config.output_dir, config.run_id, cause)
         pipeline_seconds = time.monotonic() - pipeline_started
         counters = _counters(result)
         counts = report.stage_counts(counters)
         counts["files"] = counts["read"]["files"]  # where run records have always had it
+        status = report.run_status(counts)
+        fail_on_errors = getattr(self.args, "fail_on_errors", False)
         record = {
             "run_id": config.run_id,
             "command": self.args.command,
@@ -728,9 +756,31 @@ class Session:
             "pipeline_seconds": round(pipeline_seconds, 3),
             "stages": counts,
             "balance": report.balance(counts),
+            "status": str(status),
+            "exit_code": int(report.exit_code(status, fail_on_errors=fail_on_errors)),
         }
         store.write_run_record(config.output_dir, config.run_id, record)
         return record
+
+
+def _record_failure(config, started: float, cause: str) -> None:
+    """Writes a failed run's record (status ``failed``, no counts), so ``newsbeam runs`` shows
+    it; skipped when the output cannot be written, which may be why the run failed."""
+    from transforms import store
+
+    record = {
+        "run_id": config.run_id,
+        "ingested_at": config.ingested_at.isoformat(),
+        "inputs": list(config.inputs),
+        "model": config.model,
+        "models": dict(config.models),
+        "elapsed_seconds": round(time.monotonic() - started, 3),
+        "status": str(report.Status.FAILED),
+        "exit_code": int(report.ExitCode.FAILED),
+        "error": cause,
+    }
+    with contextlib.suppress(Exception):
+        store.write_run_record(config.output_dir, config.run_id, record)
 
 
 def _installed_default_model(explicit: dict[str, str]) -> str | None:

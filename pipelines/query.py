@@ -228,6 +228,11 @@ def run_query(output_dir: str, sql: str, *, output_format: str = "table") -> str
     if result is None:  # no statement at all
         return ""
     columns, rows = result
+    return format_rows(columns, rows, output_format=output_format)
+
+
+def format_rows(columns, rows, *, output_format: str = "table") -> str:
+    """``rows`` under ``columns`` as an aligned table, CSV with a header, or JSON lines."""
     if output_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

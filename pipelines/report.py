@@ -5,9 +5,68 @@ arithmetic is tested without a pipeline. ``transforms.store`` writes the
 run's record to ``DIR/_runs/<run_id>.json``.
 """
 
+import enum
+
 from transforms.lib import counters as names
 
 STAGES = ("read", "normalize", "dedupe", "enrich", "write")
+
+
+class ExitCode(enum.IntEnum):
+    """What ``newsbeam`` exits with, for schedulers and alerts."""
+
+    OK = 0  # committed; no input failed (or some did, without --fail-on-errors)
+    FAILED = 1  # the run failed as a whole: nothing of it was committed
+    USAGE = 2  # a mistake found before anything ran
+    SOME_INPUTS_FAILED = 3  # committed, some inputs failed, and --fail-on-errors was given
+    NOTHING_INGESTED = 4  # committed, but every input failed: nothing could be ingested
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, what shells report
+
+
+class Status(enum.StrEnum):
+    """How a committed run went, from its counts (stored in ``_runs/<run_id>.json``)."""
+
+    OK = "ok"  # no input failed (a run with nothing new is ok too)
+    PARTIAL = "partial"  # some inputs failed, others were ingested or already there
+    NOTHING_INGESTED = "nothing_ingested"  # every input failed
+    FAILED = "failed"  # the run failed as a whole
+
+
+def run_status(counts: dict) -> Status:
+    """A run's status from its ``stage_counts``: ``nothing_ingested`` when inputs failed and
+    none worked, ``partial`` when some failed and some worked, else ``ok``.
+
+    An input that worked is one that gave an article written or already in the
+    output (a duplicate), or a feed that answered "not modified" or listed only
+    entries ingested before: a rerun over unchanged inputs is ``ok``, and a
+    feed with one broken entry is not a run that ingested nothing. Warnings
+    (a dropped date, a page that kept the feed's text) are no failures: the
+    article was written.
+    """
+    totals = balance(counts)
+    if not totals["errors"]:
+        return Status.OK
+    feeds = counts.get("feeds", {})
+    worked = (
+        totals["written"]
+        + totals["duplicates"]
+        + feeds.get("not_modified", 0)
+        + feeds.get("entries_seen_before", 0)
+    )
+    return Status.PARTIAL if worked else Status.NOTHING_INGESTED
+
+
+def exit_code(status: str, *, fail_on_errors: bool = False) -> ExitCode:
+    """The exit code for a run of ``status``; a partial run fails only with ``fail_on_errors``."""
+    if status == Status.PARTIAL:
+        return ExitCode.SOME_INPUTS_FAILED if fail_on_errors else ExitCode.OK
+    return {
+        Status.OK: ExitCode.OK,
+        Status.NOTHING_INGESTED: ExitCode.NOTHING_INGESTED,
+        Status.FAILED: ExitCode.FAILED,
+    }[Status(status)]
+
+
 _NOT_ENRICHED = names.ENRICH_NOT_ENRICHED_PREFIX
 
 
@@ -141,6 +200,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
         f"  files written         {counts['write']['files']}",
         f"  output                {output_dir}",
     ]
+    if run_status(counts) == Status.NOTHING_INGESTED:
+        lines.append(
+            "newsbeam: WARNING: nothing could be ingested: every input failed "
+            "(see the errors table)"
+        )
     if not totals["ok"]:
         lines.append(
             "newsbeam: WARNING: the counts do not balance: read "

@@ -15,6 +15,7 @@ import signal
 import threading
 import time
 
+from pipelines import report
 from transforms import store
 from transforms.lib import globs
 
@@ -134,10 +135,12 @@ def poll_line(poll: int, record: dict | None, *, seconds: float) -> str:
     if record is None:
         return f"poll {poll}: nothing new ({seconds:.1f} s)"
     stages, totals = record["stages"], record["balance"]
+    status = report.run_status(stages)
     return (
         f"poll {poll}: {totals['read']} items, {totals['written']} new, "
         f"{totals['duplicates']} duplicates, {totals['errors']} errors, "
         f"{stages['write']['files']} files written ({seconds:.1f} s)"
+        + ("" if status == report.Status.OK else f": {status.replace('_', ' ')}")
     )
 
 
@@ -153,12 +156,18 @@ def watch(
     """Polls until stopped (or ``max_polls``); each poll with new files, or any poll when
     there are feeds, is one committed run. Files modified in the last ``settle`` seconds
     wait for a later poll. With ``compact_every``, the output is compacted after every
-    that many polls (``pipelines.compact``, files of up to ``target_bytes``)."""
+    that many polls (``pipelines.compact``, files of up to ``target_bytes``).
+
+    Returns the exit code of the last poll that ran (``report.ExitCode``), 0 when
+    none did: a poll with nothing new says nothing about the inputs. A poll that
+    fails as a whole raises ``RunFailed`` and ends the watch.
+    """
     args = session.args
     stop = StopSignal()
     known = store.load_file_state(args.output)
     warned = set()
     poll = 0
+    exit_code = report.ExitCode.OK
     while not stop.requested:
         poll += 1
         started = time.monotonic()
@@ -173,6 +182,7 @@ def watch(
             # Listed paths are read as they are: escaped, "a[1].txt" is no pattern.
             literal = [globs.escape(path) for path in new_files]
             record = session.run(session.config(literal), started=started)
+            exit_code = report.ExitCode(record["exit_code"])
             known.update({path: listing[path] for path in new_files})
             store.save_file_state(args.output, known)
         _log.warning(poll_line(poll, record, seconds=time.monotonic() - started))
@@ -182,7 +192,7 @@ def watch(
             break
         stop.wait(interval - (time.monotonic() - started))
     _log.warning("stopped after %d poll(s)", poll)
-    return 0
+    return exit_code
 
 
 def _compact(output_dir: str, target_bytes: int | None) -> None:

@@ -133,6 +133,9 @@ TABLES = {
 
 
 def empty_table(name: str) -> pa.Table:
-    """An empty table of ``name`` with its partition column, for views over no files."""
-    schema = TABLES[name].append(pa.field(PARTITION_COLUMN, pa.string()))
+    """An empty table of ``name`` with its partition column, for views over no files.
+
+    The partition column is a date, as DuckDB reads ``date=YYYY-MM-DD`` folders.
+    """
+    schema = TABLES[name].append(pa.field(PARTITION_COLUMN, pa.date32()))
     return schema.empty_table()

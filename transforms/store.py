@@ -3,8 +3,10 @@
 ::
 
     DIR/
-      articles/date=YYYY-MM-DD/part-<run_id>-<name>.parquet   the four tables,
+      articles/date=YYYY-MM-DD/part-<run_id>-<name>.parquet   the five tables,
       entities/date=.../  quotes/date=.../  errors/date=.../  Hive-partitioned
+      entity_resolution/date=.../
+      <table>/date=1970-01-01/empty.parquet                   no rows: the table's schema
       _tmp/<run_id>/<table>/<date>-<name>.parquet             a run's staged files
       _tmp/<run_id>/_COMMIT.json                              its commit journal
       _state/feeds.json                                       feed validators, entries seen
@@ -14,7 +16,9 @@
       _runs/<run_id>.json                                     each run's record
       _lock                                                   the writer's pid and host
 
-Readers of the tables ignore names starting with ``_``. A file is in a
+Readers of the tables ignore names starting with ``_``. Every commit makes
+sure each table holds its empty file (``write_empty_tables``), so a table
+with no rows yet is still a folder every Hive reader opens. A file is in a
 finished commit once its run has a ``_commits/`` record, and until a later
 record takes it out; ``committed_files`` lists only those, so ``query`` and
 ``stats`` never see half a commit. A commit that replaces files (``reprocess``,
@@ -53,6 +57,8 @@ from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = [
     "COMMIT_ORDER",
+    "EMPTY_DATE",
+    "EMPTY_FILE",
     "OutputLockedError",
     "UnreadableFileError",
     "abort",
@@ -60,6 +66,7 @@ __all__ = [
     "commit_files",
     "commit_record_path",
     "committed_files",
+    "empty_file_path",
     "feed_state_path",
     "file_state_path",
     "final_path",
@@ -80,6 +87,7 @@ __all__ = [
     "staging_dir",
     "table_dir",
     "table_files",
+    "write_empty_tables",
     "write_json",
     "write_run_record",
     "writer_lock",
@@ -100,6 +108,12 @@ FILE_STATE = "files.json"
 FEED_STATE_VERSION = 1
 # Articles last: their presence promises that their entities and quotes are there.
 COMMIT_ORDER = ("errors", "entities", "quotes", "entity_resolution", "articles")
+# Each table's file of no rows, in a partition of its own. Its folder must be a date, as the
+# others are: DuckDB, Polars and Spark type the partition column from the values they see (a
+# date, or text if any one is not; Spark refuses ``date=``, pandas ``__HIVE_DEFAULT_PARTITION__``).
+# It sorts first, so readers that take the schema from one file (Spark, pyarrow) take its own.
+EMPTY_DATE = "1970-01-01"
+EMPTY_FILE = "empty.parquet"
 
 # A table's committed files, under its folder.
 _TABLE_FILES = (f"{PARTITION_COLUMN}=*", "*.parquet")
@@ -179,6 +193,11 @@ def final_path(output_dir: str, table: str, date: str, run_id: str, name: str) -
     if "-" in name:
         raise ValueError(f"a file name part may not contain '-': {name!r}")
     return join(output_dir, table, f"{PARTITION_COLUMN}={date}", f"part-{run_id}-{name}.parquet")
+
+
+def empty_file_path(output_dir: str, table: str) -> str:
+    """``DIR/table/date=1970-01-01/empty.parquet``: the table's schema and no rows."""
+    return join(output_dir, table, f"{PARTITION_COLUMN}={EMPTY_DATE}", EMPTY_FILE)
 
 
 def run_of_file(path: str) -> str | None:
@@ -494,10 +513,14 @@ def commit_files(
     also folds every other commit record into this one, which then names
     the runs whose files remain, and deletes them: ``_commits/`` shrinks to
     one record.
+
+    Before all that, every table gets its empty file (``write_empty_tables``),
+    so a run that writes no rows to a table still leaves it readable.
     """
     order = {table: i for i, table in enumerate(COMMIT_ORDER)}
     files = sorted(files, key=lambda f: (order[f["table"]], f["final"]))
     _record_earlier_commits(output_dir)
+    write_empty_tables(output_dir, run_id)  # before the journal: a failure here commits nothing
     for file in files:
         _fsync(file["staged"])
     _pause("staged")
@@ -510,6 +533,41 @@ def commit_files(
     _pause("journaled")
     _apply_journal(output_dir, run_id, journal)
     return files
+
+
+def write_empty_tables(output_dir: str, run_id: str) -> list[str]:
+    """Gives each table of ``schemas.TABLES`` its empty file with its current schema;
+    returns the paths written.
+
+    A file already there with the same schema is left alone; one with another
+    schema (written by an older newsbeam) is replaced, so readers that take the
+    schema from it see every column. Each is written under ``_tmp/<run_id>/``
+    and renamed into place: a reader sees a whole file or the previous one.
+    """
+    import pyarrow.parquet as pq
+    from apache_beam.io.filesystems import FileSystems
+
+    from schemas import TABLES
+
+    written = []
+    for table, schema in TABLES.items():
+        path = empty_file_path(output_dir, table)
+        if FileSystems.exists(path):
+            try:
+                with FileSystems.open(path) as handle:
+                    if pq.read_schema(handle).equals(schema):
+                        continue
+            except Exception:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
+                pass  # not a readable empty file: written again below
+        staged = join(staging_dir(output_dir, run_id), "_empty", f"{table}.parquet")
+        with FileSystems.create(staged) as handle:  # creates missing parent folders
+            pq.write_table(schema.empty_table(), handle)
+        _fsync(staged)
+        _makedirs(path.rsplit("/", 1)[0])
+        FileSystems.rename([staged], [path])
+        _fsync_folder(path)
+        written.append(path)
+    return written
 
 
 def _replacing(output_dir: str, run_id: str, files: list[dict], removed, *, absorb: bool) -> dict:
@@ -770,7 +828,8 @@ def committed_files(output_dir: str) -> dict[str, list[str]]:
     commit finished meanwhile, all is listed again. So each commit is
     listed all or none, and a replacement old files or new, never both or
     neither. A file not named ``part-<run>-<name>.parquet`` is nobody's commit
-    and is listed as it is, unless a record takes it out. An output without
+    and is listed as it is, unless a record takes it out; a table's empty
+    file is not listed. An output without
     ``_commits/`` was written before newsbeam kept commit records: all its
     files are listed, unless a commit began meanwhile (then the listing is
     done again). For DuckDB, which reads local folders only; needs no Beam.
@@ -797,8 +856,15 @@ def committed_files(output_dir: str) -> dict[str, list[str]]:
 
 
 def _listing(root: pathlib.Path) -> dict[str, list[str]]:
+    """Each table's data files; the empty file (``write_empty_tables``) holds no rows and
+    belongs to no commit, so it is not one."""
+    empty = f"{PARTITION_COLUMN}={EMPTY_DATE}/{EMPTY_FILE}"
     return {
-        table: sorted(str(p) for p in (root / table).glob("/".join(_TABLE_FILES)))
+        table: sorted(
+            str(p)
+            for p in (root / table).glob("/".join(_TABLE_FILES))
+            if p.relative_to(root / table).as_posix() != empty
+        )
         for table in COMMIT_ORDER
     }
 

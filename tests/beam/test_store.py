@@ -107,6 +107,52 @@ def test_has_table_files_sees_only_committed_files(tmp_path):
     assert store.has_table_files(str(tmp_path), "errors")
 
 
+def test_every_commit_leaves_each_table_an_empty_file_with_its_schema(tmp_path):
+    """A table no run has written a row to is still a folder readers open."""
+    import pyarrow.parquet as pq
+
+    out = str(tmp_path)
+    store.commit_files(out, "r1", [])  # a run of no rows at all
+    for table, schema in TABLES.items():
+        path = store.empty_file_path(out, table)
+        assert path == str(tmp_path / table / "date=1970-01-01" / "empty.parquet")
+        assert pq.read_schema(path).equals(schema) and pq.read_metadata(path).num_rows == 0
+        assert store.committed_files(out)[table] == []  # no rows, nobody's commit
+    assert not (tmp_path / "_tmp").exists()
+    before = {table: os.stat(store.empty_file_path(out, table)).st_ino for table in TABLES}
+    assert store.write_empty_tables(out, "r2") == []  # already there: left alone
+    assert before == {table: os.stat(store.empty_file_path(out, table)).st_ino for table in TABLES}
+
+
+def test_an_empty_file_of_an_older_schema_is_replaced(tmp_path):
+    """Spark and pyarrow take the schema from the first file: the empty one must be current."""
+    import pyarrow.parquet as pq
+
+    out = str(tmp_path)
+    path = store.empty_file_path(out, "quotes")
+    os.makedirs(os.path.dirname(path))
+    pq.write_table(pa.schema([("article_id", pa.string())]).empty_table(), path)
+    pathlib.Path(store.empty_file_path(out, "errors")).parent.mkdir(parents=True)
+    pathlib.Path(store.empty_file_path(out, "errors")).write_bytes(b"not parquet")
+    written = store.write_empty_tables(out, "r1")
+    assert {store.empty_file_path(out, t) for t in ("quotes", "errors")} <= set(written)
+    assert pq.read_schema(path).equals(TABLES["quotes"])
+    assert pq.read_schema(store.empty_file_path(out, "errors")).equals(TABLES["errors"])
+
+
+def test_a_commit_that_cannot_write_the_empty_files_commits_nothing(tmp_path, monkeypatch):
+    [staged] = _stage(tmp_path, "r1", "errors", [error_row(1)])
+
+    def full(*_args, **_kwargs):
+        raise OSError("[Errno 28] No space left on device")
+
+    monkeypatch.setattr(store, "write_empty_tables", full)
+    with pytest.raises(OSError):
+        store.commit_files(str(tmp_path), "r1", [staged])
+    assert not os.path.exists(staged["final"])
+    assert not (tmp_path / "_commits" / "r1.json").exists()
+
+
 # ---------------------------------------------------------------- JSON files
 
 
@@ -439,7 +485,9 @@ def test_an_output_written_before_commit_records_stays_visible(tmp_path):
     [new] = _stage(tmp_path, "new", "articles", [_row("articles", "a1")])
     store.commit_files(str(tmp_path), "new", [new])
     assert _names(tmp_path / "_commits") == ["new.json", "old.json"]
-    assert len(store.committed_files(str(tmp_path))["articles"]) == 3
+    empty = store.empty_file_path(str(tmp_path), "articles")  # the commit wrote it
+    assert os.path.exists(empty)
+    assert len(store.committed_files(str(tmp_path))["articles"]) == 3  # and lists no rows
 
 
 def test_run_of_file_reads_the_name_final_path_writes():

@@ -22,6 +22,7 @@ RATIO = r"-?\d+\.\d\d"
 FINAL_LINE = re.compile(
     rf"P1/L1={RATIO} P2/L2={RATIO} P2/P1={RATIO} P3=\d+/s "
     rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO} "
+    rf"P7={RATIO}s P8={RATIO} "
     rf"C1_files_before=\d+ C1_files_after=\d+ C1_speedup={RATIO}"
 )
 
@@ -47,6 +48,12 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
             "3",
             "--entries-per-feed",
             "2",
+            "--p3-articles",
+            "9",
+            "--poll-base",
+            "8",
+            "--poll-new",
+            "2",
             "--polls",
             "3",
         ],
@@ -59,13 +66,16 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert "corpus: 6 articles" in result.stdout
-    shown = ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 ", "C1 ")
-    for figure in shown:
+    shown = ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 ", "P7 ", "P8 ")
+    for figure in (*shown, "C1 "):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
     figures = dict(pair.split("=") for pair in lines[-1].split())
-    values = {name: float(re.sub(r"(/s|MB)$", "", value)) for name, value in figures.items()}
+    values = {name: float(re.sub(r"(/s|MB|s)$", "", value)) for name, value in figures.items()}
     assert values["P6"] > 0 and values["P6/feedparser"] > 0, values
     assert all(math.isfinite(value) for value in values.values()), values
     assert values["P3"] > 0 and values["P4_peak"] > 0 and values["P4_growth"] > 0, values
     assert values["C1_files_before"] == 3 and values["C1_files_after"] == 1, values
+    assert values["P7"] > 0 and values["P8"] > 0, values
+    assert "(9 articles in" in result.stdout  # P3 on the corpus topped up with copies
+    assert "output of 8 articles" in result.stdout

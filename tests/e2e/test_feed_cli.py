@@ -82,8 +82,11 @@ def test_loopback_feeds_are_refused_without_allow_private_hosts(tmp_path):
     with LoopbackServer() as server:
         _routes(server, ["Pier closes"])
         output = tmp_path / "out"
-        result = newsbeam("ingest", "--feeds", server.url("/feed.xml"), "--output", output)
+        result = newsbeam(
+            "ingest", "--feeds", server.url("/feed.xml"), "--output", output, check=False
+        )
         assert server.hits["/feed.xml"] == 0
+    assert result.returncode == 4  # the only feed failed: nothing could be ingested
     errors = table(output, "errors").to_pylist()
     assert [(e["stage"], e["error_type"]) for e in errors] == [("feed", "blocked_address")]
     assert "errors                1" in result.stdout
@@ -107,7 +110,8 @@ def test_a_50_mb_feed_file_is_refused_by_the_feed_cap(tmp_path):
         handle.write(b"</channel></rss>")
     assert big.stat().st_size > 50_000_000
     output = tmp_path / "out"
-    newsbeam("ingest", "--input", big, "--output", output, "--no-nlp")
+    result = newsbeam("ingest", "--input", big, "--output", output, "--no-nlp", check=False)
+    assert result.returncode == 4  # the only input failed
     [error] = table(output, "errors").to_pylist()
     assert error["error_type"] == "too_large" and "10485760" in error["message"]
 

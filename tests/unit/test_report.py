@@ -33,3 +33,56 @@ def test_unbalanced_run_warns():
     counts = report.stage_counts({**CLEAN, "write.articles.rows": 3})
     assert not report.balance(counts)["ok"]
     assert "do not balance" in report.summary(counts, run_id="r", output_dir="out", elapsed=1.0)
+
+
+def _counts(*, written=0, duplicates=0, errors=0, not_modified=0, seen_before=0):
+    return report.stage_counts(
+        {
+            "read.records": written + duplicates,
+            "read.errors": errors,
+            "write.articles.rows": written,
+            "dedupe.already_in_output": duplicates,
+            "feeds.not_modified": not_modified,
+            "feeds.entries_seen_before": seen_before,
+        }
+    )
+
+
+def test_status_and_exit_code_of_each_kind_of_run():
+    cases = [
+        # counts -> status, exit code, exit code with --fail-on-errors
+        (_counts(written=5), "ok", 0, 0),
+        (_counts(), "ok", 0, 0),  # nothing new: an empty file, feeds not modified
+        (_counts(duplicates=3), "ok", 0, 0),  # a rerun: everything already in the output
+        (_counts(written=3, errors=2), "partial", 0, 3),
+        (_counts(duplicates=3, errors=2), "partial", 0, 3),  # the good ones were there already
+        (_counts(errors=2, not_modified=1), "partial", 0, 3),  # one feed down, one unchanged
+        (_counts(errors=1, seen_before=4), "partial", 0, 3),  # a broken entry in a good feed
+        (_counts(errors=2), "nothing_ingested", 4, 4),  # every file bad, every feed failing
+    ]
+    for counts, status, code, strict_code in cases:
+        found = report.run_status(counts)
+        assert found == status, counts
+        assert report.exit_code(found) == code, counts
+        assert report.exit_code(found, fail_on_errors=True) == strict_code, counts
+    assert report.exit_code("failed") == report.ExitCode.FAILED == 1
+
+
+def test_exit_codes_are_distinct_and_keep_the_usual_ones():
+    codes = {code.name: int(code) for code in report.ExitCode}
+    assert len(set(codes.values())) == len(codes)
+    assert (codes["OK"], codes["FAILED"], codes["USAGE"], codes["INTERRUPTED"]) == (0, 1, 2, 130)
+    assert {str(status) for status in report.Status} == {
+        "ok",
+        "partial",
+        "nothing_ingested",
+        "failed",
+    }
+
+
+def test_a_run_that_ingested_nothing_says_so_in_its_summary():
+    counts = report.stage_counts({"read.files": 2, "read.records": 0, "read.errors": 2})
+    text = report.summary(counts, run_id="r", output_dir="out", elapsed=1.0)
+    assert text.splitlines()[-1].startswith("newsbeam: WARNING: nothing could be ingested")
+    clean = report.summary(report.stage_counts(CLEAN), run_id="r", output_dir="o", elapsed=1.0)
+    assert "nothing could be ingested" not in clean
