@@ -330,14 +330,50 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def run_ingest(args: argparse.Namespace, beam_args: list[str]) -> dict:
-    """One checked, committed ingest run; returns its run record (``newsbeam.ingest`` too)."""
+    """One checked, committed ingest run; returns its run record (``newsbeam.ingest`` too).
+
+    Input files the output holds unchanged are not read (unless ``--rescan``).
+    """
+    from pipelines import inputs as input_files
+
     started = time.monotonic()
     _check_sources(args)
     args.inputs = _folders_as_globs(args.inputs)
     _check_inputs(args.inputs, args.output)
     with Session.start(args, beam_args) as session:  # holds the output's lock to the end
         _check_labels(session)
-        return session.run(session.config(args.inputs), started=started)
+        selection = _unread_inputs(args)
+        record = session.run(
+            session.config(selection.inputs), started=started, unchanged=selection.unchanged
+        )
+        input_files.record_touched(args.output, record["run_id"], selection)
+        return record
+
+
+def _unread_inputs(args: argparse.Namespace):
+    """The ``--input`` files the output's manifest does not hold unchanged (all of them with
+    ``--rescan``), as a ``pipelines.inputs.Selection``."""
+    from pipelines import inputs as input_files
+    from pipelines.watch import list_files
+
+    patterns = [_absolute(pattern) for pattern in args.inputs]
+    if not patterns or args.rescan:
+        return input_files.everything(patterns)
+    known = load_input_manifest(args.output)
+    if not known.files:  # nothing ingested yet: nothing to list
+        return input_files.everything(patterns)
+    listing, _left_out = list_files(patterns, exclude=_absolute(args.output))
+    return input_files.select(listing, known, patterns=patterns)
+
+
+def load_input_manifest(output_dir: str, known=None):
+    """``store.load_input_manifest``, a manifest that cannot be read a ``UsageError``."""
+    from transforms import store
+
+    try:
+        return store.load_input_manifest(output_dir, known)
+    except store.UnreadableFileError as exc:
+        raise UsageError(f"the input manifest {exc}") from None
 
 
 def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -499,31 +535,21 @@ class Session:
             sitemaps=list(dict.fromkeys(self.args.sitemaps)),
         )
 
-    def run(self, config, *, started: float) -> dict:
-        """Runs one pipeline to its commit; returns the run record also written to ``_runs/``."""
-        import apache_beam as beam
+    def run(self, config, *, started: float, unchanged: int = 0) -> dict:
+        """Runs one pipeline to its commit; returns the run record also written to ``_runs/``.
 
-        from pipelines import options
-        from pipelines.graph import build_pipeline
+        ``unchanged`` input files were skipped (the output holds them); a run
+        left with nothing to read runs no pipeline, and its record says so.
+        """
         from transforms import store
 
-        runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
-        pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
-        build_pipeline(pipeline, config)
         pipeline_started = time.monotonic()
-        try:
-            with _progress_shown(self.args, config):
-                result = pipeline.run()
-                state = result.wait_until_finish()
-        except Exception as exc:
-            _discard_staging(config.output_dir, config.run_id)  # still holding the lock
-            raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
-        if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
-            _discard_staging(config.output_dir, config.run_id)
-            raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
+        counters = {}
+        if config.inputs or config.feeds or config.urls or config.sitemaps:
+            counters = self._run_pipeline(config)
         pipeline_seconds = time.monotonic() - pipeline_started
-        counters = _counters(result)
         counts = report.stage_counts(counters)
+        counts["read"]["unchanged_files"] = unchanged
         counts["files"] = counts["read"]["files"]  # where run records have always had it
         record = {
             "run_id": config.run_id,
@@ -538,6 +564,28 @@ class Session:
         }
         store.write_run_record(config.output_dir, config.run_id, record)
         return record
+
+    def _run_pipeline(self, config) -> dict[str, int]:
+        """Runs the pipeline of ``config`` to its commit; returns its counters."""
+        import apache_beam as beam
+
+        from pipelines import options
+        from pipelines.graph import build_pipeline
+
+        runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
+        pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
+        build_pipeline(pipeline, config)
+        try:
+            with _progress_shown(self.args, config):
+                result = pipeline.run()
+                state = result.wait_until_finish()
+        except Exception as exc:
+            _discard_staging(config.output_dir, config.run_id)  # still holding the lock
+            raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
+        if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
+            _discard_staging(config.output_dir, config.run_id)
+            raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
+        return _counters(result)
 
 
 def _installed_default_model(explicit: dict[str, str]) -> str | None:

@@ -108,18 +108,18 @@ def connect(output_dir: str) -> duckdb.DuckDBPyConnection:
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
     committed = store.committed_files(str(root))
     for table in TABLES:
-        files = readable_files(committed[table], table)
-        if files:
+        footers = _readable_footers(committed[table], table)
+        placeholder = f"_empty_{table}"
+        connection.register(placeholder, empty_table(table))
+        if footers:
             # The files listed now, not a glob: a commit that begins later stays out.
             # DuckDB reads [, * and ? in every path it is given: each comes escaped.
-            paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in files)
+            paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in footers)
             connection.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet([{paths}], "
-                "hive_partitioning = true, union_by_name = true)"
+                f"CREATE VIEW {table} AS SELECT *{_absent_columns(connection, table, footers)} "
+                f"FROM read_parquet([{paths}], hive_partitioning = true, union_by_name = true)"
             )
         else:
-            placeholder = f"_empty_{table}"
-            connection.register(placeholder, empty_table(table))
             connection.execute(f"CREATE VIEW {table} AS SELECT * FROM {placeholder}")
     create_resolved_views(connection)
     _lock(connection, root)
@@ -132,17 +132,33 @@ def readable_files(paths: list[str], table: str) -> list[str]:
     A file that cannot be read is left out with one warning line naming it,
     so one corrupt file never stops every query.
     """
-    readable = []
+    return list(_readable_footers(paths, table))
+
+
+def _readable_footers(paths: list[str], table: str) -> dict[str, list[str]]:
+    """The column names of each file among ``paths`` whose footer can be read, by path."""
+    readable = {}
     for path in paths:
         try:
             with pq.ParquetFile(path) as parquet:  # reads the footer, where a bad file fails
-                parquet.metadata  # noqa: B018
+                readable[path] = parquet.schema_arrow.names
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
             cause = " ".join(str(exc).split())[:300] or type(exc).__name__
             _log.warning("%s cannot be read (%s): left out of the %s view", path, cause, table)
-            continue
-        readable.append(path)
     return readable
+
+
+def _absent_columns(
+    connection: duckdb.DuckDBPyConnection, table: str, footers: dict[str, list[str]]
+) -> str:
+    """``, NULL AS run_id``...: each column of ``table`` no file holds (files written before
+    the column was added), typed as the table's empty placeholder types it, so a query
+    written for the current schema runs over an older output too."""
+    held = {name for names in footers.values() for name in names}
+    placeholder = connection.table(f"_empty_{table}")
+    types = dict(zip(placeholder.columns, placeholder.types, strict=True))
+    absent = [name for name in TABLES[table].names if name not in held]
+    return "".join(f', CAST(NULL AS {types[name]}) AS "{name}"' for name in absent)
 
 
 def _lock(connection: duckdb.DuckDBPyConnection, root: pathlib.Path) -> None:

@@ -76,6 +76,11 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             # Articles of a language no model was given for, written without NLP, per language.
             "not_enriched": not_enriched,
         },
+        # Errors rows left out of the errors table (the errors were counted where they arose).
+        "errors": {
+            "seen_before": c(names.ERRORS_SEEN_BEFORE),
+            "duplicate_warnings": c(names.ERRORS_DUPLICATE_WARNINGS),
+        },
         "resolve": {
             "rows": c(names.RESOLVE_ROWS),
             "resolved": c(names.RESOLVE_RESOLVED),
@@ -108,6 +113,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
     lines = [
         f"newsbeam: run {run_id} finished in {elapsed:.1f} s",
         f"  input files read      {counts.get('files', 0)}",
+        *(
+            [f"  input files skipped   {unchanged} unchanged (--rescan reads them again)"]
+            if (unchanged := counts.get("read", {}).get("unchanged_files"))
+            else []
+        ),
         f"  input records read    {totals['read']}",
         *(
             [
@@ -125,7 +135,7 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             if counts["dedupe"]["already_in_output"]
             else ""
         ),
-        f"  errors                {totals['errors']}" + _warnings(counts),
+        f"  errors                {totals['errors']}" + _warnings(counts) + _not_written(counts),
         *(
             [f"  not enriched          {_not_enriched(counts['enrich']['not_enriched'])}"]
             if counts.get("enrich", {}).get("not_enriched")
@@ -143,6 +153,16 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             f"{totals['duplicates']} + errors {totals['errors']}; see _runs/{run_id}.json"
         )
     return "\n".join(lines)
+
+
+def _not_written(counts: dict) -> str:
+    """Errors rows left out of the errors table: failures it holds already, and warnings
+    about articles dropped as already in the output."""
+    left_out = counts.get("errors", {})
+    seen, warnings = left_out.get("seen_before", 0), left_out.get("duplicate_warnings", 0)
+    parts = [f"{seen} seen before"] if seen else []
+    parts += [f"{warnings} about articles already in the output"] if warnings else []
+    return f" ({', '.join(parts)}: not written again)" if parts else ""
 
 
 def _not_enriched(per_language: dict[str, int]) -> str:

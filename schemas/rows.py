@@ -60,6 +60,7 @@ class ArticleRow(TypedDict):
     description: str | None
     image_url: str | None
     site_name: str | None
+    run_id: str | None  # filled in by the writer: the run that commits the row
     date: str
 
 
@@ -104,6 +105,7 @@ class ErrorRow(TypedDict):
     message: str
     excerpt: str | None
     ingested_at: dt.datetime
+    run_id: str | None  # filled in by the writer: the run that commits the row
     date: str
 
 

@@ -14,7 +14,8 @@ import pyarrow as pa
 # 2: nlp_model (articles), model_label, title, detected_by (entities), parent_quote_id and
 # speaker_rule (quotes), entity_resolution; modified_at, description, image_url and site_name
 # (articles). All nullable, all added.
-SCHEMA_VERSION = 2
+# 3: run_id (articles, errors), the run that wrote the row; NULL in files written before.
+SCHEMA_VERSION = 3
 PARTITION_COLUMN = "date"
 
 _UTC = pa.timestamp("us", tz="UTC")
@@ -43,6 +44,8 @@ ARTICLES = pa.schema(
         pa.field("description", pa.string()),
         pa.field("image_url", pa.string()),
         pa.field("site_name", pa.string()),
+        # The run that wrote the row, as in _runs/<run_id>.json. Added in schema version 3.
+        pa.field("run_id", pa.string()),
     ]
 )
 
@@ -97,6 +100,8 @@ ERRORS = pa.schema(
         pa.field("message", pa.string(), nullable=False),
         pa.field("excerpt", pa.string()),
         pa.field("ingested_at", _UTC, nullable=False),
+        # The run that wrote the row, as in _runs/<run_id>.json. Added in schema version 3.
+        pa.field("run_id", pa.string()),
     ]
 )
 

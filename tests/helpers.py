@@ -90,6 +90,7 @@ def error_row(i, date="2026-11-28"):
         "message": "m",
         "excerpt": None,
         "ingested_at": NOW,
+        "run_id": None,  # the writer's
         "date": date,
     }
 

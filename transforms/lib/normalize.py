@@ -172,6 +172,7 @@ def normalize_article(
         "description": text.clean_line(fields["description"]),
         "image_url": _http_url(fields["image_url"]),
         "site_name": text.clean_line(fields["site_name"]),
+        "run_id": None,  # the writer's: the run that commits the row
         "date": partition_date(published_at=published_at, ingested_at=ingested_at),
     }
     return row, problems
