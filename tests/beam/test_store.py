@@ -1,5 +1,6 @@
 """The output folder: its paths, atomic JSON files, state, and the commit journal (no pipeline)."""
 
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from apache_beam.io.localfilesystem import LocalFileSystem
 from schemas import TABLES
 from tests.helpers import NOW, REPO, error_row
 from transforms import store, write
-from transforms.lib import manifest
+from transforms.lib import globs, manifest
 from transforms.lib.feeds import state_update
 from transforms.lib.settings import DEFAULT_LIMITS
 
@@ -317,6 +318,38 @@ def test_an_unreadable_input_manifest_is_an_error_saying_how_to_start_afresh(
     (tmp_path / "_state" / name).write_text(content)
     with pytest.raises(store.UnreadableFileError, match=r"cannot be read.*move .* aside"):
         store.load_input_manifest(str(tmp_path))
+
+
+def test_a_file_touched_but_not_changed_is_skipped_and_its_new_time_recorded(tmp_path):
+    from pipelines import inputs
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("same.txt", "touched.txt", "edited.txt", "new.txt"):
+        (folder / name).write_text(f"The {name} story.")
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    known = manifest.InputManifest(
+        {
+            str(folder / name): manifest.FileEntry(
+                (folder / name).stat().st_size, 1.0, sha[name], manifest.OK, "r1"
+            )
+            for name in ("same.txt", "touched.txt", "edited.txt")
+        }
+    )
+    (folder / "edited.txt").write_text("The edited.txt scoop.")  # the same size, other bytes
+    listing = {str(p): (p.stat().st_size, 2.0) for p in folder.iterdir()}
+    listing[str(folder / "same.txt")] = (listing[str(folder / "same.txt")][0], 1.0)
+    chosen = inputs.select(listing, known, patterns=[str(folder / "*")])
+    assert chosen.read == [str(folder / "edited.txt"), str(folder / "new.txt")]
+    assert chosen.inputs == [globs.escape(path) for path in chosen.read]
+    assert chosen.unchanged == 2
+    assert chosen.touched == {
+        str(folder / "touched.txt"): known.files[str(folder / "touched.txt")]._replace(mtime=2.0)
+    }
+    everything = inputs.select(listing, manifest.InputManifest(), patterns=[str(folder / "*")])
+    assert everything.inputs == [str(folder / "*")]  # nothing skipped: the pattern as given
+    inputs.record_touched(str(tmp_path / "out"), "r2", chosen)
+    assert store.load_input_manifest(str(tmp_path / "out")).files == chosen.touched
 
 
 class _ElsewhereFileSystem(FileSystem):
