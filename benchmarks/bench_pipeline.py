@@ -21,7 +21,11 @@ the final line gives the ratios (absolute times on a shared machine are noise):
 - P6: the feed path: ``--feed-files`` RSS files (``--entries-per-feed`` entries
   each, built from the corpus texts as HTML descriptions) given to ``--feeds``,
   ``--no-nlp``, in entries per second, and over ``feedparser.parse`` alone on the
-  same files in this run (the share of feedparser's speed newsbeam keeps).
+  same files in this run (the share of feedparser's speed newsbeam keeps);
+- Rerun: ``newsbeam ingest`` again over an unchanged corpus of ``--rerun-files``
+  files (the corpus texts, cycled with new last lines when there are fewer),
+  whole commands timed, against the first run into the same output (the input
+  manifest skips every file). ``--only rerun`` measures this figure alone.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -189,18 +193,21 @@ def ingest(
         str(output),
         *extra,
     ]
+    started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     memory = PeakMemory(process.pid)
     stdout, stderr = process.communicate()
     peak = memory.stop()
+    wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"newsbeam ingest failed:\n{stderr[-2000:]}")
-    [run_file] = (output / "_runs").glob("*.json")
-    record = json.loads(run_file.read_text())
+    records = [json.loads(path.read_text()) for path in (output / "_runs").glob("*.json")]
+    record = max(records, key=lambda run: run["ingested_at"])  # this run's, after a rerun too
     record["peak_rss"] = peak
     record["stdout"] = stdout
+    record["wall_seconds"] = wall  # the whole command: start-up, model load and commit included
     return record
 
 
@@ -209,6 +216,28 @@ def ingest_side_by_side(corpora, output: pathlib.Path) -> float:
     with concurrent.futures.ThreadPoolExecutor(len(corpora)) as pool:
         runs = pool.map(lambda i: ingest(corpora[i], output / str(i)), range(len(corpora)))
         return max(run["pipeline_seconds"] for run in runs)
+
+
+def measure_rerun(texts, work: pathlib.Path, *, files: int) -> tuple[float, float]:
+    """Seconds of a first ``ingest`` over ``files`` files and of a rerun over them unchanged
+    into the same output, each the whole command as a cron job pays it."""
+    cycled = [
+        (f"r{i:05d}_{name}", text if i < len(texts) else f"{text}\n\nCopy {i // len(texts)}.")
+        for i, (name, text) in ((i, texts[i % len(texts)]) for i in range(files))
+    ]
+    corpus = write_corpus(work / "rerun_corpus", cycled)
+    first = ingest(corpus, work / "rerun")
+    again = ingest(corpus, work / "rerun")
+    assert again["stages"]["read"]["unchanged_files"] == files, again["stages"]["read"]
+    assert again["stages"]["read"]["files"] == 0, again["stages"]["read"]
+    return first["wall_seconds"], again["wall_seconds"]
+
+
+def rerun_line(files: int, first: float, again: float) -> str:
+    return (
+        f"Rerun over {files} unchanged files: {again:.1f} s against {first:.1f} s for the "
+        f"first run: {again / first:.3f}x (target <= 0.05)"
+    )
 
 
 def main(argv=None) -> int:
@@ -235,9 +264,26 @@ def main(argv=None) -> int:
         default=2,
         help="take each timed figure N times, interleaved, and keep the fastest (default 2)",
     )
+    parser.add_argument(
+        "--rerun-files",
+        type=int,
+        default=1000,
+        help="files of the Rerun figure's corpus (default 1000)",
+    )
+    parser.add_argument(
+        "--only", choices=("rerun",), help="measure this figure alone (and print no final line)"
+    )
     args = parser.parse_args(argv)
 
     texts = load_corpus(args.corpus, args.limit)
+    if args.only == "rerun":
+        work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
+        try:
+            first, again = measure_rerun(texts, work, files=args.rerun_files)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(rerun_line(args.rerun_files, first, again))
+        return 0
     n_words = words(texts)
     print(
         f"machine: {platform.machine()}, {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
@@ -343,13 +389,17 @@ def main(argv=None) -> int:
             f"{p6:.0f} entries/s; feedparser.parse alone {entries / parse_seconds:.0f} entries/s "
             f"({p6_share:.2f} of its speed)"
         )
+
+        first, again = measure_rerun(texts, work, files=args.rerun_files)
+        rerun = again / first
+        print(rerun_line(args.rerun_files, first, again))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     print(
         f"P1/L1={l1 / p1:.2f} P2/L2={l2 / p2:.2f} P2/P1={p1 / p2:.2f} P3={p3:.0f}/s "
         f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f} "
-        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f}"
+        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} Rerun={rerun:.3f}"
     )
     return 0
 

@@ -340,7 +340,9 @@ def run_ingest(args: argparse.Namespace, beam_args: list[str]) -> dict:
     _check_sources(args)
     args.inputs = _folders_as_globs(args.inputs)
     _check_inputs(args.inputs, args.output)
-    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+    # The model is loaded once there is something to read: a rerun over unchanged files,
+    # which reads nothing, does not wait for it.
+    with Session.start(args, beam_args, models_ahead=False) as session:  # holds the lock
         _check_labels(session)
         selection = _unread_inputs(args)
         record = session.run(
@@ -442,11 +444,15 @@ class Session:
     feeds: list[str]
     fetch_policy: object
     held: contextlib.ExitStack
+    models_loaded: bool = False
 
     @classmethod
-    def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
+    def start(
+        cls, args: argparse.Namespace, beam_args: list[str], *, models_ahead: bool = True
+    ) -> "Session":
         """Checks options and output, takes the output's lock, checks the model and finishes
-        interrupted commits, or raises (holding nothing)."""
+        interrupted commits, or raises (holding nothing). Without ``models_ahead`` the
+        models are loaded (and checked) only before the first run that needs them."""
         from pipelines import options, sources
         from transforms import store
         from transforms.lib import nlp
@@ -477,24 +483,33 @@ class Session:
                 raise UsageError(f"--output {args.output!r} cannot be locked: {exc}") from None
             models, aliases = {}, {}
             if args.nlp:
-                from transforms.enrich import load_model_ahead
-
                 explicit = nlp.parse_models(args.models)
                 models = (
                     explicit
                     if "en" in explicit
                     else nlp.parse_models(args.models, default=_installed_default_model(explicit))
                 )
-                for name in models.values():
-                    load_model_ahead(name)  # fail now, not in every worker; workers take it
                 aliases = _read_aliases(args.aliases)
+            session = cls(args, beam_args, pipeline_options, models, aliases, feeds, policy, held)
+            if models_ahead:
+                session.load_models_ahead()
             finished = store.recover(args.output)
         except BaseException:
             held.close()
             raise
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, models, aliases, feeds, policy, held)
+        return session
+
+    def load_models_ahead(self) -> None:
+        """Loads each model in a worker process, once: a model that cannot be loaded fails
+        here (``nlp.ModelError``), not in every worker; workers take the loaded one."""
+        from transforms.enrich import load_model_ahead
+
+        if not self.models_loaded:
+            for name in self.models.values():
+                load_model_ahead(name)
+            self.models_loaded = True
 
     def __enter__(self) -> "Session":
         return self
@@ -546,6 +561,8 @@ class Session:
         pipeline_started = time.monotonic()
         counters = {}
         if config.inputs or config.feeds or config.urls or config.sitemaps:
+            if config.nlp:
+                self.load_models_ahead()
             counters = self._run_pipeline(config)
         pipeline_seconds = time.monotonic() - pipeline_started
         counts = report.stage_counts(counters)

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 RATIO = r"-?\d+\.\d\d"
 FINAL_LINE = re.compile(
     rf"P1/L1={RATIO} P2/L2={RATIO} P2/P1={RATIO} P3=\d+/s "
-    rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO}"
+    rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO} "
+    r"Rerun=\d+\.\d{3}"
 )
 
 
@@ -46,6 +47,8 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
             "3",
             "--entries-per-feed",
             "2",
+            "--rerun-files",
+            "8",
         ],
         cwd=SEEDS.parent,
         capture_output=True,
@@ -56,7 +59,7 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert "corpus: 6 articles" in result.stdout
-    for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 "):
+    for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 ", "Rerun "):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
     figures = dict(pair.split("=") for pair in lines[-1].split())
@@ -64,3 +67,4 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     assert values["P6"] > 0 and values["P6/feedparser"] > 0, values
     assert all(math.isfinite(value) for value in values.values()), values
     assert values["P3"] > 0 and values["P4_peak"] > 0 and values["P4_growth"] > 0, values
+    assert 0 < values["Rerun"] < 1, values  # a rerun over unchanged files reads none of them
