@@ -143,7 +143,7 @@ def watch(session, *, interval: float, max_polls: int | None = None, settle: flo
 
     args = session.args
     stop = StopSignal()
-    patterns = [_absolute(pattern) for pattern in args.inputs]
+    given = {_absolute(pattern): pattern for pattern in args.inputs}  # listed absolute
     known = load_input_manifest(args.output)
     if getattr(args, "rescan", False):
         known = manifest.InputManifest(base=-1)  # the first poll reads every file; -1: no base
@@ -152,9 +152,9 @@ def watch(session, *, interval: float, max_polls: int | None = None, settle: flo
     while not stop.requested:
         poll += 1
         started = time.monotonic()
-        listing, left_out = list_files(patterns, exclude=_absolute(args.output))
+        listing, left_out = list_files(list(given), exclude=_absolute(args.output))
         for pattern in left_out.keys() - warned:  # once per pattern, not every poll
-            _log.warning(output_files_line(pattern, left_out[pattern], args.output))
+            _log.warning(output_files_line(given[pattern], left_out[pattern], args.output))
             warned.add(pattern)
         listing = settled_files(listing, now=time.time(), settle=settle)
         selection = inputs.select(listing, known)

@@ -306,7 +306,7 @@ def test_watch_file_state_is_read_as_the_manifest_then_merged_into_it(tmp_path, 
     ("name", "content"),
     [
         ("inputs/log-000000000001-r1.json", "{torn"),
-        ("inputs/log-000000000001-r1.json", '{"version": 1, "files": {"/a": [1, 2]}}'),
+        ("inputs/log-000000000001-r1.json", '{"version": 1, "files": {"path": ["/a"]}}'),
         ("inputs/base-000000000001.json", '{"version": 9, "through": 1, "files": {}}'),
         ("files.json", '{"/in/a.txt": 1}'),
     ],

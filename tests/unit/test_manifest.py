@@ -102,6 +102,12 @@ def test_bases_and_logs_round_trip():
     assert manifest.decode_log(manifest.encode_log(files, run_id="r1")) == files
 
 
+def _columns(**changed):
+    """The columns of a one-file log, with ``changed`` ones."""
+    columns = {"path": ["/a"], "size": [1], "mtime": [2.0], "sha256": [None]}
+    return {"version": 1, "files": {**columns, "status": ["ok"], "run_id": [None], **changed}}
+
+
 @pytest.mark.parametrize(
     "document",
     [
@@ -109,10 +115,13 @@ def test_bases_and_logs_round_trip():
         [],
         {"version": 2, "files": {}},
         {"version": 1, "files": []},
-        {"version": 1, "files": {"/a": [1, 2.0, None, "ok"]}},  # too short
-        {"version": 1, "files": {"/a": [1, 2.0, None, "maybe", None]}},  # no such status
-        {"version": 1, "files": {"/a": ["big", 2.0, None, "ok", None]}},
-        {"version": 1, "files": {"/a": [True, 2.0, None, "ok", None]}},
+        {"version": 1, "files": {"/a": [1, 2.0, None, "ok", None]}},  # one list per file
+        _columns(run_id=None),  # a column missing
+        _columns(size=[1, 2]),  # columns of different lengths
+        _columns(status=["maybe"]),  # no such status
+        _columns(size=["big"]),
+        _columns(size=[True]),  # a JSON true is no size
+        _columns(mtime=[[2.0]]),
     ],
 )
 def test_a_log_that_is_not_one_is_refused(document):
@@ -120,9 +129,22 @@ def test_a_log_that_is_not_one_is_refused(document):
         manifest.decode_log(document)
 
 
+def test_a_log_is_a_column_per_field():
+    files = {"/in/a.txt": _entry(), "/in/b.txt": _entry(3, None, None, FAILED, None)}
+    assert manifest.encode_log(files, run_id="r1")["files"] == {
+        "path": ["/in/a.txt", "/in/b.txt"],
+        "size": [10, 3],
+        "mtime": [100.0, None],
+        "sha256": [SHA, None],
+        "status": ["ok", "failed"],
+        "run_id": ["r1", None],
+    }
+    assert manifest.decode_log(_columns()) == {"/a": FileEntry(1, 2.0, None, OK, None)}
+
+
 def test_a_base_needs_its_sequence():
     with pytest.raises(ValueError, match="through"):
-        manifest.decode_base({"version": 1, "files": {}})
+        manifest.decode_base({**_columns(), "through": "7"})
 
 
 def test_watch_old_file_state_becomes_entries_with_absolute_paths():

@@ -55,6 +55,15 @@ VERSION = 1
 OK = "ok"  # the file gave at least one article (or a copy of one already written)
 FAILED = "failed"  # the file gave only errors rows
 _STATUSES = (OK, FAILED)
+_NONE = type(None)
+_COLUMN_TYPES = {  # in the order of the document's columns: path, then FileEntry's fields
+    "path": {str},
+    "size": {int, _NONE},
+    "mtime": {int, float, _NONE},
+    "sha256": {str, _NONE},
+    "status": {str},
+    "run_id": {str, _NONE},
+}
 _NAME = re.compile(r"^(base|log)-(\d{12})(?:-[^/]*)?\.json$")
 _HASH_CHUNK = 1024 * 1024
 
@@ -196,8 +205,11 @@ def encode_log(files: Mapping[str, FileEntry], *, run_id: str) -> dict:
 
 
 def _encode(files: Mapping[str, FileEntry]) -> dict:
-    # A list per file, not an object: the keys would be most of the bytes.
-    return {path: list(entry) for path, entry in files.items()}
+    # By column, not one list per file: a load of 100,000 files then checks and builds its
+    # entries in a few C-level passes instead of 100,000 Python ones.
+    entries = list(files.values())
+    columns = enumerate(FileEntry._fields)
+    return {"path": list(files), **{name: [e[i] for e in entries] for i, name in columns}}
 
 
 def decode_base(document: object) -> tuple[dict[str, FileEntry], int]:
@@ -218,27 +230,20 @@ def _decode(document: object) -> dict[str, FileEntry]:
     if not isinstance(document, dict) or document.get("version") != VERSION:
         raise ValueError(f"not a version {VERSION} manifest file")
     files = document.get("files")
-    if not isinstance(files, dict):
-        raise ValueError("'files' is not an object")
-    try:
-        return {path: _entry(value) for path, value in files.items()}
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"an entry is not [size, mtime, sha256, status, run_id]: {exc}") from None
-
-
-def _entry(value: object) -> FileEntry:
-    if not isinstance(value, list) or len(value) != len(FileEntry._fields):
-        raise ValueError(repr(value)[:100])
-    entry = FileEntry(*value)
-    if not (
-        _is_number(entry.size, int)
-        and _is_number(entry.mtime, int | float)
-        and isinstance(entry.sha256, str | None)
-        and entry.status in _STATUSES
-        and isinstance(entry.run_id, str | None)
-    ):
-        raise ValueError(repr(value)[:100])
-    return entry
+    names = list(_COLUMN_TYPES)
+    if not isinstance(files, dict) or not all(isinstance(files.get(n), list) for n in names):
+        raise ValueError(f"'files' is not an object of the columns {', '.join(names)}")
+    columns = [files[name] for name in names]
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError("the columns of 'files' differ in length")
+    for name, allowed in _COLUMN_TYPES.items():
+        found = set(map(type, files[name])) - allowed  # exact types: a JSON true is no size
+        if found:
+            raise ValueError(f"'{name}' holds a {sorted(t.__name__ for t in found)[0]}")
+    if not set(files["status"]) <= set(_STATUSES):
+        raise ValueError(f"'status' holds something other than {' or '.join(_STATUSES)}")
+    entries = map(FileEntry._make, zip(*columns[1:], strict=True))  # lengths checked above
+    return dict(zip(files["path"], entries, strict=True))
 
 
 def _is_number(value: object, kind) -> bool:
