@@ -1,7 +1,7 @@
 """newsbeam against the limit of its model: throughput, scaling, memory and duplicates.
 
     python benchmarks/bench_pipeline.py [--corpus DIR] [--limit N] [--memory-limit N] [--repeat N]
-                                        [--polls N] [--only compaction]
+                                        [--polls N] [--rerun-files N] [--only compaction|rerun]
                                         [--p3-articles N] [--poll-base N] [--poll-new N]
 
 The corpus is a folder of ``.txt`` articles: by default the PolNeAR train
@@ -36,6 +36,10 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   them in one partition: the files before and after ``newsbeam compact``, and the
   time of one DuckDB aggregate over the articles (a glob, and ``newsbeam.query``)
   before and after. ``--only compaction`` measures this line alone.
+- Rerun: ``newsbeam ingest`` again over an unchanged corpus of ``--rerun-files``
+  files (the corpus texts, cycled with new last lines when there are fewer),
+  whole commands timed, against the first run into the same output (the input
+  manifest skips every file). ``--only rerun`` measures this figure alone.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -204,17 +208,20 @@ def ingest(
         str(output),
         *extra,
     ]
+    started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     memory = PeakMemory(process.pid)
     stdout, stderr = process.communicate()
     peak = memory.stop()
+    wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"newsbeam ingest failed:\n{stderr[-2000:]}")
     record = newest_run(output)  # the output may hold earlier runs (P7, P8)
     record["peak_rss"] = peak
     record["stdout"] = stdout
+    record["wall_seconds"] = wall  # the whole command: start-up, model load and commit included
     return record
 
 
@@ -327,6 +334,28 @@ def print_compaction(figures: dict, *, polls: int) -> None:
     )
 
 
+def measure_rerun(texts, work: pathlib.Path, *, files: int) -> tuple[float, float]:
+    """Seconds of a first ``ingest`` over ``files`` files and of a rerun over them unchanged
+    into the same output, each the whole command as a cron job pays it."""
+    cycled = [
+        (f"r{i:05d}_{name}", text if i < len(texts) else f"{text}\n\nCopy {i // len(texts)}.")
+        for i, (name, text) in ((i, texts[i % len(texts)]) for i in range(files))
+    ]
+    corpus = write_corpus(work / "rerun_corpus", cycled)
+    first = ingest(corpus, work / "rerun")
+    again = ingest(corpus, work / "rerun")
+    assert again["stages"]["read"]["unchanged_files"] == files, again["stages"]["read"]
+    assert again["stages"]["read"]["files"] == 0, again["stages"]["read"]
+    return first["wall_seconds"], again["wall_seconds"]
+
+
+def rerun_line(files: int, first: float, again: float) -> str:
+    return (
+        f"Rerun over {files} unchanged files: {again:.1f} s against {first:.1f} s for the "
+        f"first run: {again / first:.3f}x (target <= 0.05)"
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -371,13 +400,29 @@ def main(argv=None) -> int:
         "--polls", type=int, default=100, help="small runs before C1's compaction (default 100)"
     )
     parser.add_argument(
-        "--only", choices=("compaction",), help="measure this line alone (C1: compaction)"
+        "--rerun-files",
+        type=int,
+        default=1000,
+        help="files of the Rerun figure's corpus (default 1000)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("compaction", "rerun"),
+        help="measure this line alone (C1: compaction, or Rerun) and print no final line",
     )
     args = parser.parse_args(argv)
     if args.p3_articles is None and os.environ.get("NEWSBEAM_BENCH_P3_ARTICLES"):
         args.p3_articles = int(os.environ["NEWSBEAM_BENCH_P3_ARTICLES"])
 
     texts = load_corpus(args.corpus, args.limit)
+    if args.only == "rerun":
+        work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
+        try:
+            first, again = measure_rerun(texts, work, files=args.rerun_files)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(rerun_line(args.rerun_files, first, again))
+        return 0
     n_words = words(texts)
     print(
         f"machine: {platform.machine()}, {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}"
@@ -499,6 +544,9 @@ def main(argv=None) -> int:
         p7, p8 = measure_small_runs(args, texts, work)
         compaction = measure_compaction(work, texts, polls=args.polls, repeat=max(3, args.repeat))
         print_compaction(compaction, polls=args.polls)
+        first, again = measure_rerun(texts, work, files=args.rerun_files)
+        rerun = again / first
+        print(rerun_line(args.rerun_files, first, again))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -507,7 +555,8 @@ def main(argv=None) -> int:
         f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f} "
         f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} P7={p7:.2f}s P8={p8:.2f} "
         f"C1_files_before={compaction['files'][0]} C1_files_after={compaction['files'][1]} "
-        f"C1_speedup={compaction['glob_seconds'][0] / compaction['glob_seconds'][1]:.2f}"
+        f"C1_speedup={compaction['glob_seconds'][0] / compaction['glob_seconds'][1]:.2f} "
+        f"Rerun={rerun:.3f}"
     )
     return 0
 

@@ -460,14 +460,52 @@ def ingest(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def run_ingest(args: argparse.Namespace, beam_args: list[str]) -> dict:
-    """One checked, committed ingest run; returns its run record (``newsbeam.ingest`` too)."""
+    """One checked, committed ingest run; returns its run record (``newsbeam.ingest`` too).
+
+    Input files the output holds unchanged are not read (unless ``--rescan``).
+    """
+    from pipelines import inputs as input_files
+
     started = time.monotonic()
     _check_sources(args)
     args.inputs = _folders_as_globs(args.inputs)
     _check_inputs(args.inputs, args.output)
-    with Session.start(args, beam_args) as session:  # holds the output's lock to the end
+    # The model is loaded once there is something to read: a rerun over unchanged files,
+    # which reads nothing, does not wait for it.
+    with Session.start(args, beam_args, models_ahead=False) as session:  # holds the lock
         _check_labels(session)
-        return session.run(session.config(args.inputs), started=started)
+        selection = _unread_inputs(args)
+        record = session.run(
+            session.config(selection.inputs), started=started, unchanged=selection.unchanged
+        )
+        input_files.record_touched(args.output, record["run_id"], selection)
+        return record
+
+
+def _unread_inputs(args: argparse.Namespace):
+    """The ``--input`` files the output's manifest does not hold unchanged (all of them with
+    ``--rescan``), as a ``pipelines.inputs.Selection``."""
+    from pipelines import inputs as input_files
+    from pipelines.watch import list_files
+
+    patterns = [_absolute(pattern) for pattern in args.inputs]
+    if not patterns or args.rescan:
+        return input_files.everything(patterns)
+    known = load_input_manifest(args.output)
+    if not known.files:  # nothing ingested yet: nothing to list
+        return input_files.everything(patterns)
+    listing, _left_out = list_files(patterns, exclude=_absolute(args.output))
+    return input_files.select(listing, known, patterns=patterns)
+
+
+def load_input_manifest(output_dir: str, known=None):
+    """``store.load_input_manifest``, a manifest that cannot be read a ``UsageError``."""
+    from transforms import store
+
+    try:
+        return store.load_input_manifest(output_dir, known)
+    except store.UnreadableFileError as exc:
+        raise UsageError(f"the input manifest {exc}") from None
 
 
 def watch(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -612,11 +650,15 @@ class Session:
     feeds: list[str]
     fetch_policy: object
     held: contextlib.ExitStack
+    models_loaded: bool = False
 
     @classmethod
-    def start(cls, args: argparse.Namespace, beam_args: list[str]) -> "Session":
+    def start(
+        cls, args: argparse.Namespace, beam_args: list[str], *, models_ahead: bool = True
+    ) -> "Session":
         """Checks options and output, takes the output's lock, checks the model and finishes
-        interrupted commits, or raises (holding nothing)."""
+        interrupted commits, or raises (holding nothing). Without ``models_ahead`` the
+        models are loaded (and checked) only before the first run that needs them."""
         from pipelines import options, sources
         from transforms import store
         from transforms.lib import nlp
@@ -647,24 +689,33 @@ class Session:
                 raise UsageError(f"--output {args.output!r} cannot be locked: {exc}") from None
             models, aliases = {}, {}
             if args.nlp:
-                from transforms.enrich import load_model_ahead
-
                 explicit = nlp.parse_models(args.models)
                 models = (
                     explicit
                     if "en" in explicit
                     else nlp.parse_models(args.models, default=_installed_default_model(explicit))
                 )
-                for name in models.values():
-                    load_model_ahead(name)  # fail now, not in every worker; workers take it
                 aliases = _read_aliases(args.aliases)
+            session = cls(args, beam_args, pipeline_options, models, aliases, feeds, policy, held)
+            if models_ahead:
+                session.load_models_ahead()
             finished = store.recover(args.output)
         except BaseException:
             held.close()
             raise
         if finished:
             logging.warning("finished the commit of interrupted run(s) %s", ", ".join(finished))
-        return cls(args, beam_args, pipeline_options, models, aliases, feeds, policy, held)
+        return session
+
+    def load_models_ahead(self) -> None:
+        """Loads each model in a worker process, once: a model that cannot be loaded fails
+        here (``nlp.ModelError``), not in every worker; workers take the loaded one."""
+        from transforms.enrich import load_model_ahead
+
+        if not self.models_loaded:
+            for name in self.models.values():
+                load_model_ahead(name)
+            self.models_loaded = True
 
     def __enter__(self) -> "Session":
         return self
@@ -709,39 +760,25 @@ class Session:
             sitemaps=list(dict.fromkeys(self.args.sitemaps)),
         )
 
-    def run(self, config, *, started: float, build=None) -> dict:
+    def run(self, config, *, started: float, unchanged: int = 0, build=None) -> dict:
         """Runs one pipeline to its commit; returns the run record also written to ``_runs/``.
 
         ``build(pipeline, config)`` adds the graph: ``graph.build_pipeline`` unless given.
-        """
-        import apache_beam as beam
 
-        from pipelines import options
-        from pipelines.graph import build_pipeline
+        ``unchanged`` input files were skipped (the output holds them); a run
+        left with nothing to read runs no pipeline, and its record says so.
+        """
         from transforms import store
 
-        runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
-        pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
-        (build or build_pipeline)(pipeline, config)
         pipeline_started = time.monotonic()
-        try:
-            with _progress_shown(self.args, config):
-                result = pipeline.run()
-                state = result.wait_until_finish()
-        except Exception as exc:
-            _discard_staging(config.output_dir, config.run_id)  # still holding the lock
-            _record_failure(config, started, _root_cause(exc))
-            if _interrupts:  # Beam wraps a Ctrl-C that lands inside a DoFn in its own error
-                raise KeyboardInterrupt from None
-            raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
-        if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
-            _discard_staging(config.output_dir, config.run_id)
-            cause = f"the runner ended in state {state}"
-            _record_failure(config, started, cause)
-            raise RunFailed(config.output_dir, config.run_id, cause)
+        counters = {}
+        if build is not None or config.inputs or config.feeds or config.urls or config.sitemaps:
+            if config.nlp:
+                self.load_models_ahead()
+            counters = self._run_pipeline(config, started=started, build=build)
         pipeline_seconds = time.monotonic() - pipeline_started
-        counters = _counters(result)
         counts = report.stage_counts(counters)
+        counts["read"]["unchanged_files"] = unchanged
         counts["files"] = counts["read"]["files"]  # where run records have always had it
         status = report.run_status(counts)
         fail_on_errors = getattr(self.args, "fail_on_errors", False)
@@ -761,6 +798,36 @@ class Session:
         }
         store.write_run_record(config.output_dir, config.run_id, record)
         return record
+
+    def _run_pipeline(self, config, *, started: float, build=None) -> dict[str, int]:
+        """Runs the pipeline of ``config`` to its commit; returns its counters.
+
+        A run that fails writes a ``failed`` run record and raises ``RunFailed``.
+        """
+        import apache_beam as beam
+
+        from pipelines import options
+        from pipelines.graph import build_pipeline
+
+        runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
+        pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
+        (build or build_pipeline)(pipeline, config)
+        try:
+            with _progress_shown(self.args, config):
+                result = pipeline.run()
+                state = result.wait_until_finish()
+        except Exception as exc:
+            _discard_staging(config.output_dir, config.run_id)  # still holding the lock
+            _record_failure(config, started, _root_cause(exc))
+            if _interrupts:  # Beam wraps a Ctrl-C that lands inside a DoFn in its own error
+                raise KeyboardInterrupt from None
+            raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
+        if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
+            _discard_staging(config.output_dir, config.run_id)
+            cause = f"the runner ended in state {state}"
+            _record_failure(config, started, cause)
+            raise RunFailed(config.output_dir, config.run_id, cause)
+        return _counters(result)
 
 
 def _record_failure(config, started: float, cause: str) -> None:

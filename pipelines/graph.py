@@ -12,11 +12,11 @@ from collections.abc import Collection, Mapping, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, normalize, read, store
+from transforms import dedupe, enrich, errors_once, normalize, read, store
 from transforms import feeds as read_feeds
 from transforms import pages as read_pages
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
-from transforms.lib import feeds
+from transforms.lib import feeds, manifest
 from transforms.lib.fetch import FetchPolicy
 from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
@@ -69,13 +69,17 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
         ingested_at=config.ingested_at, time_limit=config.limits.time_limit
     )
     errors = [*extra_errors, normalized[normalize.ERRORS]]
-    existing_ids = None
+    existing_ids = seen_errors = None
     if config.incremental:
         existing = raw_records.pipeline | "ReadExistingIds" >> dedupe.ReadExistingIds(
             config.output_dir, ingested_at=config.ingested_at
         )
         existing_ids = existing.ids
         errors.append(existing[dedupe.ERRORS])
+        seen_errors = raw_records.pipeline | "ReadSeenErrors" >> errors_once.ReadSeenErrors(
+            config.output_dir, ingested_at=config.ingested_at
+        )
+        errors.append(seen_errors[errors_once.ERRORS])
     unique = normalized.articles | "DeduplicateArticles" >> dedupe.DeduplicateArticles(existing_ids)
     # Deduplication ends in a grouping by article, so its output is already
     # spread over the workers: no Reshuffle (and no copy of every text) is needed.
@@ -101,11 +105,18 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
         )
         errors.append(enriched[enrich.ERRORS])
     tables["errors"] = errors | "AllErrors" >> beam.Flatten()
+    if config.incremental:  # each failure once: not again when the output holds it already
+        already_written = unique[dedupe.DUPLICATES] | "AlreadyWrittenOrigins" >> beam.FlatMap(
+            lambda dup: [dup["origin"]] if dup["kept"] == dedupe.EARLIER_RUN else []
+        )
+        tables["errors"] = tables["errors"] | "KeepNewErrors" >> errors_once.KeepNewErrors(
+            seen=seen_errors.keys, dropped_origins=already_written
+        )
     committed = tables | "WriteTables" >> WriteTables(
         config.output_dir, run_id=config.run_id, shards=config.shards
     )
     settled = None
-    if config.feeds:  # only feed state needs them
+    if config.feeds or config.inputs:  # only feed state and the input manifest need them
         settled = (
             tables["articles"] | "WrittenOrigins" >> beam.Map(lambda article: article["origin"]),
             unique[dedupe.DUPLICATES] | "DuplicateOrigins" >> beam.Map(lambda dup: dup["origin"]),
@@ -130,8 +141,9 @@ def model_handler(config: IngestConfig) -> SpacyModelHandler:
 def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     """Adds the whole ingest graph, from files and feeds to Parquet, to ``pipeline``.
 
-    Feed state (validators, entry ids seen) is saved only after the commit, so
-    a run that fails never marks a feed entry as ingested.
+    Feed state (validators, entry ids seen) and the input manifest (files
+    read) are saved only after the commit, so a run that fails never marks a
+    feed entry or a file as ingested.
     """
     sources, errors, listed = [], [], []
     policy = config.fetch_policy or FetchPolicy.from_limits(config.limits)
@@ -142,6 +154,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             max_file_bytes=config.limits.max_file_bytes,
             max_feed_bytes=policy.max_bytes,
             max_jsonl_bytes=config.limits.max_jsonl_bytes,
+            max_hash_bytes=config.limits.max_hash_bytes,
             exclude=config.output_dir,  # a run never reads its own output
         )
         listed.append(files.articles)
@@ -178,7 +191,36 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     committed, settled = ingest(raw, config, extra_errors=errors)
     if config.feeds:
         _save_feed_state(committed, settled, fed[read_feeds.STATE], config.output_dir)
+    if config.inputs:
+        _save_input_manifest(committed, settled, files[read.FILES], config)
     return committed
+
+
+def _save_input_manifest(committed, settled_origins, files, config: IngestConfig) -> None:
+    """After the commit, records each file read in the input manifest: ``ok`` when it gave
+    an article or a declared duplicate, else ``failed`` (read again only once it changes)."""
+    output_dir, run_id = config.output_dir, config.run_id
+    file_origins = (
+        files
+        | "FileOrigins" >> beam.Map(lambda file: file["origin"])
+        | "FileOriginSet" >> beam.combiners.ToSet()
+    )
+    settled_files = (
+        settled_origins
+        | "FileOfArticle"
+        >> beam.FlatMap(
+            lambda origin, origins: [f] if (f := manifest.file_of(origin, origins)) else [],
+            origins=beam.pvalue.AsSingleton(file_origins),
+        )
+        | "SettledFiles" >> beam.Distinct()
+    )
+    _ = committed | "SaveInputManifest" >> beam.Map(
+        lambda _files, read, settled: store.save_input_manifest(
+            output_dir, run_id, manifest.file_entries(read, set(settled), run_id=run_id)
+        ),
+        read=beam.pvalue.AsList(files),
+        settled=beam.pvalue.AsList(settled_files),
+    )
 
 
 def _save_feed_state(committed, settled_origins, updates, output_dir: str) -> None:

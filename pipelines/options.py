@@ -80,6 +80,12 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--output", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
+        "--rescan",
+        action="store_true",
+        help="read every --input file again, even those the output holds unchanged "
+        "(with watch: at the first poll); articles already written are still dropped",
+    )
+    parser.add_argument(
         "--model",
         dest="models",
         action="append",

@@ -114,20 +114,20 @@ def connect(output_dir: str, *, committed=None) -> duckdb.DuckDBPyConnection:
     committed = store.committed_files(str(root)) if committed is None else committed
     absent = []  # (table, column) that every file lacks: read as NULL, listed for callers
     for table in TABLES:
-        columns: set[str] = set()
-        files = readable_files(committed[table], table, columns=columns)
-        if files:
-            absent += [(table, name) for name in TABLES[table].names if name not in columns]
+        footers = _readable_footers(committed[table], table)
+        placeholder = f"_empty_{table}"
+        connection.register(placeholder, empty_table(table))
+        if footers:
+            held = {name for names in footers.values() for name in names}
+            absent += [(table, name) for name in TABLES[table].names if name not in held]
             # The files listed now, not a glob: a commit that begins later stays out.
             # DuckDB reads [, * and ? in every path it is given: each comes escaped.
-            paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in files)
+            paths = ", ".join("'" + globs.escape(f).replace("'", "''") + "'" for f in footers)
             connection.execute(
-                f"CREATE VIEW {table} AS SELECT *{_null_columns(connection, table, columns)} "
+                f"CREATE VIEW {table} AS SELECT *{_null_columns(connection, table, footers)} "
                 f"FROM read_parquet([{paths}], hive_partitioning = true, union_by_name = true)"
             )
         else:
-            placeholder = f"_empty_{table}"
-            connection.register(placeholder, empty_table(table))
             connection.execute(f"CREATE VIEW {table} AS SELECT * FROM {placeholder}")
     connection.execute("CREATE TABLE _absent_columns (table_name VARCHAR, column_name VARCHAR)")
     if absent:
@@ -153,37 +153,39 @@ def run_on_committed(output_dir: str, work, *, attempts: int = 5):
     raise AssertionError("unreachable")
 
 
-def _null_columns(connection: duckdb.DuckDBPyConnection, table: str, found: set[str]) -> str:
-    """``, CAST(NULL AS type) AS "column"`` for each column of ``table`` no file has."""
-    schema = TABLES[table]
-    types = connection.from_arrow(schema.empty_table()).types
-    return "".join(
-        f', CAST(NULL AS {column_type}) AS "{name}"'
-        for name, column_type in zip(schema.names, types, strict=True)
-        if name not in found
-    )
-
-
-def readable_files(paths: list[str], table: str, *, columns: set | None = None) -> list[str]:
-    """The files among ``paths`` (of ``table``) whose Parquet footer can be read; their
-    column names are added to ``columns`` when it is given.
+def readable_files(paths: list[str], table: str) -> list[str]:
+    """The files among ``paths`` (of ``table``) whose Parquet footer can be read.
 
     A file that cannot be read is left out with one warning line naming it,
     so one corrupt file never stops every query.
     """
-    readable = []
+    return list(_readable_footers(paths, table))
+
+
+def _readable_footers(paths: list[str], table: str) -> dict[str, list[str]]:
+    """The column names of each file among ``paths`` whose footer can be read, by path."""
+    readable = {}
     for path in paths:
         try:
             with pq.ParquetFile(path) as parquet:  # reads the footer, where a bad file fails
-                names = parquet.schema_arrow.names
+                readable[path] = parquet.schema_arrow.names
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
             cause = " ".join(str(exc).split())[:300] or type(exc).__name__
             _log.warning("%s cannot be read (%s): left out of the %s view", path, cause, table)
-            continue
-        readable.append(path)
-        if columns is not None:
-            columns.update(names)
     return readable
+
+
+def _null_columns(
+    connection: duckdb.DuckDBPyConnection, table: str, footers: dict[str, list[str]]
+) -> str:
+    """``, NULL AS run_id``...: each column of ``table`` no file holds (files written before
+    the column was added), typed as the table's empty placeholder types it, so a query
+    written for the current schema runs over an older output too."""
+    held = {name for names in footers.values() for name in names}
+    placeholder = connection.table(f"_empty_{table}")
+    types = dict(zip(placeholder.columns, placeholder.types, strict=True))
+    absent = [name for name in TABLES[table].names if name not in held]
+    return "".join(f', CAST(NULL AS {types[name]}) AS "{name}"' for name in absent)
 
 
 def _lock(connection: duckdb.DuckDBPyConnection, root: pathlib.Path) -> None:

@@ -38,7 +38,8 @@ def run_status(counts: dict) -> Status:
 
     An input that worked is one that gave an article written or already in the
     output (a duplicate), or a feed that answered "not modified" or listed only
-    entries ingested before: a rerun over unchanged inputs is ``ok``, and a
+    entries ingested before, or an input file skipped as unchanged since a
+    run that ingested it: a rerun over unchanged inputs is ``ok``, and a
     feed with one broken entry is not a run that ingested nothing. Warnings
     (a dropped date, a page that kept the feed's text) are no failures: the
     article was written.
@@ -52,6 +53,7 @@ def run_status(counts: dict) -> Status:
         + totals["duplicates"]
         + feeds.get("not_modified", 0)
         + feeds.get("entries_seen_before", 0)
+        + counts.get("read", {}).get("unchanged_files", 0)
     )
     return Status.PARTIAL if worked else Status.NOTHING_INGESTED
 
@@ -135,6 +137,11 @@ def stage_counts(counters: dict[str, int]) -> dict[str, dict[str, int]]:
             # Articles of a language no model was given for, written without NLP, per language.
             "not_enriched": not_enriched,
         },
+        # Errors rows left out of the errors table (the errors were counted where they arose).
+        "errors": {
+            "seen_before": c(names.ERRORS_SEEN_BEFORE),
+            "duplicate_warnings": c(names.ERRORS_DUPLICATE_WARNINGS),
+        },
         "resolve": {
             "rows": c(names.RESOLVE_ROWS),
             "resolved": c(names.RESOLVE_RESOLVED),
@@ -172,6 +179,11 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
     lines = [
         f"newsbeam: run {run_id} finished in {elapsed:.1f} s",
         f"  input files read      {counts.get('files', 0)}",
+        *(
+            [f"  input files skipped   {unchanged} unchanged (--rescan reads them again)"]
+            if (unchanged := counts.get("read", {}).get("unchanged_files"))
+            else []
+        ),
         f"  input records read    {totals['read']}",
         *(
             [
@@ -189,7 +201,7 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             if counts["dedupe"]["already_in_output"]
             else ""
         ),
-        f"  errors                {totals['errors']}" + _warnings(counts),
+        f"  errors                {totals['errors']}" + _warnings(counts) + _not_written(counts),
         *(
             [f"  not enriched          {_not_enriched(counts['enrich']['not_enriched'])}"]
             if counts.get("enrich", {}).get("not_enriched")
@@ -212,6 +224,16 @@ def summary(counts: dict, *, run_id: str, output_dir: str, elapsed: float) -> st
             f"{totals['duplicates']} + errors {totals['errors']}; see _runs/{run_id}.json"
         )
     return "\n".join(lines)
+
+
+def _not_written(counts: dict) -> str:
+    """Errors rows left out of the errors table: failures it holds already, and warnings
+    about articles dropped as already in the output."""
+    left_out = counts.get("errors", {})
+    seen, warnings = left_out.get("seen_before", 0), left_out.get("duplicate_warnings", 0)
+    parts = [f"{seen} seen before"] if seen else []
+    parts += [f"{warnings} about articles already in the output"] if warnings else []
+    return f" ({', '.join(parts)}: not written again)" if parts else ""
 
 
 def _not_enriched(per_language: dict[str, int]) -> str:

@@ -1,7 +1,7 @@
 """``newsbeam watch``: poll folders and feeds every interval and ingest what is new.
 
 Each poll is one incremental batch run of the same graph as ``ingest``:
-files that did not change since the last poll are not read again, articles
+files the output's input manifest holds unchanged are not read again, articles
 already in the output are dropped before any NLP, and the run's files appear
 all at once when it commits. A SIGTERM or Ctrl-C lets the poll under way
 finish and commit, then stops; a second one stops at once, leaving nothing
@@ -16,8 +16,7 @@ import threading
 import time
 
 from pipelines import report
-from transforms import store
-from transforms.lib import globs
+from transforms.lib import manifest
 
 _log = logging.getLogger("newsbeam.watch")
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -30,13 +29,6 @@ def parse_interval(value: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise ValueError(f"{value!r} is not an interval like 30s, 5m or 1h")
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-
-
-def changed_files(
-    listing: dict[str, tuple[int, float]], known: dict[str, tuple[int, float]]
-) -> list[str]:
-    """Paths that are new or whose size or modification time changed, in order."""
-    return sorted(path for path, stamp in listing.items() if known.get(path) != tuple(stamp))
 
 
 def check_pattern(pattern: str) -> None:
@@ -161,30 +153,40 @@ def watch(
     Returns the exit code of the last poll that ran (``report.ExitCode``), 0 when
     none did: a poll with nothing new says nothing about the inputs. A poll that
     fails as a whole raises ``RunFailed`` and ends the watch.
+    Which files are new is the output's input manifest's to say, as for ``ingest``: each
+    run records the files it read after its commit.
     """
+    from pipelines import inputs
+    from pipelines.cli import _absolute, load_input_manifest
+
     args = session.args
     stop = StopSignal()
-    known = store.load_file_state(args.output)
+    given = {_absolute(pattern): pattern for pattern in args.inputs}  # listed absolute
+    known = load_input_manifest(args.output)
+    if getattr(args, "rescan", False):
+        known = manifest.InputManifest(base=-1)  # the first poll reads every file; -1: no base
     warned = set()
     poll = 0
     exit_code = report.ExitCode.OK
     while not stop.requested:
         poll += 1
         started = time.monotonic()
-        listing, left_out = list_files(args.inputs, exclude=args.output)
+        listing, left_out = list_files(list(given), exclude=_absolute(args.output))
         for pattern in left_out.keys() - warned:  # once per pattern, not every poll
-            _log.warning(output_files_line(pattern, left_out[pattern], args.output))
+            _log.warning(output_files_line(given[pattern], left_out[pattern], args.output))
             warned.add(pattern)
         listing = settled_files(listing, now=time.time(), settle=settle)
-        new_files = changed_files(listing, known)
+        selection = inputs.select(listing, known)
         record = None
-        if new_files or session.feeds:  # feeds are polled every time, with conditional GET
-            # Listed paths are read as they are: escaped, "a[1].txt" is no pattern.
-            literal = [globs.escape(path) for path in new_files]
-            record = session.run(session.config(literal), started=started)
+        if selection.read or session.feeds:  # feeds are polled every time, with conditional GET
+            record = session.run(
+                session.config(selection.inputs), started=started, unchanged=selection.unchanged
+            )
             exit_code = report.ExitCode(record["exit_code"])
-            known.update({path: listing[path] for path in new_files})
-            store.save_file_state(args.output, known)
+        if selection.touched:
+            inputs.record_touched(args.output, record["run_id"] if record else "touched", selection)
+        if record is not None or selection.touched or known.base < 0:
+            known = load_input_manifest(args.output, known)  # what the run recorded
         _log.warning(poll_line(poll, record, seconds=time.monotonic() - started))
         if compact_every and poll % compact_every == 0:
             _compact(args.output, target_bytes)

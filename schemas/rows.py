@@ -61,6 +61,7 @@ class ArticleRow(TypedDict):
     image_url: str | None
     site_name: str | None
     nlp_version: str | None
+    run_id: str | None  # filled in by the writer: the run that commits the row
     date: str
 
 
@@ -105,6 +106,7 @@ class ErrorRow(TypedDict):
     message: str
     excerpt: str | None
     ingested_at: dt.datetime
+    run_id: str | None  # filled in by the writer: the run that commits the row
     date: str
 
 

@@ -14,7 +14,8 @@ import pyarrow as pa
 # 2: nlp_model (articles), model_label, title, detected_by (entities), parent_quote_id and
 # speaker_rule (quotes), entity_resolution; modified_at, description, image_url and site_name
 # (articles). All nullable, all added.
-# 3: nlp_version (articles), what produced its entities and quotes (``newsbeam reprocess``).
+# 3: nlp_version (articles), what produced its entities and quotes (``newsbeam reprocess``);
+# run_id (articles, errors), the run that wrote the row. NULL in files written before.
 SCHEMA_VERSION = 3
 PARTITION_COLUMN = "date"
 
@@ -47,6 +48,8 @@ ARTICLES = pa.schema(
         # The versions of that model, spaCy and newsbeam (``en_core_web_sm==3.8.0 spacy==3.8.7
         # newsbeam==0.2.0``); NULL when no model ran. Added in schema version 3.
         pa.field("nlp_version", pa.string()),
+        # The run that wrote the row, as in _runs/<run_id>.json. Added in schema version 3.
+        pa.field("run_id", pa.string()),
     ]
 )
 
@@ -101,6 +104,8 @@ ERRORS = pa.schema(
         pa.field("message", pa.string(), nullable=False),
         pa.field("excerpt", pa.string()),
         pa.field("ingested_at", _UTC, nullable=False),
+        # The run that wrote the row, as in _runs/<run_id>.json. Added in schema version 3.
+        pa.field("run_id", pa.string()),
     ]
 )
 

@@ -20,9 +20,17 @@ from transforms.lib import counters
 from transforms.lib.dedupe import choose_article
 from transforms.lib.records import ErrorType, Rejected, Stage
 
-__all__ = ["DUPLICATES", "ERRORS", "DeduplicateArticles", "ReadExistingIds", "corrupt_file"]
+__all__ = [
+    "DUPLICATES",
+    "EARLIER_RUN",
+    "ERRORS",
+    "DeduplicateArticles",
+    "ReadExistingIds",
+    "corrupt_file",
+]
 
 DUPLICATES = "duplicates"
+EARLIER_RUN = "(earlier run)"  # the ``kept`` of a copy of an article already in the output
 STAGE = Stage.DEDUPE
 _log = logging.getLogger("newsbeam.dedupe")
 
@@ -96,7 +104,7 @@ class _KeepOneFn(beam.DoFn):
         if any(True for _ in grouped["existing"]):
             for copy in copies:
                 self._already.inc()
-                yield beam.pvalue.TaggedOutput(DUPLICATES, _declared(copy, kept="(earlier run)"))
+                yield beam.pvalue.TaggedOutput(DUPLICATES, _declared(copy, kept=EARLIER_RUN))
             return
         kept, duplicates = choose_article(copies)
         self._unique.inc()

@@ -1,4 +1,5 @@
-"""ReadArticles: file patterns to raw article records, with a dead-letter output."""
+"""ReadArticles: file patterns to raw article records, with a dead-letter output and a record
+of each file read (for the input manifest)."""
 
 import datetime as dt
 import os
@@ -6,19 +7,20 @@ import re
 
 import apache_beam as beam
 from apache_beam.io import fileio
-from apache_beam.io.filesystem import FileMetadata
+from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
-from transforms.lib import counters, feeds, formats, globs
+from transforms.lib import counters, feeds, formats, globs, manifest
 from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.settings import DEFAULT_LIMITS
 
-__all__ = ["ERRORS", "ReadArticles", "is_under", "match_inputs"]
+__all__ = ["ERRORS", "FILES", "ReadArticles", "is_under", "match_inputs"]
 
 STAGE = Stage.READ
+FILES = "files"
 
 
 class _ParseFileFn(DeadLetterFn):
@@ -30,24 +32,51 @@ class _ParseFileFn(DeadLetterFn):
         max_file_bytes: int,
         max_feed_bytes: int,
         max_jsonl_bytes: int,
+        max_hash_bytes: int,
     ):
         super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.READ_ERRORS)
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
         self._max_jsonl_bytes = max_jsonl_bytes
+        self._max_hash_bytes = max_hash_bytes
         self._files = metrics.counter(counters.READ_FILES)
         self._records = metrics.counter(counters.READ_RECORDS)
         # Lone surrogates in JSON strings, kept as U+FFFD (see formats.parse_json_object).
         self._repaired = Metrics.counter(counters.NAMESPACE, counters.READ_REPAIRED_CHARACTERS)
 
     def process(self, readable_file):
-        path = readable_file.metadata.path
+        metadata = readable_file.metadata
+        path = metadata.path
         origin = formats.path_origin(path)
         self._files.inc()
+        # Hashed before it is parsed: a file that changes in between is read again next time.
+        sha256 = self._content_hash(readable_file)
         for outcome in self.guarded(self._parse(readable_file, path, origin), origin=origin):
             if isinstance(outcome, dict):
                 self._records.inc()
             yield outcome
+        yield beam.pvalue.TaggedOutput(
+            FILES,
+            {  # no path: one not valid UTF-8 cannot be encoded; its origin always can
+                "origin": origin,
+                "size": metadata.size_in_bytes,
+                "mtime": metadata.last_updated_in_seconds,
+                "sha256": sha256,
+            },
+        )
+
+    def _content_hash(self, readable_file) -> str | None:
+        """The SHA-256 of a local regular file of at most ``max_hash_bytes``, where hashing is
+        cheap (the bytes are about to be read anyway); None for any other."""
+        metadata = readable_file.metadata
+        if FileSystems.get_scheme(metadata.path) or metadata.size_in_bytes > self._max_hash_bytes:
+            return None
+        try:
+            formats.check_regular_file(metadata.path)  # a FIFO would block the hash
+            with readable_file.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+                return manifest.sha256_of(handle.read)
+        except Exception:  # no hash, nothing lost: the parse reports why the file is unreadable
+            return None
 
     def _parse(self, readable_file, path, origin):
         # Before anything opens it: a FIFO would block the run, a device never ends.
@@ -169,7 +198,9 @@ class ReadArticles(beam.PTransform):
 
     Returns a tagged output: the main output holds raw records (see
     ``transforms.lib.formats``), ``ERRORS`` holds errors-table rows for files
-    or records that could not be read. Only regular files are opened. A file
+    or records that could not be read, and ``FILES`` one record per file read
+    (``origin``, ``size``, ``mtime``, and ``sha256`` for a local file of at
+    most ``max_hash_bytes``). Only regular files are opened. A file
     read whole (text, HTML, JSON, feed) may hold ``max_file_bytes`` after
     decompression; a JSON Lines file is streamed, ``max_file_bytes`` per
     line and ``max_jsonl_bytes`` in all.
@@ -186,6 +217,7 @@ class ReadArticles(beam.PTransform):
         max_file_bytes: int = DEFAULT_LIMITS.max_file_bytes,
         max_feed_bytes: int = DEFAULT_LIMITS.max_fetch_bytes,
         max_jsonl_bytes: int = DEFAULT_LIMITS.max_jsonl_bytes,
+        max_hash_bytes: int = DEFAULT_LIMITS.max_hash_bytes,
         exclude: str | None = None,
     ):
         super().__init__()
@@ -195,6 +227,7 @@ class ReadArticles(beam.PTransform):
         self._max_file_bytes = max_file_bytes
         self._max_feed_bytes = max_feed_bytes
         self._max_jsonl_bytes = max_jsonl_bytes
+        self._max_hash_bytes = max_hash_bytes
 
     def expand(self, pbegin):
         return (
@@ -209,6 +242,7 @@ class ReadArticles(beam.PTransform):
                     self._max_file_bytes,
                     self._max_feed_bytes,
                     self._max_jsonl_bytes,
+                    self._max_hash_bytes,
                 )
-            ).with_outputs(ERRORS, main="articles")
+            ).with_outputs(ERRORS, FILES, main="articles")
         )

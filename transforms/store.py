@@ -10,7 +10,7 @@
       _tmp/<run_id>/<table>/<date>-<name>.parquet             a run's staged files
       _tmp/<run_id>/_COMMIT.json                              its commit journal
       _state/feeds.json                                       feed validators, entries seen
-      _state/files.json                                       input files seen by ``watch``
+      _state/inputs/base-<n>.json, log-<n>-<run_id>.json      input files ingested (the manifest)
       _commits/<run_id>.json                                  a commit's files, written last
       _commits/<run_id>.replace.json                          ... and the files it took out
       _runs/<run_id>.json                                     each run's record
@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 
 from schemas import PARTITION_COLUMN
-from transforms.lib import globs
+from transforms.lib import globs, manifest
 from transforms.lib.feeds import merge_feed_state
 from transforms.lib.settings import DEFAULT_LIMITS
 
@@ -71,10 +71,12 @@ __all__ = [
     "file_state_path",
     "final_path",
     "has_table_files",
+    "input_manifest_dir",
     "join",
     "load_feed_state",
-    "load_file_state",
+    "load_input_manifest",
     "local_table_files",
+    "merge_input_manifest",
     "read_json",
     "read_run_records",
     "recover",
@@ -82,7 +84,7 @@ __all__ = [
     "run_of_file",
     "run_record_path",
     "save_feed_state",
-    "save_file_state",
+    "save_input_manifest",
     "staged_path",
     "staging_dir",
     "table_dir",
@@ -104,7 +106,8 @@ REPLACE_RECORD = ".replace.json"
 # A hook for crash tests: the commit stops at this named step (see ``_pause``).
 PAUSE_VARIABLE = "NEWSBEAM_TEST_PAUSE"
 FEED_STATE = "feeds.json"
-FILE_STATE = "files.json"
+FILE_STATE = "files.json"  # watch's file state before the input manifest: read once, merged
+INPUTS = "inputs"
 FEED_STATE_VERSION = 1
 # Articles last: their presence promises that their entities and quotes are there.
 COMMIT_ORDER = ("errors", "entities", "quotes", "entity_resolution", "articles")
@@ -377,24 +380,6 @@ def save_feed_state(
     write_json(feed_state_path(output_dir), {"version": FEED_STATE_VERSION, "feeds": merged})
 
 
-def load_file_state(output_dir: str) -> dict[str, tuple[int, float]]:
-    """The input files ``watch`` has ingested: path -> (size, modification time).
-
-    Empty when nothing is saved; raises ``UnreadableFileError`` when the
-    state file cannot be read, with a message that says how to start afresh.
-    """
-    path = file_state_path(output_dir)
-    hint = "move it aside to read every input file again (articles already written are dropped)"
-    document = _read_state(path, hint)
-    if document is None:
-        return {}
-    if not isinstance(document, dict) or not all(map(_is_stamp, document.values())):
-        raise UnreadableFileError(
-            f"{path} cannot be read: not an object of [size, mtime] pairs; {hint}"
-        )
-    return {file: tuple(stamp) for file, stamp in document.items()}
-
-
 def _read_state(path: str, hint: str):
     """``read_json(path)``, its error naming ``hint``: how to start afresh."""
     try:
@@ -403,19 +388,131 @@ def _read_state(path: str, hint: str):
         raise UnreadableFileError(f"{exc}; {hint}") from None
 
 
-def _is_stamp(value: object) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(
-            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in value
-        )
+# ---------------------------------------------------------------- input manifest
+
+_MANIFEST_HINT = (
+    "move the _state/inputs folder aside to read every input file again "
+    "(articles already written are dropped)"
+)
+
+
+def input_manifest_dir(output_dir: str) -> str:
+    """``DIR/_state/inputs``: the input manifest's base and per-run logs."""
+    return join(output_dir, STATE, INPUTS)
+
+
+def load_input_manifest(
+    output_dir: str, known: manifest.InputManifest | None = None
+) -> manifest.InputManifest:
+    """Every input file a committed run read from ``output_dir`` (``transforms.lib.manifest``).
+
+    The newest base is read, then each log written after it in order. Given
+    ``known`` (loaded before from the same output), only the logs written
+    since are read, unless a merge wrote a new base meanwhile. An output
+    with no manifest yet starts from ``watch``'s old state, ``_state/files.json``,
+    if it has one. Raises ``UnreadableFileError``, naming the file and how to
+    start afresh, when one cannot be read.
+    """
+    found = _manifest_files(output_dir)
+    bases = [(sequence, path) for kind, sequence, path in found if kind == "base"]
+    base, base_path = max(bases) if bases else (0, None)
+    if known is not None and known.base == base:
+        loaded = manifest.InputManifest(dict(known.files), base, known.sequence)
+    elif base_path is not None:
+        files, _through = _decoded(base_path, manifest.decode_base)
+        loaded = manifest.InputManifest(files, base, base)
+    else:
+        legacy = file_state_path(output_dir)
+        hint = "move it aside to read every input file again (articles already written are dropped)"
+        document = _read_state(legacy, hint)
+        try:
+            files = {} if document is None else manifest.decode_legacy(document, cwd=os.getcwd())
+        except ValueError as exc:
+            raise UnreadableFileError(f"{legacy} cannot be read: {exc}; {hint}") from None
+        loaded = manifest.InputManifest(files)
+    for kind, sequence, path in found:
+        if kind == "log" and sequence > loaded.sequence:
+            loaded.files.update(_decoded(path, manifest.decode_log))
+            loaded.sequence = sequence
+    return loaded
+
+
+def save_input_manifest(
+    output_dir: str,
+    run_id: str,
+    entries: Mapping[str, manifest.FileEntry],
+    *,
+    merge_at: int = DEFAULT_LIMITS.manifest_logs,
+) -> None:
+    """Adds the files run ``run_id`` read to the input manifest, as one new log.
+
+    Call it only after the run's commit: a run that fails or is killed
+    before then marks nothing, so its files are read again. The log is
+    written atomically; once ``merge_at`` logs have gathered since the base
+    (or the base is still ``watch``'s old state), every entry is merged into
+    a new base and the older files removed.
+    """
+    if not entries:
+        return
+    found = _manifest_files(output_dir)
+    sequence = max((number for _kind, number, _path in found), default=0) + 1
+    log = join(input_manifest_dir(output_dir), manifest.log_name(sequence, run_id))
+    write_json(log, manifest.encode_log(entries, run_id=run_id))
+    base = max((number for kind, number, _path in found if kind == "base"), default=0)
+    logs = 1 + sum(kind == "log" and number > base for kind, number, _path in found)
+    if logs >= merge_at or (not base and _exists(file_state_path(output_dir))):
+        merge_input_manifest(output_dir)
+
+
+def merge_input_manifest(output_dir: str) -> manifest.InputManifest:
+    """Writes every entry into one new base, then removes the files it replaces; returns it.
+
+    The base is written atomically before anything is removed, and a reader
+    ignores logs older than the newest base, so a kill at any point leaves
+    the same entries.
+    """
+    merged = load_input_manifest(output_dir)
+    folder = input_manifest_dir(output_dir)
+    write_json(
+        join(folder, manifest.base_name(merged.sequence)),
+        manifest.encode_base(merged.files, through=merged.sequence),
     )
+    merged.base = merged.sequence
+    for kind, sequence, path in _manifest_files(output_dir):
+        if sequence < merged.base or (kind == "log" and sequence == merged.base):
+            _delete(path)
+    if _exists(file_state_path(output_dir)):
+        _delete(file_state_path(output_dir))  # watch's old state: in the base now
+    return merged
 
 
-def save_file_state(output_dir: str, known: Mapping[str, tuple[int, float]]) -> None:
-    """Writes the file state atomically: a reader sees the old state or the new one."""
-    write_json(file_state_path(output_dir), {file: list(stamp) for file, stamp in known.items()})
+def _manifest_files(output_dir: str) -> list[tuple[str, int, str]]:
+    """(``base`` or ``log``, sequence, path) of each manifest file, in sequence order."""
+    from apache_beam.io.filesystems import FileSystems
+
+    pattern = join(globs.escape(input_manifest_dir(output_dir)), "*.json")
+    found = []
+    for metadata in FileSystems.match([pattern])[0].metadata_list:
+        parsed = manifest.parse_name(metadata.path.rsplit("/", 1)[-1])
+        if parsed is not None:
+            found.append((*parsed, metadata.path))
+    return sorted(found, key=lambda file: (file[1], file[0] == "log"))
+
+
+def _decoded(path: str, decode):
+    """``decode`` of the JSON document at ``path``; ``UnreadableFileError`` saying how to start
+    afresh when it cannot be read or decoded."""
+    document = _read_state(path, _MANIFEST_HINT)
+    try:
+        return decode(document)
+    except ValueError as exc:
+        raise UnreadableFileError(f"{path} cannot be read: {exc}; {_MANIFEST_HINT}") from None
+
+
+def _exists(path: str) -> bool:
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.exists(path)
 
 
 # ---------------------------------------------------------------- one writer

@@ -34,6 +34,10 @@ from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = ["PartitionWriter", "RowShapeError", "WriteTables"]
 
+# The column that says which run wrote a row (articles, errors): stamped here, where the
+# run's id is known, instead of by every stage that makes rows.
+RUN_COLUMN = "run_id"
+
 
 class RowShapeError(ValueError):
     """A row whose keys are not its table's columns: a bug upstream, never written.
@@ -122,7 +126,8 @@ class PartitionWriter:
     what it has. So memory stays bounded however many rows and dates pass
     through. ``close`` returns one record per file for the commit. A row
     whose keys are not the table's row type (``schemas.rows``) raises
-    ``RowShapeError``: a bug must fail the run, not write NULLs.
+    ``RowShapeError``: a bug must fail the run, not write NULLs. A row whose
+    ``run_id`` is None gets ``run_id``: the run that commits it.
     """
 
     def __init__(
@@ -143,10 +148,13 @@ class PartitionWriter:
         self._files: dict[str, _StagedFile] = {}
         row_type = ROW_TYPES[table]
         self._keys = frozenset(row_type.__required_keys__ | row_type.__optional_keys__)
+        self._stamps_run = RUN_COLUMN in self._keys
 
     def add(self, row: dict) -> None:
         """Takes a row of the table; raises ``RowShapeError`` if its keys are not the columns."""
         check_row_keys(self._table, row, self._keys)
+        if self._stamps_run and row[RUN_COLUMN] is None:
+            row = {**row, RUN_COLUMN: self._run_id}  # a copy: an input element is never changed
         date = row[PARTITION_COLUMN]
         staged = self._files.get(date)
         if staged is None:

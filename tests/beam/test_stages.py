@@ -1,6 +1,7 @@
 """Each composite in a TestPipeline, one assertion per output, dead letters included."""
 
 import datetime as dt
+import hashlib
 import json
 
 import apache_beam as beam
@@ -9,7 +10,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.helpers import error_row
-from transforms import dedupe, normalize, read
+from transforms import dedupe, errors_once, normalize, read
 from transforms.dedupe import DeduplicateArticles
 from transforms.lib import globs
 from transforms.lib.formats import raw_record
@@ -22,6 +23,10 @@ NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
 def _field(name):
     return lambda row: row[name]
+
+
+def _sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _error_key(row):
@@ -66,6 +71,17 @@ def test_read_articles_with_dead_letters(tmp_path):
                 ]
             ),
             label="Errors",
+        )
+        # One record per file read, for the input manifest: with its listed stamp and hash.
+        stamps = {
+            path.name: (path.stat().st_size, path.stat().st_mtime, _sha256(path))
+            for path in tmp_path.iterdir()
+        }
+        assert_that(
+            outputs[read.FILES]
+            | beam.Map(lambda f: (f["origin"], (f["size"], f["mtime"], f["sha256"]))),
+            equal_to([(str(tmp_path / name), stamp) for name, stamp in stamps.items()]),
+            label="Files",
         )
 
 
@@ -180,4 +196,47 @@ def test_deduplicate_against_ids_already_written():
             outputs[dedupe.DUPLICATES] | beam.Map(lambda d: (d["origin"], d["kept"])),
             equal_to([("a", "(earlier run)")]),
             label="AlreadyWritten",
+        )
+
+
+def test_keep_new_errors_writes_each_failure_once():
+    """A failure the output holds (same origin, stage, type; any message) is counted, not
+    written; so is a date warning about an article dropped as already in the output."""
+    fresh = error_row(1) | {"message": "a new message"}
+    seen = error_row(2) | {"message": "said otherwise this time"}
+    other_way = error_row(2) | {"error_type": "too_large"}
+    warning = error_row(3) | {"stage": "normalize", "error_type": "invalid_date"}
+    kept_warning = error_row(4) | {"stage": "normalize", "error_type": "invalid_date"}
+    dropped_failure = error_row(3) | {"error_type": "empty_text"}  # not a warning: kept
+    rows = [fresh, seen, other_way, warning, kept_warning, dropped_failure]
+    with TestPipeline() as p:
+        keys = p | "Seen" >> beam.Create([("f2", "read", "x"), ("f9", "read", "x")])
+        dropped = p | "Dropped" >> beam.Create(["f3"])
+        kept = p | beam.Create(rows) | errors_once.KeepNewErrors(seen=keys, dropped_origins=dropped)
+        assert_that(
+            kept | beam.Map(lambda row: (row["origin"], row["error_type"])),
+            equal_to(
+                [("f1", "x"), ("f2", "too_large"), ("f4", "invalid_date"), ("f3", "empty_text")]
+            ),
+        )
+    counters = p.result.metrics().query()["counters"]
+    counted = {c.key.metric.name: c.committed for c in counters}
+    assert counted["errors.seen_before"] == 1
+    assert counted["errors.duplicate_warnings"] == 1
+
+
+def test_read_seen_errors_reads_the_key_of_every_committed_row(tmp_path):
+    rows = [error_row(1), error_row(2, "2026-11-27") | {"error_type": "too_large"}]
+    with TestPipeline() as p:
+        _ = {"errors": p | beam.Create(rows)} | WriteTables(str(tmp_path), run_id="r1")
+    (tmp_path / "errors" / "date=2026-11-28" / "part-r1-broken.parquet").write_bytes(b"PAR1")
+    with TestPipeline() as p:
+        seen = p | errors_once.ReadSeenErrors(str(tmp_path), ingested_at=NOW)
+        assert_that(
+            seen.keys, equal_to([("f1", "read", "x"), ("f2", "read", "too_large")]), label="Keys"
+        )
+        assert_that(
+            seen[errors_once.ERRORS] | beam.Map(_error_key),
+            equal_to([("part-r1-broken.parquet", "corrupt_output_file")]),
+            label="Errors",
         )

@@ -1,5 +1,6 @@
 """The output folder: its paths, atomic JSON files, state, and the commit journal (no pipeline)."""
 
+import hashlib
 import json
 import logging
 import os
@@ -14,11 +15,14 @@ import uuid
 
 import pyarrow as pa
 import pytest
+from apache_beam.io.filesystem import BeamIOError, FileMetadata, FileSystem
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.localfilesystem import LocalFileSystem
 
 from schemas import TABLES
 from tests.helpers import NOW, REPO, error_row
 from transforms import store, write
+from transforms.lib import globs, manifest
 from transforms.lib.feeds import state_update
 from transforms.lib.settings import DEFAULT_LIMITS
 
@@ -261,15 +265,225 @@ def test_an_unreadable_feed_state_is_an_error(tmp_path, content):
         store.load_feed_state(str(tmp_path))
 
 
-def test_watch_file_state_round_trips_through_the_output_folder(tmp_path):
-    assert store.load_file_state(str(tmp_path / "none")) == {}
-    known = {"/in/a.txt": (1, 2.5), "/in/b.json": (30, 1700000000.0)}
-    store.save_file_state(str(tmp_path), known)
-    assert store.load_file_state(str(tmp_path)) == known
-    assert _names(tmp_path / "_state") == ["files.json"]  # no temp file left
-    (tmp_path / "_state" / "files.json").write_text('{"/in/a.txt": 1}')
-    with pytest.raises(store.UnreadableFileError, match=r"files\.json cannot be read"):
-        store.load_file_state(str(tmp_path))
+# ---------------------------------------------------------------- input manifest
+
+
+def _entry(size, *, mtime=1.5, status=manifest.OK, run_id="r1"):
+    return manifest.FileEntry(size, mtime, "ab" * 32, status, run_id)
+
+
+def test_the_input_manifest_round_trips_one_log_per_run(tmp_path):
+    out = str(tmp_path)
+    assert store.load_input_manifest(out) == manifest.InputManifest()
+    store.save_input_manifest(out, "r1", {"/in/a.txt": _entry(1), "/in/b.txt": _entry(2)})
+    store.save_input_manifest(out, "r2", {"/in/b.txt": _entry(3, run_id="r2")})
+    store.save_input_manifest(out, "r3", {})  # nothing read: nothing written
+    loaded = store.load_input_manifest(out)
+    assert loaded.files == {"/in/a.txt": _entry(1), "/in/b.txt": _entry(3, run_id="r2")}
+    assert (loaded.base, loaded.sequence) == (0, 2)
+    assert _names(tmp_path / "_state" / "inputs") == [
+        "log-000000000001-r1.json",
+        "log-000000000002-r2.json",
+    ]  # no temporary file left
+
+
+def test_logs_are_merged_into_a_base_once_enough_have_gathered(tmp_path):
+    out = str(tmp_path)
+    for number in range(1, 5):
+        entries = {f"/in/{number}.txt": _entry(number)}
+        store.save_input_manifest(out, f"r{number}", entries, merge_at=3)
+    assert _names(tmp_path / "_state" / "inputs") == [
+        "base-000000000003.json",
+        "log-000000000004-r4.json",
+    ]
+    loaded = store.load_input_manifest(out)
+    assert sorted(loaded.files) == [f"/in/{number}.txt" for number in range(1, 5)]
+    assert (loaded.base, loaded.sequence) == (3, 4)
+
+
+def test_a_merge_killed_before_it_tidied_up_changes_nothing(tmp_path):
+    out = str(tmp_path)
+    store.save_input_manifest(out, "r1", {"/in/a.txt": _entry(1)})
+    store.save_input_manifest(out, "r2", {"/in/a.txt": _entry(2, run_id="r2")})
+    folder = tmp_path / "_state" / "inputs"
+    kept = {name: (folder / name).read_bytes() for name in _names(folder)}
+    store.merge_input_manifest(out)
+    for name, data in kept.items():  # the logs it merged, back as a kill would leave them
+        (folder / name).write_bytes(data)
+    loaded = store.load_input_manifest(out)
+    assert loaded.files == {"/in/a.txt": _entry(2, run_id="r2")}
+    store.save_input_manifest(out, "r3", {"/in/b.txt": _entry(3)})
+    store.merge_input_manifest(out)
+    assert _names(folder) == ["base-000000000003.json"]
+
+
+def test_a_known_manifest_is_brought_up_to_date_from_the_new_logs_or_a_new_base(tmp_path):
+    out = str(tmp_path)
+    store.save_input_manifest(out, "r1", {"/in/a.txt": _entry(1)})
+    known = store.load_input_manifest(out)
+    store.save_input_manifest(out, "r2", {"/in/b.txt": _entry(2)})
+    first = tmp_path / "_state" / "inputs" / "log-000000000001-r1.json"
+    kept = first.read_bytes()
+    first.write_text("{torn")  # not read again: only the new log is
+    assert sorted(store.load_input_manifest(out, known).files) == ["/in/a.txt", "/in/b.txt"]
+    first.write_bytes(kept)
+    store.save_input_manifest(out, "r3", {"/in/c.txt": _entry(3)}, merge_at=1)  # merges
+    refreshed = store.load_input_manifest(out, known)
+    assert sorted(refreshed.files) == ["/in/a.txt", "/in/b.txt", "/in/c.txt"]
+    assert refreshed == store.load_input_manifest(out)
+
+
+def test_watch_file_state_is_read_as_the_manifest_then_merged_into_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    (out / "_state").mkdir(parents=True)
+    (out / "_state" / "files.json").write_text('{"/in/a.txt": [1, 2.5], "in/b.json": [30, 7]}')
+    legacy = {
+        "/in/a.txt": manifest.FileEntry(1, 2.5, None, manifest.OK, None),
+        str(tmp_path / "in" / "b.json"): manifest.FileEntry(30, 7, None, manifest.OK, None),
+    }
+    assert store.load_input_manifest(str(out)).files == legacy
+    store.save_input_manifest(str(out), "r1", {"/in/c.txt": _entry(3)})  # merges at once
+    assert _names(out / "_state") == ["inputs"]
+    assert store.load_input_manifest(str(out)).files == {**legacy, "/in/c.txt": _entry(3)}
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("inputs/log-000000000001-r1.json", "{torn"),
+        ("inputs/log-000000000001-r1.json", '{"version": 1, "files": {"path": ["/a"]}}'),
+        ("inputs/base-000000000001.json", '{"version": 9, "through": 1, "files": {}}'),
+        ("files.json", '{"/in/a.txt": 1}'),
+    ],
+)
+def test_an_unreadable_input_manifest_is_an_error_saying_how_to_start_afresh(
+    tmp_path, name, content
+):
+    (tmp_path / "_state" / "inputs").mkdir(parents=True)
+    (tmp_path / "_state" / name).write_text(content)
+    with pytest.raises(store.UnreadableFileError, match=r"cannot be read.*move .* aside"):
+        store.load_input_manifest(str(tmp_path))
+
+
+def test_a_file_touched_but_not_changed_is_skipped_and_its_new_time_recorded(tmp_path):
+    from pipelines import inputs
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("same.txt", "touched.txt", "edited.txt", "new.txt"):
+        (folder / name).write_text(f"The {name} story.")
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    known = manifest.InputManifest(
+        {
+            str(folder / name): manifest.FileEntry(
+                (folder / name).stat().st_size, 1.0, sha[name], manifest.OK, "r1"
+            )
+            for name in ("same.txt", "touched.txt", "edited.txt")
+        }
+    )
+    (folder / "edited.txt").write_text("The edited.txt scoop.")  # the same size, other bytes
+    listing = {str(p): (p.stat().st_size, 2.0) for p in folder.iterdir()}
+    listing[str(folder / "same.txt")] = (listing[str(folder / "same.txt")][0], 1.0)
+    chosen = inputs.select(listing, known, patterns=[str(folder / "*")])
+    assert chosen.read == [str(folder / "edited.txt"), str(folder / "new.txt")]
+    assert chosen.inputs == [globs.escape(path) for path in chosen.read]
+    assert chosen.unchanged == 2
+    assert chosen.touched == {
+        str(folder / "touched.txt"): known.files[str(folder / "touched.txt")]._replace(mtime=2.0)
+    }
+    everything = inputs.select(listing, manifest.InputManifest(), patterns=[str(folder / "*")])
+    assert everything.inputs == [str(folder / "*")]  # nothing skipped: the pattern as given
+    inputs.record_touched(str(tmp_path / "out"), "r2", chosen)
+    assert store.load_input_manifest(str(tmp_path / "out")).files == chosen.touched
+
+
+class _ElsewhereFileSystem(FileSystem):
+    """``elsewhere://PATH`` is the local ``/PATH`` behind a scheme, with no folders, as an
+    object store has none: what the store writes there must go through Beam's FileSystems."""
+
+    PREFIX = "elsewhere://"
+
+    @classmethod
+    def scheme(cls):
+        return "elsewhere"
+
+    def _in(self, path):
+        return "/" + path[len(self.PREFIX) :]
+
+    def _out(self, path):
+        return self.PREFIX + path.lstrip("/")
+
+    def join(self, basepath, *paths):
+        return "/".join([basepath.rstrip("/"), *(p.strip("/") for p in paths)])
+
+    def split(self, path):
+        return tuple(path.rstrip("/").rsplit("/", 1))
+
+    def mkdirs(self, path):
+        pass
+
+    def has_dirs(self):
+        return False
+
+    def _list(self, dir_or_prefix):
+        prefix = self._in(dir_or_prefix)
+        for folder, _dirs, names in os.walk(os.path.dirname(prefix)):
+            for path in (os.path.join(folder, name) for name in names):
+                if path.startswith(prefix):
+                    yield FileMetadata(
+                        self._out(path), os.path.getsize(path), os.path.getmtime(path)
+                    )
+
+    def create(self, path, mime_type="application/octet-stream", compression_type="auto"):
+        os.makedirs(os.path.dirname(self._in(path)), exist_ok=True)
+        return LocalFileSystem(None).create(self._in(path), mime_type, compression_type)
+
+    def open(self, path, mime_type="application/octet-stream", compression_type="auto"):
+        return LocalFileSystem(None).open(self._in(path), mime_type, compression_type)
+
+    def copy(self, source_file_names, destination_file_names):
+        raise NotImplementedError
+
+    def rename(self, source_file_names, destination_file_names):
+        for source, destination in zip(source_file_names, destination_file_names, strict=True):
+            os.replace(self._in(source), self._in(destination))
+
+    def exists(self, path):
+        return os.path.exists(self._in(path))
+
+    def size(self, path):
+        return os.path.getsize(self._in(path))
+
+    def last_updated(self, path):
+        return os.path.getmtime(self._in(path))
+
+    def checksum(self, path):
+        raise NotImplementedError
+
+    def metadata(self, path):
+        return FileMetadata(path, self.size(path), self.last_updated(path))
+
+    def delete(self, paths):
+        missing = {path: FileNotFoundError(path) for path in paths if not self.exists(path)}
+        for path in paths:
+            if path not in missing:
+                os.remove(self._in(path))
+        if missing:  # as Beam's filesystems report it
+            raise BeamIOError("Delete operation failed", missing)
+
+
+def test_the_input_manifest_of_an_output_with_a_scheme_goes_through_beam(tmp_path):
+    out = _ElsewhereFileSystem.PREFIX + str(tmp_path / "out").lstrip("/")
+    for number in range(1, 4):
+        entries = {f"/in/{number}.txt": _entry(number)}
+        store.save_input_manifest(out, f"r{number}", entries, merge_at=2)
+    assert _names(tmp_path / "out" / "_state" / "inputs") == [
+        "base-000000000002.json",
+        "log-000000000003-r3.json",
+    ]
+    assert sorted(store.load_input_manifest(out).files) == ["/in/1.txt", "/in/2.txt", "/in/3.txt"]
+    assert not (tmp_path / "elsewhere:").exists()  # never a local folder named after the scheme
 
 
 # ---------------------------------------------------------------- commit

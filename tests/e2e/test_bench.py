@@ -23,7 +23,8 @@ FINAL_LINE = re.compile(
     rf"P1/L1={RATIO} P2/L2={RATIO} P2/P1={RATIO} P3=\d+/s "
     rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO} "
     rf"P7={RATIO}s P8={RATIO} "
-    rf"C1_files_before=\d+ C1_files_after=\d+ C1_speedup={RATIO}"
+    rf"C1_files_before=\d+ C1_files_after=\d+ C1_speedup={RATIO} "
+    r"Rerun=\d+\.\d{3}"
 )
 
 
@@ -56,6 +57,8 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
             "2",
             "--polls",
             "3",
+            "--rerun-files",
+            "8",
         ],
         cwd=SEEDS.parent,
         capture_output=True,
@@ -67,7 +70,7 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     lines = result.stdout.splitlines()
     assert "corpus: 6 articles" in result.stdout
     shown = ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 ", "P7 ", "P8 ")
-    for figure in (*shown, "C1 "):
+    for figure in (*shown, "C1 ", "Rerun "):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
     figures = dict(pair.split("=") for pair in lines[-1].split())
@@ -79,3 +82,4 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     assert values["P7"] > 0 and values["P8"] > 0, values
     assert "(9 articles in" in result.stdout  # P3 on the corpus topped up with copies
     assert "output of 8 articles" in result.stdout
+    assert 0 < values["Rerun"] < 1, values  # a rerun over unchanged files reads none of them

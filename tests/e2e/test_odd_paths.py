@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 from tests.helpers import SEEDS, newsbeam, table
+from transforms import store
 
 NAMES = ("a[1].txt", "a1.txt", "b?.txt", "bx.txt", "c*.txt", "czz.txt", "d\\e.txt")
 
@@ -51,8 +52,7 @@ def test_odd_file_names_are_each_read_once_by_ingest_and_by_watch(tmp_path):
     assert record["balance"] == {
         "read": len(NAMES), "written": len(NAMES), "duplicates": 0, "errors": 0, "ok": True
     }  # fmt: skip
-    state = json.loads((watched / "_state" / "files.json").read_text())
-    assert sorted(state) == expected
+    assert sorted(store.load_input_manifest(str(watched)).files) == expected
 
 
 @pytest.mark.parametrize(("name", "decoy"), [("out[1]", "out1"), ("out*x", "outAx")])
@@ -64,13 +64,16 @@ def test_an_output_folder_with_glob_characters_is_that_folder_alone(tmp_path, na
     first = newsbeam("ingest", "--input", one, "--input", two, "--output", output, "--no-nlp")
     assert "articles written      2" in first.stdout
     rerun = newsbeam("ingest", "--input", one, "--input", two, "--output", output, "--no-nlp")
+    assert "input files skipped   2 unchanged" in rerun.stdout  # its manifest is found
+    rescan = [*("--input", one, "--input", two), "--rescan"]
+    rerun = newsbeam("ingest", *rescan, "--output", output, "--no-nlp")
     assert "articles written      0" in rerun.stdout
     assert "(2 already in the output)" in rerun.stdout
     counted = newsbeam("query", output, "select count(*) as n from articles", "--format", "csv")
     assert counted.stdout == "n\n2\n"
     assert "articles: 2" in newsbeam("stats", output).stdout
     watched = newsbeam("watch", "--input", one, "--output", output, "--no-nlp",
-                       "--max-polls", "1", "--interval", "1s")  # fmt: skip
+                       "--max-polls", "1", "--interval", "1s", "--rescan")  # fmt: skip
     assert "0 new, 1 duplicates" in watched.stderr
     assert _origins(output) == sorted([str(one), str(two)])
     assert _origins(tmp_path / decoy) == [str(one)]

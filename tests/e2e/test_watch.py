@@ -26,13 +26,6 @@ def test_parse_interval_rejects(value):
         watch.parse_interval(value)
 
 
-def test_changed_files():
-    known = {"a": (1, 10.0), "b": (2, 20.0)}
-    listing = {"a": (1, 10.0), "b": (3, 21.0), "c": (1, 1.0)}
-    assert watch.changed_files(listing, known) == ["b", "c"]
-    assert watch.changed_files(listing, listing) == []
-
-
 def _articles(output):
     if not (output / "articles").exists():
         return []

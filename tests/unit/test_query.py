@@ -162,3 +162,47 @@ def test_only_a_newsbeam_output_or_an_empty_folder_is_read(output, tmp_path):
     ]:
         with pytest.raises(NotAnOutputError, match=message):
             check_output_folder(str(path))
+
+
+def _schema_without(table: str, *names: str) -> pa.Schema:
+    """``table``'s schema as an older newsbeam wrote it, without the columns added since."""
+    schema = TABLES[table]
+    for name in names:
+        schema = schema.remove(schema.get_field_index(name))
+    return schema
+
+
+def test_files_of_an_older_schema_read_their_new_columns_as_null(tmp_path):
+    root = tmp_path / "out"
+    old = root / "articles" / "date=2025-01-02"
+    old.mkdir(parents=True)
+    version_2 = _schema_without("articles", "run_id")
+    rows = [_article("a1", "Tram line")]
+    pq.write_table(pa.Table.from_pylist(rows, schema=version_2), old / "part-r0-0.parquet")
+    errors = root / "errors" / "date=2025-01-02"
+    errors.mkdir(parents=True)
+    error = {
+        "stage": "read",
+        "origin": "x.md",
+        "error_type": "unsupported_format",
+        "message": "m",
+        "excerpt": None,
+        "ingested_at": dt.datetime(2025, 1, 3, tzinfo=UTC),
+    }
+    pq.write_table(
+        pa.Table.from_pylist([error], schema=_schema_without("errors", "run_id")),
+        errors / "part-r0-0.parquet",
+    )
+    only_old = "select article_id, run_id from articles union all select origin, run_id from errors"
+    listed = run_query(str(root), only_old + " order by 1", output_format="csv")
+    assert listed == "article_id,run_id\na1,\nx.md,\n"
+    new = root / "articles" / "date=2025-01-03"
+    new.mkdir()
+    rows = [_article("a2", "Library") | {"run_id": "r1", "schema_version": 3}]
+    pq.write_table(pa.Table.from_pylist(rows, schema=TABLES["articles"]), new / "part-r1-0.parquet")
+    listed = run_query(
+        str(root), "select article_id, run_id from articles order by 1", output_format="csv"
+    )
+    assert listed == "article_id,run_id\na1,\na2,r1\n"
+    date_type = run_query(str(root), "select typeof(date) as t from articles limit 1")
+    assert "DATE" in date_type  # the partition column keeps its type

@@ -46,6 +46,11 @@ ENRICH_ERRORS = "enrich.errors"
 # Articles of a language no model was given for, per language: ``not_enriched(language)``.
 ENRICH_NOT_ENRICHED_PREFIX = "enrich.not_enriched."
 
+# Errors rows not written: the same input failed the same way in an earlier run, or the
+# row warns about an article the run dropped as already in the output.
+ERRORS_SEEN_BEFORE = "errors.seen_before"
+ERRORS_DUPLICATE_WARNINGS = "errors.duplicate_warnings"
+
 RESOLVE_ROWS = "resolve.rows"
 RESOLVE_RESOLVED = "resolve.resolved"
 

@@ -173,6 +173,7 @@ def normalize_article(
         "image_url": _http_url(fields["image_url"]),
         "site_name": text.clean_line(fields["site_name"]),
         "nlp_version": None,  # set with nlp_model
+        "run_id": None,  # the writer's: the run that commits the row
         "date": partition_date(published_at=published_at, ingested_at=ingested_at),
     }
     return row, problems

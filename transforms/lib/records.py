@@ -237,8 +237,23 @@ def error_row(
         "message": _writable(message),
         "excerpt": _writable(excerpt_of(excerpt)),
         "ingested_at": ingested_at,
+        "run_id": None,  # the writer's: the run that commits the row
         "date": ingested_at.astimezone(dt.UTC).strftime("%Y-%m-%d"),
     }
+
+
+def error_key(row: ErrorRow) -> tuple[str, str, str]:
+    """What makes two errors rows the same failure: origin, stage and error type.
+
+    The message is left out: it may hold what differs between two runs
+    failing the same way (a timeout's seconds, a server's words).
+    """
+    return (row["origin"], row["stage"], row["error_type"])
+
+
+def is_article_warning(row: ErrorRow) -> bool:
+    """True for a row that warns about an article kept despite it (an ``invalid_date``)."""
+    return row["stage"] == Stage.NORMALIZE and row["error_type"] == ErrorType.INVALID_DATE
 
 
 def reject_row(reject: Rejected, *, stage: str, origin: str, ingested_at: dt.datetime) -> ErrorRow:

@@ -61,7 +61,8 @@ class Limits:
     # Feed state: the ids of entries already ingested, kept per feed.
     max_seen_ids: int = 5000
     # A new feed entry that fails is read again at the next poll, this many times in
-    # all (each attempt leaves its errors row); then it is given up and marked seen.
+    # all (an attempt that fails as the last did writes no new errors row); then it is
+    # given up and marked seen.
     max_entry_attempts: int = 3
 
     # NLP. Longer texts go to spaCy in pieces cut at paragraph breaks.
@@ -77,6 +78,14 @@ class Limits:
     # watch: a file modified less than this long ago may still be being written,
     # and is left for a later poll.
     settle_seconds: float = 5.0
+
+    # The input manifest: a local input file of at most this many bytes is hashed when
+    # read, so that a later run can tell a file merely touched from one changed.
+    max_hash_bytes: int = 16 * MIB
+    # Each committed run adds a small log of the files it read; once this many have
+    # gathered they are merged into one base file, so a run never rewrites the whole
+    # manifest and a load never reads more than this many logs.
+    manifest_logs: int = 32
 
     # Output.
     excerpt_chars: int = 200  # of the bad input, in an errors row
