@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 
 import newsbeam
-from pipelines import cli, corpus_report, report_charts
+from pipelines import cli, corpus_report, report_charts, report_drawing
 from pipelines.report_queries import Caps, Scope
 from schemas import ARTICLES, ENTITIES, ERRORS, QUOTES
 from tests.report_outputs import (
@@ -225,12 +225,10 @@ def test_a_hundred_thousand_articles_give_a_page_of_bounded_size(tmp_path):
     assert seconds < 120, seconds
 
 
-def test_a_drawing_with_script_is_refused(monkeypatch):
-    import vl_convert
-
-    monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda spec: "<svg><script/></svg>")
-    with pytest.raises(ValueError, match="something other than SVG"):
-        report_charts.svg({"mark": "point"})
+def test_a_drawing_with_script_is_refused():
+    for drawing in ("<svg><script/></svg>", "<svg><foreignObject/></svg>", "<p>"):
+        with pytest.raises(ValueError, match="something other than SVG"):
+            report_drawing.finish(drawing)
 
 
 def test_repeated_names_stay_apart_and_long_ones_are_cut():
