@@ -11,8 +11,10 @@ before it opens the output.
 """
 
 import concurrent.futures
+import contextlib
 import os
 import pathlib
+import queue
 import re
 import sys
 import tempfile
@@ -88,28 +90,35 @@ class Drawer:
 
     The worker starts (and its engine warms up) as the drawer is made, while
     the caller goes on. A worker that dies is started afresh for the next
-    chart; the chart it was drawing raises ``limits.WorkerCrashed``.
+    chart; the chart it was drawing raises ``limits.WorkerCrashed``. The worker
+    ends with the interpreter, and charts still waiting then are not drawn.
     """
 
     def __init__(self):
         self._worker = WorkerProcess(setup=start_engine, name="newsbeam-charts")
-        # One thread waits for the worker; it holds the GIL only to send and receive.
-        self._queue = concurrent.futures.ThreadPoolExecutor(1, "newsbeam-charts")
-        self._queue.submit(self._worker.start)  # its failure shows at the first chart
+        self._charts: queue.SimpleQueue = queue.SimpleQueue()
+        # One thread waits for the worker: it holds the GIL only to send and receive.
+        threading.Thread(target=self._draw_charts, name="newsbeam-charts", daemon=True).start()
 
     def submit(self, spec: dict, *, prefix: str = "") -> concurrent.futures.Future:
         """The future drawing of ``spec``, finished by ``finish`` with ``prefix``; it
         raises what vl-convert raised for the spec, or ``finish``'s ``ValueError``."""
-        return self._queue.submit(self._draw, spec, prefix)
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._charts.put((future, spec, prefix))
+        return future
 
-    def _draw(self, spec: dict, prefix: str) -> str:
-        drawing = self._worker.call(draw, spec, seconds=None, what="drawing a chart")
-        return finish(drawing, prefix)
-
-    def close(self) -> None:
-        """Waits for the charts given, then ends the worker."""
-        self._queue.shutdown()
-        self._worker.close()
+    def _draw_charts(self) -> None:
+        with contextlib.suppress(Exception):
+            self._worker.start()  # a failure shows again, and is raised, at the first chart
+        while True:
+            future, spec, prefix = self._charts.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                drawing = self._worker.call(draw, spec, seconds=None, what="drawing a chart")
+                future.set_result(finish(drawing, prefix))
+            except Exception as exc:
+                future.set_exception(exc)
 
 
 _drawer: Drawer | None = None
