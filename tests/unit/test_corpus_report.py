@@ -240,3 +240,22 @@ def test_repeated_names_stay_apart_and_long_ones_are_cut():
     ]
     assert report_charts.short("x" * 100) == "x" * 35 + "…"
     assert report_charts.short(" a\n b ") == "a b"
+
+
+def _ticks(span, unit="day"):
+    spec = report_charts.quality_chart([], unit, span)
+    return [
+        dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date().isoformat()
+        for ms in spec["encoding"]["x"]["axis"].get("values", [])
+    ]
+
+
+def test_a_short_time_axis_ticks_at_period_starts_only():
+    # One day: its start and end, not every few hours labelled with the same date.
+    assert _ticks(("2025-03-02", "2025-03-02")) == ["2025-03-02", "2025-03-03"]
+    assert _ticks(("2025-03-01", "2025-03-10")) == [f"2025-03-{d:02}" for d in (1, 3, 5, 7, 9, 11)]
+    # Weeks start on Mondays, as the bars do (2025-03-03 is a Monday).
+    weeks = ["2025-03-03", "2025-03-10", "2025-03-17"]
+    assert _ticks(("2025-03-05", "2025-03-12"), "week") == weeks
+    assert _ticks(("2025-01-01", "2025-02-14")) == []  # 45 days: Vega's own ticks, whole days
+    assert _ticks(None) == []
