@@ -65,8 +65,8 @@ def _period_end(start: str, unit: str, fill: float = 1.0) -> str:
 
 
 _TIME_FORMATS = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y", "year": "%Y"}
-# Labels that are numbers or dates never need cutting: vl-convert measures every label
-# of an axis with a length limit twice, at about 60 µs a character.
+# Labels that are numbers or dates never need cutting, and vl-convert measures a label
+# with a length limit twice: measuring labels is most of what drawing a chart costs.
 _UNCUT = {"labelLimit": 0}
 _TICKED_PERIODS = 16  # a time axis over at most this many periods ticks at their starts
 

@@ -19,6 +19,7 @@ import re
 import sys
 import tempfile
 import threading
+from xml.sax.saxutils import escape
 
 from transforms.lib.limits import WorkerProcess
 
@@ -40,8 +41,8 @@ def start_engine() -> None:
     the drawings are the same, and letters Liberation Sans lacks are still measured in
     the system's fonts.
     """
-    if not sys.platform.startswith("linux"):
-        import vl_convert
+    if not sys.platform.startswith("linux") or "FONTCONFIG_FILE" in os.environ:
+        import vl_convert  # a font configuration of the user's own is kept as it is
 
         vl_convert.vegalite_to_svg(_NOTHING)
         return
@@ -49,7 +50,7 @@ def start_engine() -> None:
         # A font configuration of one empty folder: the system's fonts are not loaded
         # when the engine starts. The variable is read then, in this process only.
         config = pathlib.Path(folder, "fonts.conf")
-        config.write_text(f"<fontconfig><dir>{folder}</dir></fontconfig>", encoding="utf-8")
+        config.write_text(f"<fontconfig><dir>{escape(folder)}</dir></fontconfig>", encoding="utf-8")
         os.environ["FONTCONFIG_FILE"] = str(config)
         import vl_convert
 
@@ -57,7 +58,8 @@ def start_engine() -> None:
         for name in _FONT_FOLDERS:
             path = pathlib.Path(name).expanduser()
             if path.is_dir():
-                vl_convert.register_font_directory(str(path))
+                with contextlib.suppress(Exception):  # unreadable: left out, as fontdb does
+                    vl_convert.register_font_directory(str(path))
         vl_convert.vegalite_to_svg(_NOTHING)
 
 
