@@ -422,14 +422,20 @@ def _day(value: str) -> dt.date:
 
 def report_command(args: argparse.Namespace) -> int:
     """``newsbeam report``: writes the page and prints one line; 2 for a usage error."""
+    if args.since and args.until and args.since > args.until:
+        print("newsbeam: error: --since is after --until", file=sys.stderr)
+        return USAGE_ERROR
+    if os.path.isdir(args.output):
+        from pipelines import report_drawing
+
+        # The chart engine takes a second to start: it does while the rest loads and queries.
+        report_drawing.drawer()
+
     import duckdb
 
     from pipelines import corpus_report, query
     from pipelines.report_queries import Scope, UnknownSourceError
 
-    if args.since and args.until and args.since > args.until:
-        print("newsbeam: error: --since is after --until", file=sys.stderr)
-        return USAGE_ERROR
     scope = Scope(since=args.since, until=args.until, source=args.source)
     try:
         written = corpus_report.write_report(args.output, args.report_file, scope)

@@ -4,7 +4,8 @@ The page has six sections: volume; people and organisations over time;
 voices; who appears with whom; data quality per date partition; run
 history. Its numbers come from ``pipelines.report_queries`` over the
 committed files (``query.connect``, read-only) and ``_runs/`` (through
-``transforms.store``); its charts are static SVG (``pipelines.report_charts``).
+``transforms.store``); its charts are static SVG (``pipelines.report_charts``,
+drawn by ``pipelines.report_drawing``).
 The file holds everything it shows: no script, no style sheet, font or image
 to fetch, and a Content-Security-Policy that forbids loading anything, so it
 opens offline and can be mailed. Titles, names, quotes and messages are
@@ -24,7 +25,7 @@ import uuid
 
 import duckdb
 
-from pipelines import query
+from pipelines import query, report_drawing
 from pipelines import report_charts as charts
 from pipelines import report_queries as q
 from pipelines.report_queries import CAPS, EVERYTHING, ORG, PERSON, Caps, Scope
@@ -100,13 +101,12 @@ def build_page(
     now: dt.datetime | None = None,
 ) -> tuple[str, int, int]:
     """The report page of ``output_dir``; then the number of charts and of articles."""
-    # One thread draws the charts (vl-convert draws one at a time) while this one queries:
-    # the JavaScript engine starts while DuckDB reads the tables.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as drawer:
-        drawer.submit(charts.warm_up)
-        connection = query.run_on_committed(output_dir, functools.partial(_opened, scope=scope))
-        page = _Page(connection, output_dir, scope, caps, drawer)
-        body = page.drawn(page.body())
+    # A worker process draws each chart while this one queries; the first report of a
+    # process starts it here, so its engine warms up while DuckDB reads the tables.
+    drawer = report_drawing.drawer()
+    connection = query.run_on_committed(output_dir, functools.partial(_opened, scope=scope))
+    page = _Page(connection, output_dir, scope, caps, drawer)
+    body = page.drawn(page.body())
     generated = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     document = _DOCUMENT.format(
         csp=_CSP,
@@ -191,7 +191,14 @@ def _version() -> str:
 class _Page:
     """The sections of one report, from one scoped connection."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, output_dir, scope, caps, drawer):
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        output_dir,
+        scope,
+        caps,
+        drawer: report_drawing.Drawer,
+    ):
         self.connection = connection
         self.output_dir, self.scope, self.caps = output_dir, scope, caps
         self.drawer = drawer
@@ -212,7 +219,7 @@ class _Page:
         self.charts += 1
         placeholder = f"<!--chart {self.marker} {self.charts}-->"
         prefix = f"chart{self.charts}-"
-        self.drawings[placeholder] = self.drawer.submit(charts.svg, spec, prefix=prefix)
+        self.drawings[placeholder] = self.drawer.submit(spec, prefix=prefix)
         caption = f"<figcaption>{caption}</figcaption>" if caption else ""
         return f'<figure class="chart" data-chart="{e(name)}">{placeholder}{caption}</figure>'
 

@@ -1,14 +1,13 @@
 """The charts of ``newsbeam report``: Vega-Lite specs, drawn to static SVG by vl-convert.
 
 Each ``*_chart`` function turns the rows of one ``report_queries`` function
-into a Vega-Lite spec (a plain dict, testable without drawing); ``svg``
-draws a spec. The page embeds the SVG itself: no JavaScript runs, nothing
-loads from the network, and Vega escapes every text it draws. Times are UTC
-dates, as the partitions are.
+into a Vega-Lite spec (a plain dict, testable without drawing);
+``report_drawing`` draws specs. The page embeds the SVG itself: no
+JavaScript runs, nothing loads from the network, and Vega escapes every text
+it draws. Times are UTC dates, as the partitions are.
 """
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 
 from pipelines.report_queries import next_period, period_start
@@ -24,35 +23,9 @@ _CONFIG = {
     "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal"},
     "legend": {"labelFontSize": 11, "titleFontSize": 11, "labelLimit": 220},
 }
-_ID = re.compile(r'\bid="([^"]+)"')
 _SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier: never fetched
 OTHER = "other"
 KIND_COLOURS = {"direct": "#1f5f99", "indirect": "#7fb3e0", "other": "#c7c7c7"}
-
-
-def svg(spec: dict, *, prefix: str = "") -> str:
-    """The chart of ``spec`` as one ``<svg>`` element, its element ids (gradients, clip
-    paths) starting with ``prefix``: ids must be unique in the page that holds several.
-
-    Raises ``ValueError`` if the drawing holds script or foreign content: Vega
-    escapes the data it draws, so that would be a bug, never something to embed.
-    """
-    import vl_convert
-
-    drawing = vl_convert.vegalite_to_svg(spec)
-    lowered = drawing.lower()
-    if not lowered.startswith("<svg") or "<script" in lowered or "<foreignobject" in lowered:
-        raise ValueError("the chart drawing holds something other than SVG shapes and text")
-    if prefix:
-        for name in sorted(set(_ID.findall(drawing)), key=len, reverse=True):
-            for form in ('id="{}"', "url(#{})", 'href="#{}"'):
-                drawing = drawing.replace(form.format(name), form.format(prefix + name))
-    return drawing
-
-
-def warm_up() -> None:
-    """Starts vl-convert's JavaScript engine (about a second), so a thread can do it early."""
-    svg({"data": {"values": []}, "mark": "point"})
 
 
 def _spec(data: list[dict], *, description: str, **chart) -> dict:
@@ -92,31 +65,57 @@ def _period_end(start: str, unit: str, fill: float = 1.0) -> str:
 
 
 _TIME_FORMATS = {"day": "%d %b %Y", "week": "%d %b %Y", "month": "%b %Y", "year": "%Y"}
+# Labels that are numbers or dates never need cutting, and vl-convert measures a label
+# with a length limit twice: measuring labels is most of what drawing a chart costs.
+_UNCUT = {"labelLimit": 0}
+_TICKED_PERIODS = 16  # a time axis over at most this many periods ticks at their starts
+
+
+def _period_ticks(first: dt.date, end: dt.date, unit: str) -> list[int] | None:
+    """The starts of every k-th period from ``first`` to ``end`` (both period starts), as UTC
+    milliseconds, at most nine; None over more than ``_TICKED_PERIODS`` periods, where Vega's
+    own ticks are whole periods apart. Over a few periods Vega would tick every few hours,
+    each tick labelled with the same date."""
+    starts = [first]
+    while starts[-1] < end and len(starts) <= _TICKED_PERIODS + 1:
+        starts.append(next_period(starts[-1], unit))
+    periods = len(starts) - 1
+    if periods > _TICKED_PERIODS:
+        return None
+    step = max(1, -(-periods // 8))
+    return [
+        int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1000)
+        for day in starts[::step]
+    ]
 
 
 def _time_axis(
     unit: str, span: Span = None, *, field: str = "start", what: str = "date of publication"
 ) -> dict:
     """A UTC time axis by ``unit``; over ``span`` (first and last day) when given, so the
-    charts of one page line up."""
+    charts of one page line up, and then ticked at period starts when it is short."""
     title = {"day": "day", "week": "week (from Monday)", "month": "month", "year": "year"}[unit]
     scale: dict = {"type": "utc"}
+    axis = {"labelOverlap": True, "grid": False, "format": _TIME_FORMATS[unit], **_UNCUT}
     if span:
         first = period_start(dt.date.fromisoformat(span[0]), unit)
         last = next_period(period_start(dt.date.fromisoformat(span[1]), unit), unit)
         scale["domain"] = [first.isoformat(), last.isoformat()]
+        ticks = _period_ticks(first, last, unit)
+        if ticks is not None:
+            axis["values"] = ticks
     return {
         "field": field,
         "type": "temporal",
         "scale": scale,
         "title": f"{what}, by {title}",
-        "axis": {"labelOverlap": True, "grid": False, "format": _TIME_FORMATS[unit]},
+        "axis": axis,
     }
 
 
 def count_axis(largest: int | None, title: str) -> dict:
     """A count axis: whole numbers only (Vega would tick 0.5 below about ten)."""
-    axis: dict = {"format": ",d"}
+    axis: dict = {"format": ",d", **_UNCUT}
     if largest is not None and largest <= 10:
         axis["values"] = list(range(0, max(largest, 1) + 1))
     return {"title": title, "axis": axis}
@@ -263,6 +262,7 @@ def timeline_chart(rows: list[dict], unit: str, names: dict[str, str], span: Spa
                 "legend": {
                     "format": ",d",
                     "orient": "right",
+                    **_UNCUT,
                     **({"values": list(range(1, most + 1))} if most <= 5 else {}),
                 },
             },
@@ -322,7 +322,12 @@ def heatmap_chart(names: dict[str, str], pairs: list[dict]) -> dict:
                         "type": "quantitative",
                         "title": "articles with both",
                         "scale": {"scheme": "blues", "domainMin": 0},
-                        "legend": {"orient": "right", "format": ",d", "tickCount": min(most, 5)},
+                        "legend": {
+                            "orient": "right",
+                            "format": ",d",
+                            "tickCount": min(most, 5),
+                            **_UNCUT,
+                        },
                     }
                 },
             },
@@ -360,7 +365,7 @@ def shares_chart(parts: list[dict]) -> dict:
                 "type": "quantitative",
                 "stack": "normalize",
                 "title": "share of quotes",
-                "axis": {"format": "%"},
+                "axis": {"format": "%", **_UNCUT},
             },
             "color": {
                 "field": "part",
@@ -451,7 +456,12 @@ def quality_chart(rows: list[dict], unit: str, span: Span = None) -> dict:
                 "title": "share of the articles",
                 # Grey: articles there, none with the problem; dark red: all of them.
                 "scale": {"domain": [0, 0.5, 1], "range": ["#e8e8e8", "#fd8d3c", "#a50f15"]},
-                "legend": {"format": "%", "orient": "bottom", "gradientLength": 200},
+                "legend": {
+                    "format": "%",
+                    "orient": "bottom",
+                    "gradientLength": 200,
+                    **_UNCUT,
+                },
             },
         },
     )
@@ -461,13 +471,22 @@ def errors_chart(rows: list[dict], unit: str) -> dict:
     """Stacked bars: errors rows per period of the day they were written, by stage."""
     order = sorted({r["stage"] for r in rows})
     data = _stacked(rows, unit, "stage", "errors", order)
+    periods = sorted(r["period"] for r in rows)
+    span = (periods[0], periods[-1]) if periods else None
     return _spec(
         data,
         description="Errors per period, by stage",
         width=WIDTH,
         height=140,
         **_stacked_bars(
-            data, unit, "stage", order, what="date written", y="errors", scale={"scheme": "set2"}
+            data,
+            unit,
+            "stage",
+            order,
+            what="date written",
+            y="errors",
+            span=span,
+            scale={"scheme": "set2"},
         ),
     )
 
@@ -499,7 +518,7 @@ def runs_chart(runs: list[dict]) -> dict:
         "field": "run",
         "type": "ordinal",
         "title": "run (oldest first)",
-        "axis": {"labelAngle": 0, "labelOverlap": True},
+        "axis": {"labelAngle": 0, "labelOverlap": True, **_UNCUT},
     }
     parts = list(RUN_PARTS)
     step = max(5, min(40, (HALF + 40) // max(len(runs), 1)))
@@ -545,7 +564,12 @@ def runs_chart(runs: list[dict]) -> dict:
                 "mark": {"type": "bar", "color": "#7f7f7f"},
                 "encoding": {
                     "x": x,
-                    "y": {"field": "seconds", "type": "quantitative", "title": "seconds"},
+                    "y": {
+                        "field": "seconds",
+                        "type": "quantitative",
+                        "title": "seconds",
+                        "axis": _UNCUT,
+                    },
                 },
             },
         ],

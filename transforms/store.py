@@ -52,7 +52,6 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from schemas import PARTITION_COLUMN
 from transforms.lib import globs, manifest
-from transforms.lib.feeds import merge_feed_state
 from transforms.lib.settings import DEFAULT_LIMITS
 
 __all__ = [
@@ -376,6 +375,10 @@ def save_feed_state(
     """
     if not updates:
         return
+    # Imported here: the feed parsers load HTML extractors (a second), which the commands
+    # that only read an output (query, stats, report) never use.
+    from transforms.lib.feeds import merge_feed_state
+
     merged = merge_feed_state(load_feed_state(output_dir), updates, max_seen_ids=max_seen_ids)
     write_json(feed_state_path(output_dir), {"version": FEED_STATE_VERSION, "feeds": merged})
 

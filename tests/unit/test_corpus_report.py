@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 
 import newsbeam
-from pipelines import cli, corpus_report, report_charts
+from pipelines import cli, corpus_report, report_charts, report_drawing
 from pipelines.report_queries import Caps, Scope
 from schemas import ARTICLES, ENTITIES, ERRORS, QUOTES
 from tests.report_outputs import (
@@ -225,12 +225,10 @@ def test_a_hundred_thousand_articles_give_a_page_of_bounded_size(tmp_path):
     assert seconds < 120, seconds
 
 
-def test_a_drawing_with_script_is_refused(monkeypatch):
-    import vl_convert
-
-    monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda spec: "<svg><script/></svg>")
-    with pytest.raises(ValueError, match="something other than SVG"):
-        report_charts.svg({"mark": "point"})
+def test_a_drawing_with_script_is_refused():
+    for drawing in ("<svg><script/></svg>", "<svg><foreignObject/></svg>", "<p>"):
+        with pytest.raises(ValueError, match="something other than SVG"):
+            report_drawing.finish(drawing)
 
 
 def test_repeated_names_stay_apart_and_long_ones_are_cut():
@@ -242,3 +240,22 @@ def test_repeated_names_stay_apart_and_long_ones_are_cut():
     ]
     assert report_charts.short("x" * 100) == "x" * 35 + "…"
     assert report_charts.short(" a\n b ") == "a b"
+
+
+def _ticks(span, unit="day"):
+    spec = report_charts.quality_chart([], unit, span)
+    return [
+        dt.datetime.fromtimestamp(ms / 1000, dt.UTC).date().isoformat()
+        for ms in spec["encoding"]["x"]["axis"].get("values", [])
+    ]
+
+
+def test_a_short_time_axis_ticks_at_period_starts_only():
+    # One day: its start and end, not every few hours labelled with the same date.
+    assert _ticks(("2025-03-02", "2025-03-02")) == ["2025-03-02", "2025-03-03"]
+    assert _ticks(("2025-03-01", "2025-03-10")) == [f"2025-03-{d:02}" for d in (1, 3, 5, 7, 9, 11)]
+    # Weeks start on Mondays, as the bars do (2025-03-03 is a Monday).
+    weeks = ["2025-03-03", "2025-03-10", "2025-03-17"]
+    assert _ticks(("2025-03-05", "2025-03-12"), "week") == weeks
+    assert _ticks(("2025-01-01", "2025-02-14")) == []  # 45 days: Vega's own ticks, whole days
+    assert _ticks(None) == []

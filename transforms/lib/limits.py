@@ -23,8 +23,6 @@ import traceback
 import weakref
 from multiprocessing.connection import Connection
 
-from transforms.lib.records import ErrorType, Rejected
-
 # --time-limit is the time allowed per this many characters of text.
 CHARS_PER_LIMIT = 100_000
 # An idle child asked to leave has this long before SIGTERM, and this long
@@ -136,6 +134,9 @@ class WorkerProcess:
         """The value of the child's next reply; raises the exception it replies with."""
         try:
             if seconds is not None and not self._connection.poll(seconds):
+                # Imported here: records loads pyarrow, which a worker need not (report charts).
+                from transforms.lib.records import ErrorType, Rejected
+
                 raise Rejected(
                     ErrorType.TIME_LIMIT, f"{what} took longer than {seconds:g} s and was stopped"
                 )
