@@ -156,7 +156,7 @@ def test_no_input_value_reaches_a_path(hostile_run):
     for path in output.rglob("*"):
         relative = path.relative_to(output).parts
         tables = {"articles", "entities", "quotes", "errors", "entity_resolution"}
-        assert relative[0] in tables | {"_runs", "_commits", "_lock"}, path
+        assert relative[0] in tables | {"_runs", "_commits", "_lock", "_state"}, path
         if len(relative) > 1 and relative[0] in tables:
             assert len(relative) <= 3
             assert relative[1].startswith("date=") and len(relative[1]) == len("date=YYYY-MM-DD")
