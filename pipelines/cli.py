@@ -417,6 +417,7 @@ class Session:
         from transforms.lib.fetch import DEFAULT_USER_AGENT, FetchPolicy
         from transforms.lib.urls import is_http_url
 
+        beam_args = options.runner_arguments(beam_args)
         pipeline_options = options.check_beam_arguments(beam_args)
         try:
             feeds = [_absolute(s) if not is_http_url(s) else s for s in args.feeds]
@@ -497,6 +498,7 @@ class Session:
             fetch_policy=self.fetch_policy,
             urls=_page_urls(self.args.urls),
             sitemaps=list(dict.fromkeys(self.args.sitemaps)),
+            input_shards=options.input_shards(self.beam_args),
         )
 
     def run(self, config, *, started: float) -> dict:
@@ -511,18 +513,27 @@ class Session:
         pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
         build_pipeline(pipeline, config)
         pipeline_started = time.monotonic()
+        result = None
         try:
             with _progress_shown(self.args, config):
                 result = pipeline.run()
                 state = result.wait_until_finish()
         except Exception as exc:
+            _release(result, cancel=True)
             _discard_staging(config.output_dir, config.run_id)  # still holding the lock
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
+        _release(result)
         if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
             _discard_staging(config.output_dir, config.run_id)
             raise RunFailed(config.output_dir, config.run_id, f"the runner ended in state {state}")
         pipeline_seconds = time.monotonic() - pipeline_started
-        counters = _counters(result)
+        # The counts travelled with the data to the commit, which recorded them.
+        counters = store.commit_counts(config.output_dir, config.run_id)
+        if counters is None:
+            _discard_staging(config.output_dir, config.run_id)
+            raise RunFailed(
+                config.output_dir, config.run_id, "the runner finished without running the commit"
+            )
         counts = report.stage_counts(counters)
         counts["files"] = counts["read"]["files"]  # where run records have always had it
         record = {
@@ -660,20 +671,16 @@ def _check_output(output_dir: str) -> None:
         raise UsageError(f"--output {output_dir!r} is not writable: {exc}") from None
 
 
-def _counters(result) -> dict[str, int]:
-    from apache_beam.metrics.metric import MetricsFilter
-
-    from transforms.lib.counters import NAMESPACE
-
-    try:
-        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
-    except (NotImplementedError, AttributeError, KeyError):
-        return {}
-    totals: dict[str, int] = {}
-    for counter in counters:
-        value = counter.committed if counter.committed is not None else counter.attempted
-        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
-    return totals
+def _release(result, *, cancel: bool = False) -> None:
+    """Lets go of a runner's client (Dask's), cancelling first what it still runs of a failed
+    run; nothing for runners without one."""
+    if result is not None and cancel:
+        with contextlib.suppress(Exception):  # most runners cannot cancel a finished run
+            result.cancel()
+    client = getattr(result, "client", None)
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 if __name__ == "__main__":

@@ -1,27 +1,31 @@
-"""The ingest pipeline graph: Read -> Normalize -> Deduplicate -> Enrich -> Write.
+"""The ingest pipeline graph: Read -> Normalize -> Deduplicate -> Enrich -> Write -> Commit.
 
 ``ingest`` builds the graph from a PCollection of raw records, so tests can
 feed ``beam.Create([...])`` into the same graph that production feeds from
 files; ``build_pipeline`` adds the file reading in front of it.
+
+One graph serves every runner (docs/RUNNERS.md): every stage's branches come
+from one output split by tag, every count travels as data, and everything
+ends in ``CommitRun``, the one sink, applied last.
 """
 
 import dataclasses
 import datetime as dt
-import typing
 from collections.abc import Collection, Mapping, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, normalize, read, store
+from transforms import commit, dedupe, enrich, normalize, read
 from transforms import feeds as read_feeds
 from transforms import pages as read_pages
+from transforms.commit import CommitRun
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
-from transforms.lib import feeds
 from transforms.lib.fetch import FetchPolicy
 from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.resolve import RESOLUTION_TABLE, ReadCurrentResolution, ResolveEntities
+from transforms.tagged import COUNTS
 from transforms.write import WriteTables
 
 
@@ -48,25 +52,28 @@ class IngestConfig:
     aliases: Mapping = dataclasses.field(default_factory=dict)  # --aliases, see entities
     urls: Sequence[str] = ()  # article pages to fetch (--urls)
     sitemaps: Sequence[str] = ()  # sitemaps whose pages to fetch (--sitemap)
+    # The input listing is cut into this many shards: a runner that cannot split work
+    # itself (Dask) runs each, and the work that follows from it, as its own partition.
+    input_shards: int = 1
 
 
-class Ingested(typing.NamedTuple):
-    committed: beam.PCollection  # the one list of committed files
-    # Origins of records that became articles or declared duplicates (runs with feeds).
-    settled: beam.PCollection | None
+def ingest(
+    raw_records, config: IngestConfig, *, extra_errors=(), extra_counts=(), feed_updates=None
+):
+    """Raw records to the tables, written and committed under ``config.output_dir``.
 
-
-def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
-    """Raw records to the four tables, written and committed under ``config.output_dir``.
-
-    Returns the committed files and, when the run reads feeds, the origins
-    of the records that were settled: written as articles or declared
-    duplicates. Any other record ended as an errors row.
+    ``extra_errors`` and ``extra_counts`` are the errors rows and count
+    records of the steps that read ``raw_records``; ``feed_updates`` the
+    feeds' new state (``ReadFeeds``' ``STATE``), saved after the commit with
+    the entries that were settled (written as articles or declared
+    duplicates; any other record ended as an errors row). Returns the commit
+    step's output, the list of files committed: the graph's one sink.
     """
     normalized = raw_records | "NormalizeArticles" >> NormalizeArticles(
         ingested_at=config.ingested_at, time_limit=config.limits.time_limit
     )
     errors = [*extra_errors, normalized[normalize.ERRORS]]
+    counts = [*extra_counts, normalized[COUNTS]]
     existing_ids = None
     if config.incremental:
         existing = raw_records.pipeline | "ReadExistingIds" >> dedupe.ReadExistingIds(
@@ -74,7 +81,9 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
         )
         existing_ids = existing.ids
         errors.append(existing[dedupe.ERRORS])
+        counts.append(existing[COUNTS])
     unique = normalized.articles | "DeduplicateArticles" >> dedupe.DeduplicateArticles(existing_ids)
+    counts.append(unique[COUNTS])
     # Deduplication ends in a grouping by article, so its output is already
     # spread over the workers: no Reshuffle (and no copy of every text) is needed.
     articles = unique.articles
@@ -100,33 +109,39 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
         current = raw_records.pipeline | "ReadCurrentResolution" >> ReadCurrentResolution(
             config.output_dir
         )
-        tables[RESOLUTION_TABLE] = (
+        resolved = (
             tables["entities"],
             current,
         ) | "ResolveEntities" >> ResolveEntities(
             run_id=config.run_id, resolved_at=config.ingested_at
         )
+        tables[RESOLUTION_TABLE] = resolved[RESOLUTION_TABLE]
         errors.append(enriched[enrich.ERRORS])
+        counts += [enriched[COUNTS], resolved[COUNTS]]
     tables["errors"] = errors | "AllErrors" >> beam.Flatten()
-    committed = tables | "WriteTables" >> WriteTables(
+    written = tables | "WriteTables" >> WriteTables(
         config.output_dir, run_id=config.run_id, shards=config.shards
     )
-    settled = None
-    if config.feeds:  # only feed state needs them
+    parts = {commit.FILES: written, COUNTS: counts | "AllCounts" >> beam.Flatten()}
+    if feed_updates is not None:  # only feed state needs the entries settled
         settled = (
             tables["articles"] | "WrittenOrigins" >> beam.Map(lambda article: article["origin"]),
             unique[dedupe.DUPLICATES] | "DuplicateOrigins" >> beam.Map(lambda dup: dup["origin"]),
         ) | "SettledOrigins" >> beam.Flatten()
-    return Ingested(committed, settled)
+        parts[commit.FEED_UPDATES] = feed_updates
+        parts[commit.FEED_ENTRIES] = _settled_entries(feed_updates, settled)
+    return parts | "CommitRun" >> CommitRun(config.output_dir, run_id=config.run_id)
 
 
 def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
     """Adds the whole ingest graph, from files and feeds to Parquet, to ``pipeline``.
 
     Feed state (validators, entry ids seen) is saved only after the commit, so
-    a run that fails never marks a feed entry as ingested.
+    a run that fails never marks a feed entry as ingested. Returns the commit
+    step's output; nothing may be applied to ``pipeline`` after it.
     """
-    sources, errors, listed = [], [], []
+    sources, errors, counts, listed = [], [], [], []
+    feed_updates = None
     policy = config.fetch_policy or FetchPolicy.from_limits(config.limits)
     if config.inputs:
         files = pipeline | "ReadArticles" >> ReadArticles(
@@ -136,9 +151,11 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             max_feed_bytes=policy.max_bytes,
             max_jsonl_bytes=config.limits.max_jsonl_bytes,
             exclude=config.output_dir,  # a run never reads its own output
+            shards=config.input_shards,
         )
         listed.append(files.articles)
         errors.append(files[read.ERRORS])
+        counts.append(files[COUNTS])
     if config.feeds:
         fed = pipeline | "ReadFeeds" >> read_feeds.ReadFeeds(
             config.feeds,
@@ -148,6 +165,8 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
         )
         listed.append(fed.articles)
         errors.append(fed[read_feeds.ERRORS])
+        counts.append(fed[COUNTS])
+        feed_updates = fed[read_feeds.STATE]
     if listed:
         records = listed | "FilesAndFeeds" >> beam.Flatten()
         if config.fetch_pages:  # feed entries from --feeds and --input feed files alike
@@ -156,6 +175,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             )
             records = fetched.articles
             errors.append(fetched[read_feeds.ERRORS])
+            counts.append(fetched[COUNTS])
         sources.append(records)
     if config.urls or config.sitemaps:
         pages = pipeline | "ReadArticlePages" >> read_pages.ReadArticlePages(
@@ -167,30 +187,21 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
         )
         sources.append(pages["articles"])
         errors.append(pages[read_pages.ERRORS])
+        counts.append(pages[COUNTS])
     raw = sources | "AllSources" >> beam.Flatten()
-    committed, settled = ingest(raw, config, extra_errors=errors)
-    if config.feeds:
-        _save_feed_state(committed, settled, fed[read_feeds.STATE], config.output_dir)
-    return committed
+    return ingest(raw, config, extra_errors=errors, extra_counts=counts, feed_updates=feed_updates)
 
 
-def _save_feed_state(committed, settled_origins, updates, output_dir: str) -> None:
-    """After the commit, saves each feed's state: new entries that became articles or
-    declared duplicates are marked seen, the others are read again next time."""
+def _settled_entries(updates, settled_origins):
+    """The (feed, key) of each new feed entry that became an article or a declared duplicate:
+    those are marked seen once the run commits; the others are read again next time."""
     entries = updates | "NewFeedEntries" >> beam.FlatMap(
         lambda update: [(origin, (update["feed"], key)) for origin, key in update["new_entries"]]
     )
     settled = settled_origins | "KeySettled" >> beam.Map(lambda origin: (origin, None))
-    ingested = (
+    return (
         {"entry": entries, "settled": settled}
         | "JoinSettledEntries" >> beam.CoGroupByKey()
         | "IngestedEntries"
         >> beam.FlatMap(lambda joined: joined[1]["entry"] if joined[1]["settled"] else [])
-    )
-    _ = committed | "SaveFeedState" >> beam.Map(
-        lambda _files, updates, ingested: store.save_feed_state(
-            output_dir, feeds.settle_updates(updates, ingested)
-        ),
-        updates=beam.pvalue.AsList(updates),
-        ingested=beam.pvalue.AsList(ingested),
     )

@@ -53,6 +53,7 @@ __all__ = [
     "UnreadableFileError",
     "abort",
     "check_writable",
+    "commit_counts",
     "commit_files",
     "commit_record_path",
     "committed_files",
@@ -448,7 +449,9 @@ def _lock_holder(descriptor: int, *, patience: float = 1.0) -> str:
 # ---------------------------------------------------------------- commit
 
 
-def commit_files(output_dir: str, run_id: str, files: Iterable[dict]) -> list[dict]:
+def commit_files(
+    output_dir: str, run_id: str, files: Iterable[dict], *, counts: Mapping | None = None
+) -> list[dict]:
     """Moves staged files into place, articles last, then records the commit; returns the files.
 
     Each file is a dict with ``table``, ``staged`` and ``final`` paths (and
@@ -456,19 +459,45 @@ def commit_files(output_dir: str, run_id: str, files: Iterable[dict]) -> list[di
     next begins: the staged files; the journal ``_tmp/<run>/_COMMIT.json``,
     from which ``recover`` finishes the moves if this process dies; the
     moves; and last ``_commits/<run>.json``, which makes the run's files
-    visible to ``committed_files``.
+    visible to ``committed_files`` and holds ``counts`` (the run's counter
+    totals, for ``commit_counts``) when given.
+
+    A commit tried again (a runner retrying the step after a lost worker)
+    finishes the first attempt's journal, or does nothing when the first
+    attempt finished.
     """
     order = {table: i for i, table in enumerate(COMMIT_ORDER)}
     files = sorted(files, key=lambda f: (order[f["table"]], f["final"]))
-    _record_earlier_commits(output_dir)
-    for file in files:
-        _fsync(file["staged"])
-    write_json(journal_path(output_dir, run_id), files)
-    _apply_journal(output_dir, run_id, files)
+    if _exists(commit_record_path(output_dir, run_id)):
+        return files
+    journaled = _read_journal(output_dir, run_id)
+    if journaled is None:
+        _record_earlier_commits(output_dir)
+        for file in files:
+            _fsync(file["staged"])
+        write_json(journal_path(output_dir, run_id), files)
+        journaled = files
+    _apply_journal(output_dir, run_id, journaled, counts=counts)
     return files
 
 
-def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
+def _exists(path: str) -> bool:
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems.exists(path)
+
+
+def commit_counts(output_dir: str, run_id: str) -> dict[str, int] | None:
+    """The counter totals the run's commit recorded; None when the run has no commit record
+    (it never committed) or its record holds no counts (a commit ``recover`` finished)."""
+    record = read_json(commit_record_path(output_dir, run_id))
+    counts = record.get("counts") if isinstance(record, dict) else None
+    return dict(counts) if isinstance(counts, dict) else None
+
+
+def _apply_journal(
+    output_dir: str, run_id: str, files: list[dict], *, counts: Mapping | None = None
+) -> None:
     """Moves the journal's files that are still staged, records the commit, drops the staging.
 
     Repeatable after a crash at any point, and by two processes at once: a
@@ -498,6 +527,8 @@ def _apply_journal(output_dir: str, run_id: str, files: list[dict]) -> None:
         "committed_at": dt.datetime.now(dt.UTC).isoformat(),
         "files": [{"table": f["table"], "final": f["final"], "rows": f.get("rows")} for f in files],
     }
+    if counts is not None:
+        record["counts"] = dict(counts)
     write_json(commit_record_path(output_dir, run_id), record)
     _drop_staging(output_dir, run_id)
 
