@@ -1,6 +1,7 @@
 """newsbeam against the limit of its model: throughput, scaling, memory and duplicates.
 
     python benchmarks/bench_pipeline.py [--corpus DIR] [--limit N] [--memory-limit N] [--repeat N]
+                                        [--only p1|dask]
 
 The corpus is a folder of ``.txt`` articles: by default the PolNeAR train
 texts in ../shared/evaldata when present, else a corpus generated from
@@ -22,14 +23,15 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   each, built from the corpus texts as HTML descriptions) given to ``--feeds``,
   ``--no-nlp``, in entries per second, and over ``feedparser.parse`` alone on the
   same files in this run (the share of feedparser's speed newsbeam keeps);
-- D1 / D2: ``newsbeam ingest --runner DaskRunner`` on a Dask cluster that the
-  benchmark starts on 127.0.0.1 (a scheduler and one or two ``dask worker``
-  processes of one thread each), the model load excluded as for P1: D1/P1 is
-  one Dask worker against the in-process run, D2/D1 two workers against one.
+- D1 / D2: ``newsbeam ingest --runner DaskRunner`` on a Dask cluster the
+  benchmark starts on 127.0.0.1 (a ``dask scheduler`` and one or two ``dask
+  worker`` processes of one thread each), model load excluded as for P1:
+  D1/P1 is one Dask worker against the in-process run, D2/D1 two workers
+  against one.
 
-``--only`` measures some figures only (``--only L,P1,D``); the final line then
-gives the ratios whose terms were measured. ``uptime``'s load is printed first
-and last: the machine is shared.
+``--only p1`` measures L1 and P1 alone (P1/L1), ``--only dask`` P1, D1 and D2
+alone (D1/P1, D2/D1), each interleaved ``--repeat`` times, with the load
+averages before and after: the machine is shared.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -56,7 +58,6 @@ import psutil
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 POLNEAR = REPO.parent / "shared" / "evaldata" / "polnear_train" / "data" / "train" / "text"
-FIGURES = ("L", "P1", "P2", "P3", "P4", "P5", "P6", "D")
 
 
 def load_corpus(folder: pathlib.Path | None, limit: int | None) -> list[tuple[str, str]]:
@@ -215,32 +216,59 @@ def ingest(
 
 
 def dask_seconds(corpus: pathlib.Path, output: pathlib.Path, *, workers: int, load: float) -> float:
-    """Seconds of one run on a Dask cluster of ``workers`` one-thread workers, model load excluded.
-
-    The cluster (scheduler and workers, each its own process on 127.0.0.1) is
-    started for the run and stopped after it, so each run loads the model
-    afresh in every worker, as a run on a new cluster would.
-    """
+    """Seconds of a run on a new Dask cluster of ``workers`` one-thread workers, the model
+    load (which each worker pays) excluded as for P1."""
     from tests.helpers import dask_cluster
 
-    with dask_cluster(workers, folder=output.parent / f"{output.name}-cluster") as address:
-        run = ingest(corpus, output, "--runner", "DaskRunner", "--dask_client_address", address)
+    with dask_cluster(workers, folder=output.parent / f"{output.name}_cluster") as cluster:
+        run = ingest(
+            corpus, output, "--runner", "DaskRunner", "--dask_client_address", cluster.address
+        )
     return run["pipeline_seconds"] - load
 
 
-def uptime() -> str:
-    """The load averages, as ``uptime`` prints them."""
+def load_averages() -> str:
+    """``uptime``'s load averages over 1, 5 and 15 minutes."""
     return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
-def figures(value: str) -> set[str]:
-    chosen = {name.strip().upper() for name in value.split(",") if name.strip()}
-    unknown = chosen - set(FIGURES)
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: give figures among {', '.join(FIGURES)}, comma-separated"
-        )
-    return chosen
+def measure_alone(only: str, texts, n_words: int, repeat: int) -> None:
+    """``--only p1``: L1 and P1; ``--only dask``: P1, D1 and D2; interleaved, the best kept."""
+    print(f"load averages (1, 5, 15 min) before: {load_averages()}")
+    work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
+    inf = float("inf")
+    l1 = p1 = d1 = d2 = inf
+    try:
+        load = model_load_seconds()
+        print(f"model load: {load:.2f} s (excluded from P1, D1 and D2)")
+        corpus = write_corpus(work / "corpus", texts)
+        for round_ in range(repeat):
+            if only == "p1":
+                l1 = min(l1, measure_limit(texts, n_process=1))
+            p1 = min(p1, ingest(corpus, work / f"p1_{round_}")["pipeline_seconds"] - load)
+            if only == "dask":
+                d1 = min(d1, dask_seconds(corpus, work / f"d1_{round_}", workers=1, load=load))
+                d2 = min(d2, dask_seconds(corpus, work / f"d2_{round_}", workers=2, load=load))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load averages (1, 5, 15 min) after: {load_averages()}")
+    for name, seconds in (("L1 nlp.pipe, 1 process", l1), ("P1 ingest, in-process", p1)):
+        if seconds < inf:
+            print(
+                f"{name:26} {n_words / seconds:8.0f} words/s  {len(texts) / seconds:6.2f} articles/s"
+            )
+    if only == "p1":
+        print(f"P1/L1={l1 / p1:.2f}")
+    else:
+        print(dask_lines(texts, n_words, d1, d2))
+        print(f"D1/P1={p1 / d1:.2f} D2/D1={d1 / d2:.2f}")
+
+
+def dask_lines(texts, n_words: int, d1: float, d2: float) -> str:
+    return (
+        f"D1 ingest, Dask, 1 worker:  {n_words / d1:8.0f} words/s  {len(texts) / d1:6.2f} articles/s\n"
+        f"D2 ingest, Dask, 2 workers: {n_words / d2:8.0f} words/s  {len(texts) / d2:6.2f} articles/s"
+    )
 
 
 def ingest_side_by_side(corpora, output: pathlib.Path) -> float:
@@ -276,13 +304,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--only",
-        type=figures,
-        default=set(FIGURES),
-        metavar="FIGURES",
-        help=f"measure only these, comma-separated, among {','.join(FIGURES)} (default: all)",
+        choices=("p1", "dask"),
+        help="measure L1 and P1 (p1), or P1, D1 and D2 (dask), alone",
     )
     args = parser.parse_args(argv)
-    only = args.only
 
     texts = load_corpus(args.corpus, args.limit)
     n_words = words(texts)
@@ -292,149 +317,121 @@ def main(argv=None) -> int:
     print(
         f"corpus: {len(texts)} articles, {n_words} words ({args.corpus or ('PolNeAR train' if POLNEAR.exists() else 'generated from seeds')})"
     )
-
-    print(f"load averages at the start (1, 5, 15 min): {uptime()}")
+    if args.only:
+        measure_alone(args.only, texts, n_words, args.repeat)
+        return 0
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
-    final = []
     try:
         load = model_load_seconds()
-        print(f"model load: {load:.2f} s (excluded from P1, P2, D1 and D2)")
+        print(f"model load: {load:.2f} s (excluded from P1 and P2)")
 
         corpus = write_corpus(work / "corpus", texts)
         two_workers = ("--direct_running_mode", "multi_processing", "--direct_num_workers", "2")
-        halves = (
-            [write_corpus(work / f"half{i}", texts[i::2]) for i in range(2)] if "P2" in only else []
-        )
-        inf = float("inf")
-        l1 = l2 = p1 = p2 = side_by_side = d1 = d2 = inf
+        halves = [write_corpus(work / f"half{i}", texts[i::2]) for i in range(2)]
+        l1 = l2 = p1 = p2 = side_by_side = float("inf")
         for round_ in range(args.repeat):
-            if "L" in only:
-                l1 = min(l1, measure_limit(texts, n_process=1))
-                l2 = min(l2, measure_limit(texts, n_process=2))
-            if "P1" in only or "D" in only:  # D1/P1 needs P1 under the same load
-                p1_run = ingest(corpus, work / f"p1_{round_}")
-                p1 = min(p1, p1_run["pipeline_seconds"] - load)
-            if "P2" in only:
-                p2 = min(
-                    p2,
-                    ingest(corpus, work / f"p2_{round_}", *two_workers)["pipeline_seconds"] - load,
-                )
-                side_by_side = min(
-                    side_by_side, ingest_side_by_side(halves, work / f"h{round_}") - load
-                )
-            if "D" in only:
-                d1 = min(d1, dask_seconds(corpus, work / f"d1_{round_}", workers=1, load=load))
-                d2 = min(d2, dask_seconds(corpus, work / f"d2_{round_}", workers=2, load=load))
-        if l1 < inf:
-            print(
-                f"L1 nlp.pipe, 1 process:   {n_words / l1:8.0f} words/s  {len(texts) / l1:6.2f} articles/s"
+            l1 = min(l1, measure_limit(texts, n_process=1))
+            l2 = min(l2, measure_limit(texts, n_process=2))
+            p1_run = ingest(corpus, work / f"p1_{round_}")
+            p1 = min(p1, p1_run["pipeline_seconds"] - load)
+            p2 = min(
+                p2, ingest(corpus, work / f"p2_{round_}", *two_workers)["pipeline_seconds"] - load
             )
-            print(
-                f"L2 nlp.pipe, n_process=2: {n_words / l2:8.0f} words/s  {len(texts) / l2:6.2f} articles/s"
+            side_by_side = min(
+                side_by_side, ingest_side_by_side(halves, work / f"h{round_}") - load
             )
-        if p1 < inf:
-            print(
-                f"P1 ingest, in-process:    {n_words / p1:8.0f} words/s  {len(texts) / p1:6.2f} articles/s"
-            )
-        if p2 < inf:
-            print(
-                f"P2 ingest, 2 workers:     {n_words / p2:8.0f} words/s  {len(texts) / p2:6.2f} articles/s"
-            )
-            print(
-                f"P2 ceiling: two in-process runs side by side, each on half the corpus, "
-                f"{side_by_side:.1f} s: P1 over this is {p1 / side_by_side:.2f}, "
-                f"the P2/P1 of two workers that cost nothing beyond two processes"
-            )
-        if d1 < inf:
-            print(
-                f"D1 ingest, Dask, 1 worker:  {n_words / d1:8.0f} words/s  {len(texts) / d1:6.2f} articles/s"
-            )
-            print(
-                f"D2 ingest, Dask, 2 workers: {n_words / d2:8.0f} words/s  {len(texts) / d2:6.2f} articles/s"
-            )
-        if l1 < inf and p1 < inf:
-            final.append(f"P1/L1={l1 / p1:.2f}")
-        if l2 < inf and p2 < inf:
-            final += [f"P2/L2={l2 / p2:.2f}", f"P2/P1={p1 / p2:.2f}"]
+        print(
+            f"L1 nlp.pipe, 1 process:   {n_words / l1:8.0f} words/s  {len(texts) / l1:6.2f} articles/s"
+        )
+        print(
+            f"L2 nlp.pipe, n_process=2: {n_words / l2:8.0f} words/s  {len(texts) / l2:6.2f} articles/s"
+        )
+        print(
+            f"P1 ingest, in-process:    {n_words / p1:8.0f} words/s  {len(texts) / p1:6.2f} articles/s"
+        )
+        print(
+            f"P2 ingest, 2 workers:     {n_words / p2:8.0f} words/s  {len(texts) / p2:6.2f} articles/s"
+        )
+        print(
+            f"P2 ceiling: two in-process runs side by side, each on half the corpus, "
+            f"{side_by_side:.1f} s: P1 over this is {p1 / side_by_side:.2f}, "
+            f"the P2/P1 of two workers that cost nothing beyond two processes"
+        )
+        p3_seconds = min(
+            ingest(corpus, work / f"p3_{round_}", "--no-nlp")["pipeline_seconds"]
+            for round_ in range(args.repeat)
+        )
+        p3 = len(texts) / p3_seconds
+        print(f"P3 ingest --no-nlp:       {p3:8.0f} articles/s")
 
-        if "P3" in only:
-            p3_seconds = min(
-                ingest(corpus, work / f"p3_{round_}", "--no-nlp")["pipeline_seconds"]
-                for round_ in range(args.repeat)
-            )
-            p3 = len(texts) / p3_seconds
-            print(f"P3 ingest --no-nlp:       {p3:8.0f} articles/s")
-            final.append(f"P3={p3:.0f}/s")
+        small = texts[: args.memory_limit]
+        p4_1 = ingest(write_corpus(work / "m1", small), work / "p4_1")["peak_rss"]
+        p4_10 = ingest(write_corpus(work / "m10", renamed_copies(small, 10)), work / "p4_10")[
+            "peak_rss"
+        ]
+        print(
+            f"P4 peak memory: {p4_1 / 2**20:.0f} MB at 1x ({len(small)} articles), {p4_10 / 2**20:.0f} MB at 10x"
+        )
 
-        if "P4" in only:
-            small = texts[: args.memory_limit]
-            p4_1 = ingest(write_corpus(work / "m1", small), work / "p4_1")["peak_rss"]
-            p4_10 = ingest(write_corpus(work / "m10", renamed_copies(small, 10)), work / "p4_10")[
-                "peak_rss"
-            ]
-            print(
-                f"P4 peak memory: {p4_1 / 2**20:.0f} MB at 1x ({len(small)} articles), {p4_10 / 2**20:.0f} MB at 10x"
+        extra = len(texts) * 3 // 10
+        duplicates = [(f"dup_{name}", text) for name, text in texts[:extra]]
+        distinct = [(f"new_{name}", f"{text}\n\nA new report.") for name, text in texts[:extra]]
+        dups_corpus = write_corpus(work / "d", texts + duplicates)
+        new_corpus = write_corpus(work / "n", texts + distinct)
+        base = with_dups = with_new = float("inf")
+        for round_ in range(args.repeat):
+            # The corpus alone is run again here, next to the other two, so the
+            # cost of a duplicate is measured against runs under the same load.
+            base = min(base, ingest(corpus, work / f"p5_b{round_}")["pipeline_seconds"] - load)
+            dups_run = ingest(dups_corpus, work / f"p5_d{round_}")
+            # The corpus may hold duplicates of its own (PolNeAR train has one).
+            assert dups_run["stages"]["dedupe"]["duplicates"] >= extra, dups_run["stages"]["dedupe"]
+            with_dups = min(with_dups, dups_run["pipeline_seconds"] - load)
+            with_new = min(
+                with_new, ingest(new_corpus, work / f"p5_n{round_}")["pipeline_seconds"] - load
             )
-            final += [f"P4_growth={p4_10 / p4_1:.2f}", f"P4_peak={p4_10 / 2**20:.0f}MB"]
+        p5 = with_dups / with_new
+        # On a tiny corpus the new articles may cost nothing measurable.
+        added = with_new - base
+        duplicate_cost = f"{(with_dups - base) / added:.2f}" if added > 0 else "n/a"
+        print(
+            f"P5 corpus alone: {base:.1f} s; +30% duplicates: {with_dups:.1f} s; "
+            f"+30% new articles: {with_new:.1f} s; a duplicate costs {duplicate_cost} "
+            f"of a new article (floor of P5 with free duplicates: {1 / 1.3:.2f})"
+        )
 
-        if "P5" in only:
-            extra = len(texts) * 3 // 10
-            duplicates = [(f"dup_{name}", text) for name, text in texts[:extra]]
-            distinct = [(f"new_{name}", f"{text}\n\nA new report.") for name, text in texts[:extra]]
-            dups_corpus = write_corpus(work / "d", texts + duplicates)
-            new_corpus = write_corpus(work / "n", texts + distinct)
-            base = with_dups = with_new = inf
-            for round_ in range(args.repeat):
-                # The corpus alone is run again here, next to the other two, so the
-                # cost of a duplicate is measured against runs under the same load.
-                base = min(base, ingest(corpus, work / f"p5_b{round_}")["pipeline_seconds"] - load)
-                dups_run = ingest(dups_corpus, work / f"p5_d{round_}")
-                # The corpus may hold duplicates of its own (PolNeAR train has one).
-                assert dups_run["stages"]["dedupe"]["duplicates"] >= extra, dups_run["stages"][
-                    "dedupe"
-                ]
-                with_dups = min(with_dups, dups_run["pipeline_seconds"] - load)
-                with_new = min(
-                    with_new, ingest(new_corpus, work / f"p5_n{round_}")["pipeline_seconds"] - load
-                )
-            p5 = with_dups / with_new
-            # On a tiny corpus the new articles may cost nothing measurable.
-            added = with_new - base
-            duplicate_cost = f"{(with_dups - base) / added:.2f}" if added > 0 else "n/a"
-            print(
-                f"P5 corpus alone: {base:.1f} s; +30% duplicates: {with_dups:.1f} s; "
-                f"+30% new articles: {with_new:.1f} s; a duplicate costs {duplicate_cost} "
-                f"of a new article (floor of P5 with free duplicates: {1 / 1.3:.2f})"
-            )
-            final.append(f"P5={p5:.2f}")
+        feed_paths = write_feeds(
+            work / "feeds", texts, files=args.feed_files, per_feed=args.entries_per_feed
+        )
+        feed_arguments = [argument for p in feed_paths for argument in ("--feeds", str(p))]
+        p6_seconds = parse_seconds = float("inf")
+        for round_ in range(args.repeat):
+            p6_run = ingest(corpus, work / f"p6_{round_}", "--no-nlp", inputs=feed_arguments)
+            p6_seconds = min(p6_seconds, p6_run["pipeline_seconds"])
+            seconds, entries = feedparser_seconds(feed_paths)
+            parse_seconds = min(parse_seconds, seconds)
+        p6 = entries / p6_seconds
+        p6_share = parse_seconds / p6_seconds
+        print(
+            f"P6 feeds --no-nlp: {len(feed_paths)} files, {entries} entries in {p6_seconds:.1f} s: "
+            f"{p6:.0f} entries/s; feedparser.parse alone {entries / parse_seconds:.0f} entries/s "
+            f"({p6_share:.2f} of its speed)"
+        )
 
-        if "P6" in only:
-            feed_paths = write_feeds(
-                work / "feeds", texts, files=args.feed_files, per_feed=args.entries_per_feed
-            )
-            feed_arguments = [argument for p in feed_paths for argument in ("--feeds", str(p))]
-            p6_seconds = parse_seconds = inf
-            for round_ in range(args.repeat):
-                p6_run = ingest(corpus, work / f"p6_{round_}", "--no-nlp", inputs=feed_arguments)
-                p6_seconds = min(p6_seconds, p6_run["pipeline_seconds"])
-                seconds, entries = feedparser_seconds(feed_paths)
-                parse_seconds = min(parse_seconds, seconds)
-            p6 = entries / p6_seconds
-            p6_share = parse_seconds / p6_seconds
-            print(
-                f"P6 feeds --no-nlp: {len(feed_paths)} files, {entries} entries in {p6_seconds:.1f} s: "
-                f"{p6:.0f} entries/s; feedparser.parse alone {entries / parse_seconds:.0f} entries/s "
-                f"({p6_share:.2f} of its speed)"
-            )
-            final += [f"P6={p6:.0f}/s", f"P6/feedparser={p6_share:.2f}"]
-        if d1 < inf:
-            final += [f"D1/P1={p1 / d1:.2f}", f"D2/D1={d1 / d2:.2f}"]
+        d1 = d2 = float("inf")
+        for round_ in range(args.repeat):
+            d1 = min(d1, dask_seconds(corpus, work / f"d1_{round_}", workers=1, load=load))
+            d2 = min(d2, dask_seconds(corpus, work / f"d2_{round_}", workers=2, load=load))
+        print(dask_lines(texts, n_words, d1, d2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"load averages at the end (1, 5, 15 min): {uptime()}")
-    print(" ".join(final))
+    print(
+        f"P1/L1={l1 / p1:.2f} P2/L2={l2 / p2:.2f} P2/P1={p1 / p2:.2f} P3={p3:.0f}/s "
+        f"P4_growth={p4_10 / p4_1:.2f} P4_peak={p4_10 / 2**20:.0f}MB P5={p5:.2f} "
+        f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} D1/P1={p1 / d1:.2f} D2/D1={d1 / d2:.2f}"
+    )
     return 0
 
 

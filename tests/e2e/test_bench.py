@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 RATIO = r"-?\d+\.\d\d"
 FINAL_LINE = re.compile(
     rf"P1/L1={RATIO} P2/L2={RATIO} P2/P1={RATIO} P3=\d+/s "
-    rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO}"
+    rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO} "
+    rf"D1/P1={RATIO} D2/D1={RATIO}"
 )
 
 
@@ -56,7 +57,19 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     assert "corpus: 6 articles" in result.stdout
-    for figure in ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 "):
+    for figure in (
+        "L1 ",
+        "L2 ",
+        "P1 ",
+        "P2 ",
+        "P2 ceiling",
+        "P3 ",
+        "P4 ",
+        "P5 ",
+        "P6 ",
+        "D1 ",
+        "D2 ",
+    ):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
     figures = dict(pair.split("=") for pair in lines[-1].split())
