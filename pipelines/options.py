@@ -165,9 +165,8 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=None,
         metavar="N",
-        help="group rows into at most N files per table and date (fewer when there are "
-        "fewer rows); by default each worker bundle writes its rows as they come (one file "
-        "per table and date it touches)",
+        help="write at most N files per table and date (fewer when there are fewer "
+        "articles), each by one step, side by side (default: 1)",
     )
 
 
