@@ -419,6 +419,7 @@ class Session:
 
         beam_args = options.runner_arguments(beam_args)
         pipeline_options = options.check_beam_arguments(beam_args)
+        options.check_dask_scheduler(beam_args)
         try:
             feeds = [_absolute(s) if not is_http_url(s) else s for s in args.feeds]
             feeds = sources.expand_feed_sources(feeds)

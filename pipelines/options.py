@@ -275,6 +275,24 @@ def is_dask(beam_args: list[str]) -> bool:
     return runner in _RUNNER_PATHS
 
 
+def check_dask_scheduler(beam_args: list[str]) -> None:
+    """On Dask, raises ``OptionError`` when no scheduler answers at ``--dask_client_address``
+    within ``--dask_connection_timeout`` seconds (default 10): before any work, not after."""
+    address = _value_of("--dask_client_address", beam_args)
+    if not is_dask(beam_args) or not address:  # elsewhere, or a cluster Beam starts itself
+        return
+    from distributed import Client
+
+    timeout = int(_value_of("--dask_connection_timeout", beam_args) or 10)
+    try:
+        with Client(address, timeout=timeout, set_as_default=False):
+            pass
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise OptionError(
+            f"--dask_client_address {address}: no Dask scheduler answered ({exc})"
+        ) from None
+
+
 def input_shards(beam_args: list[str]) -> int:
     """How many shards the input listing is cut into (``IngestConfig.input_shards``): on
     Dask its partitions (``runner_arguments``), elsewhere 1, as the runner splits work itself."""
