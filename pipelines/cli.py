@@ -516,7 +516,7 @@ class Session:
         pipeline_started = time.monotonic()
         result = None
         try:
-            with _progress_shown(self.args, config):
+            with _progress_shown(self.args, config, remote=options.is_dask(self.beam_args)):
                 result = pipeline.run()
                 state = result.wait_until_finish()
         except Exception as exc:
@@ -577,8 +577,9 @@ def _read_aliases(path: str | None) -> dict:
         raise UsageError(f"--aliases: {exc}") from None
 
 
-def _progress_shown(args: argparse.Namespace, config):
-    """The progress of one run, shown while it goes on (``--quiet``: not at all)."""
+def _progress_shown(args: argparse.Namespace, config, *, remote: bool = False):
+    """The progress of one run, shown while it goes on (``--quiet``: not at all; nor on Dask,
+    whose workers' counts never reach this process: ``remote``)."""
     from apache_beam.io.filesystems import FileSystems
 
     from pipelines import progress
@@ -587,7 +588,8 @@ def _progress_shown(args: argparse.Namespace, config):
     if not config.feeds:  # feeds' entries are not known before they are fetched
         with contextlib.suppress(Exception):
             files = sum(len(m.metadata_list) for m in FileSystems.match(list(config.inputs)))
-    return progress.shown(config.run_id, files=files, quiet=getattr(args, "quiet", False))
+    quiet = getattr(args, "quiet", False) or remote
+    return progress.shown(config.run_id, files=files, quiet=quiet)
 
 
 def _absolute(path: str) -> str:
