@@ -1,8 +1,9 @@
 """ExtractEntitiesAndQuotes: articles to entity and quote rows, with spaCy under RunInference.
 
 Articles are grouped by a stable hash of their id into ``Limits.nlp_groups``
-groups and each group is cut into batches of at most ``batch_size``: the
-groups are what a runner spreads over its workers. RunInference loads the
+groups and each group is cut into batches of at most ``batch_size``
+(``nlp.batch_group``, ``nlp.article_batches``): the groups are what a runner
+spreads over its workers. RunInference loads the
 model once per worker process and runs it on each batch (Beam's own
 ``BatchElements`` emits its last batch from ``finish_bundle``, which the
 Dask runner drops). The handler below only adapts
@@ -17,7 +18,6 @@ import sys
 import time
 import uuid
 import weakref
-import zlib
 from collections.abc import Collection, Mapping
 
 import apache_beam as beam
@@ -37,7 +37,6 @@ __all__ = [
     "ERRORS",
     "QUOTES",
     "ExtractEntitiesAndQuotes",
-    "batches",
     "load_model_ahead",
 ]
 
@@ -270,18 +269,6 @@ class _RouteByLanguageFn(beam.DoFn):
         yield Tagged(NOT_ENRICHED, {**article, "nlp_model": None})
 
 
-def batch_group(article: dict, groups: int) -> int:
-    """The NLP group of an article: the same in every process (``hash`` is not)."""
-    return zlib.crc32(article["article_id"].encode("utf-8")) % groups
-
-
-def batches(group, size: int) -> list[list[dict]]:
-    """A ``(group, articles)`` pair to batches of at most ``size`` articles, by article id."""
-    _group, articles = group
-    articles = sorted(articles, key=lambda article: article["article_id"])
-    return [articles[start : start + size] for start in range(0, len(articles), size)]
-
-
 class ExtractEntitiesAndQuotes(beam.PTransform):
     """Articles to entities and quotes rows.
 
@@ -315,9 +302,10 @@ class ExtractEntitiesAndQuotes(beam.PTransform):
         )
         split = (
             routed[ENRICH]
-            | "KeyByGroup" >> beam.Map(lambda article: (batch_group(article, groups), article))
+            | "KeyByGroup"
+            >> beam.Map(lambda article: (nlp.batch_group(article["article_id"], groups), article))
             | "GroupArticles" >> beam.GroupByKey()
-            | "CutBatches" >> beam.FlatMap(batches, size)
+            | "CutBatches" >> beam.FlatMap(lambda group: nlp.article_batches(group[1], size))
             | "Annotate"
             >> RunInference(self._handler.with_no_batching(), model_identifier="newsbeam-spacy")
             | "SplitRows" >> beam.ParDo(_SplitRowsFn(self._ingested_at, self._handler))

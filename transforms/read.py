@@ -3,7 +3,6 @@
 import datetime as dt
 import os
 import re
-import zlib
 
 import apache_beam as beam
 from apache_beam.io import fileio
@@ -17,7 +16,7 @@ from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.settings import DEFAULT_LIMITS
 from transforms.tagged import COUNTS, Branches, Tagged
 
-__all__ = ["COUNTS", "ERRORS", "ReadArticles", "is_under", "match_inputs", "shard_of_path"]
+__all__ = ["COUNTS", "ERRORS", "ReadArticles", "is_under", "match_inputs"]
 
 STAGE = Stage.READ
 ARTICLES = "articles"
@@ -157,16 +156,11 @@ def is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def shard_of_path(path: str, shards: int) -> int:
-    """The listing shard of an input file: the same in every process (``hash`` is not)."""
-    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % shards
-
-
 class _MatchFn(beam.DoFn):
     """A listing shard to the metadata of its share of the files the patterns match,
     files under ``exclude`` left out.
 
-    Every shard lists every pattern and keeps the files ``shard_of_path``
+    Every shard lists every pattern and keeps the files ``globs.shard_of_path``
     gives it, so a runner that cannot split work itself (Dask) still reads
     the shards side by side. A literal path that no longer exists (a file
     listed by ``watch``, then deleted) is passed on all the same, so reading
@@ -185,7 +179,7 @@ class _MatchFn(beam.DoFn):
             if not kept and not left_out and path is not None:
                 kept = [FileMetadata(path, 0)]
             for metadata in kept:
-                if shard_of_path(metadata.path, self._shards) == shard:
+                if globs.shard_of_path(metadata.path, self._shards) == shard:
                     yield metadata
 
 
