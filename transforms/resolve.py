@@ -170,11 +170,9 @@ class ResolveEntities(beam.PTransform):
             | "TagRun" >> beam.Map(lambda totals: (None, (_RUN, totals)))
         )
         tagged_current = current | "TagCurrent" >> beam.Map(lambda row: (None, (_CURRENT, row)))
-        # One group holds everything: it exists even when both are empty, so the
-        # step runs (and counts) in every run.
-        nothing = entities.pipeline | "Nothing" >> beam.Create([(None, ("", None))])
+        # One group holds everything; with neither, there is nothing to resolve.
         return (
-            (run_totals, tagged_current, nothing)
+            (run_totals, tagged_current)
             | "RunAndCurrent" >> beam.Flatten()
             | "AllInOne" >> beam.GroupByKey()
             | "Resolve" >> beam.ParDo(_ResolveFn(self._run_id, self._resolved_at))
