@@ -417,9 +417,9 @@ class Session:
         from transforms.lib.fetch import DEFAULT_USER_AGENT, FetchPolicy
         from transforms.lib.urls import is_http_url
 
-        beam_args = options.runner_arguments(beam_args)
+        dask_threads = options.check_dask_scheduler(beam_args)
+        beam_args = options.runner_arguments(beam_args, dask_threads=dask_threads)
         pipeline_options = options.check_beam_arguments(beam_args)
-        options.check_dask_scheduler(beam_args)
         try:
             feeds = [_absolute(s) if not is_http_url(s) else s for s in args.feeds]
             feeds = sources.expand_feed_sources(feeds)

@@ -248,15 +248,18 @@ _RUNNER_PATHS = {"daskrunner": DASK_RUNNER, "dask": DASK_RUNNER}
 _DASK_PARTITION_OPTIONS = ("--dask_npartitions", "--dask_partition_size")
 
 
-def runner_arguments(beam_args: list[str]) -> list[str]:
+def runner_arguments(beam_args: list[str], *, dask_threads: int | None = None) -> list[str]:
     """Beam's arguments as newsbeam runs them.
 
     ``--runner DaskRunner`` (or ``dask``) becomes the runner's module path,
     which Beam needs for a runner it does not list. On Dask,
-    ``--dask_npartitions`` is ``Limits.dask_partitions`` unless a partition
-    option is given: the Dask runner cuts into partitions only what a
-    ``Create`` holds, and newsbeam lists its inputs in that many shards
-    (``input_shards``), so this is how many partitions the work is spread over.
+    ``--dask_npartitions`` is set unless a partition option is given: to
+    twice ``dask_threads`` (the cluster's worker threads, at least 2), or to
+    ``Limits.dask_partitions`` when they are not known. The Dask runner cuts
+    into partitions only what a ``Create`` holds, and newsbeam lists its
+    inputs in that many shards (``input_shards``), so this is how many
+    partitions the work is spread over; each partition also costs tasks in
+    every grouping, so more than the workers can use only slows the run.
     """
     runner = _value_of("--runner", beam_args)
     path = _RUNNER_PATHS.get((runner or "").lower())
@@ -265,7 +268,8 @@ def runner_arguments(beam_args: list[str]) -> list[str]:
     if is_dask(beam_args) and not any(
         arg.split("=", 1)[0] in _DASK_PARTITION_OPTIONS for arg in beam_args
     ):
-        beam_args = [*beam_args, f"--dask_npartitions={DEFAULT_LIMITS.dask_partitions}"]
+        partitions = max(2, 2 * dask_threads) if dask_threads else DEFAULT_LIMITS.dask_partitions
+        beam_args = [*beam_args, f"--dask_npartitions={partitions}"]
     return beam_args
 
 
@@ -275,18 +279,25 @@ def is_dask(beam_args: list[str]) -> bool:
     return runner in _RUNNER_PATHS
 
 
-def check_dask_scheduler(beam_args: list[str]) -> None:
-    """On Dask, raises ``OptionError`` when no scheduler answers at ``--dask_client_address``
-    within ``--dask_connection_timeout`` seconds (default 10): before any work, not after."""
+def check_dask_scheduler(beam_args: list[str]) -> int | None:
+    """On Dask, the number of worker threads the scheduler at ``--dask_client_address`` has
+    now; None elsewhere, or without an address (a cluster that Beam starts itself).
+
+    Raises ``OptionError`` when no scheduler answers there within
+    ``--dask_connection_timeout`` seconds (default 10): before any work, not after.
+    """
     address = _value_of("--dask_client_address", beam_args)
-    if not is_dask(beam_args) or not address:  # elsewhere, or a cluster Beam starts itself
-        return
+    if not is_dask(beam_args) or not address:
+        return None
     from distributed import Client
 
-    timeout = int(_value_of("--dask_connection_timeout", beam_args) or 10)
     try:
-        with Client(address, timeout=timeout, set_as_default=False):
-            pass
+        timeout = int(_value_of("--dask_connection_timeout", beam_args) or 10)
+    except ValueError:
+        timeout = 10  # check_beam_arguments says what is wrong with it
+    try:
+        with Client(address, timeout=timeout, set_as_default=False) as client:
+            return sum(client.nthreads().values())
     except (OSError, TimeoutError, ValueError) as exc:
         raise OptionError(
             f"--dask_client_address {address}: no Dask scheduler answered ({exc})"

@@ -21,6 +21,14 @@ def test_the_dask_runner_by_any_name_gets_its_path_and_partitions(name):
     assert options.input_shards(args) == DEFAULT_LIMITS.dask_partitions
 
 
+@pytest.mark.parametrize(("threads", "partitions"), [(1, 2), (2, 4), (16, 32), (0, None)])
+def test_partitions_default_to_twice_the_clusters_threads(threads, partitions):
+    args = options.runner_arguments(["--runner", "dask"], dask_threads=threads)
+    expected = partitions or DEFAULT_LIMITS.dask_partitions  # 0: none known yet
+    assert args[-1] == f"--dask_npartitions={expected}"
+    assert options.input_shards(args) == expected
+
+
 def test_partitions_the_user_gave_are_kept_and_cut_the_input_listing():
     args = options.runner_arguments(["--runner=dask", "--dask_npartitions", "24"])
     assert args == [f"--runner={options.DASK_RUNNER}", "--dask_npartitions", "24"]

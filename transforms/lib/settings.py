@@ -85,9 +85,10 @@ class Limits:
     # and is left for a later poll.
     settle_seconds: float = 5.0
 
-    # Beam's Dask runner spreads work over the partitions of a Create only: newsbeam
-    # lists its inputs in this many shards there, unless --dask_npartitions says otherwise.
-    dask_partitions: int = 8
+    # Beam's Dask runner spreads work over the partitions of a Create only: newsbeam lists
+    # its inputs in twice as many shards as the cluster has worker threads, or in this many
+    # when it cannot ask (--dask_npartitions says otherwise).
+    dask_partitions: int = 4
 
     # Output.
     excerpt_chars: int = 200  # of the bad input, in an errors row
