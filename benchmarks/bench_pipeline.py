@@ -29,9 +29,10 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   D1/P1 is one Dask worker against the in-process run, D2/D1 two workers
   against one.
 
-``--only p1`` measures L1 and P1 alone (P1/L1), ``--only dask`` P1, D1 and D2
-alone (D1/P1, D2/D1), each interleaved ``--repeat`` times, with the load
-averages before and after: the machine is shared.
+``--only p1`` measures L1 and P1 alone (P1/L1), ``--only dask`` L1, L2, P1, D1
+and D2 alone (D1/P1, D2/D1, and L2/L1: how far two processes scale on this
+machine at all, the ceiling of D2/D1), each interleaved ``--repeat`` times,
+with the load averages before and after: the machine is shared.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -233,18 +234,20 @@ def load_averages() -> str:
 
 
 def measure_alone(only: str, texts, n_words: int, repeat: int) -> None:
-    """``--only p1``: L1 and P1; ``--only dask``: P1, D1 and D2; interleaved, the best kept."""
+    """``--only p1``: L1 and P1; ``--only dask``: L1, L2, P1, D1 and D2; interleaved, the
+    best of each kept."""
     print(f"load averages (1, 5, 15 min) before: {load_averages()}")
     work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
     inf = float("inf")
-    l1 = p1 = d1 = d2 = inf
+    l1 = l2 = p1 = d1 = d2 = inf
     try:
         load = model_load_seconds()
         print(f"model load: {load:.2f} s (excluded from P1, D1 and D2)")
         corpus = write_corpus(work / "corpus", texts)
         for round_ in range(repeat):
-            if only == "p1":
-                l1 = min(l1, measure_limit(texts, n_process=1))
+            l1 = min(l1, measure_limit(texts, n_process=1))
+            if only == "dask":
+                l2 = min(l2, measure_limit(texts, n_process=2))
             p1 = min(p1, ingest(corpus, work / f"p1_{round_}")["pipeline_seconds"] - load)
             if only == "dask":
                 d1 = min(d1, dask_seconds(corpus, work / f"d1_{round_}", workers=1, load=load))
@@ -252,7 +255,11 @@ def measure_alone(only: str, texts, n_words: int, repeat: int) -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"load averages (1, 5, 15 min) after: {load_averages()}")
-    for name, seconds in (("L1 nlp.pipe, 1 process", l1), ("P1 ingest, in-process", p1)):
+    for name, seconds in (
+        ("L1 nlp.pipe, 1 process", l1),
+        ("L2 nlp.pipe, n_process=2", l2),
+        ("P1 ingest, in-process", p1),
+    ):
         if seconds < inf:
             print(
                 f"{name:26} {n_words / seconds:8.0f} words/s  {len(texts) / seconds:6.2f} articles/s"
@@ -261,7 +268,7 @@ def measure_alone(only: str, texts, n_words: int, repeat: int) -> None:
         print(f"P1/L1={l1 / p1:.2f}")
     else:
         print(dask_lines(texts, n_words, d1, d2))
-        print(f"D1/P1={p1 / d1:.2f} D2/D1={d1 / d2:.2f}")
+        print(f"D1/P1={p1 / d1:.2f} D2/D1={d1 / d2:.2f} L2/L1={l1 / l2:.2f}")
 
 
 def dask_lines(texts, n_words: int, d1: float, d2: float) -> str:
@@ -305,7 +312,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--only",
         choices=("p1", "dask"),
-        help="measure L1 and P1 (p1), or P1, D1 and D2 (dask), alone",
+        help="measure L1 and P1 (p1), or L1, L2, P1, D1 and D2 (dask), alone",
     )
     args = parser.parse_args(argv)
 
