@@ -50,6 +50,15 @@ class _CommitFn(beam.DoFn):
         yield committed
 
 
+def _in_group(part: str):
+    """The function putting a value of ``part`` into the run's one group."""
+
+    def tag(value):
+        return None, (part, value)
+
+    return tag
+
+
 class CommitRun(beam.PTransform):
     """A dict of ``FILES``, ``COUNTS`` and optionally ``FEED_UPDATES`` and ``FEED_ENTRIES``
     PCollections to one commit of the run under ``output_dir``.
@@ -74,9 +83,7 @@ class CommitRun(beam.PTransform):
             parts = {**parts, COUNTS: parts[COUNTS] | "SumCounts" >> beam.CombinePerKey(sum)}
         for part, values in sorted(parts.items()):
             tagged.append(
-                values
-                | f"Tag{part.title().replace('_', '')}"
-                >> beam.Map(lambda value, part: (None, (part, value)), part)
+                values | f"Tag{part.title().replace('_', '')}" >> beam.Map(_in_group(part))
             )
         return (
             tagged

@@ -16,7 +16,7 @@ import typing
 
 import apache_beam as beam
 
-__all__ = ["COUNTS", "Branches", "Outputs", "Tagged"]
+__all__ = ["COUNTS", "Branches", "Outputs", "Tagged", "only"]
 
 COUNTS = "counts"
 
@@ -42,8 +42,18 @@ class Outputs(dict):
             raise AttributeError(tag) from None
 
 
-def _only(record: Tagged, tag: str):
-    return (record.value,) if record.tag == tag else ()
+def only(tag: str):
+    """The function that keeps the records of ``tag``, stripped of it.
+
+    A closure rather than an extra argument to ``FlatMap``: Beam calls a DoFn
+    with extra arguments through a slower path, for every element of every branch.
+    """
+
+    def keep(record: Tagged):
+        return (record.value,) if record.tag == tag else ()
+
+    keep.branch_tag = tag
+    return keep
 
 
 class Branches(beam.PTransform):
@@ -60,7 +70,7 @@ class Branches(beam.PTransform):
     def expand(self, tagged):
         return Outputs(
             {
-                tag: tagged | f"Only{tag.title().replace('_', '')}" >> beam.FlatMap(_only, tag)
+                tag: tagged | f"Only{tag.title().replace('_', '')}" >> beam.FlatMap(only(tag))
                 for tag in self._tags
             }
         )

@@ -1,13 +1,12 @@
 """WriteTables: rows to staged Hive-partitioned Parquet files, for ``CommitRun`` to commit.
 
-Rows are keyed by table, partition date and shard (a stable function of the
-article id, so an article's rows share a shard number in every table),
-grouped (all tables in one grouping), and each group is written by one
-step, inside ``process``, to a hidden staging file under
-``DIR/_tmp/<run_id>/`` (readers ignore names starting with ``_``), in row
-groups, under a temporary name that is renamed when the file is whole. The
-step outputs one record per file; nothing is emitted from ``finish_bundle``,
-which Beam's Dask runner drops.
+Each table's rows are keyed by partition date and shard (a stable function
+of the article id, so an article's rows share a shard number in every
+table), grouped, and each group is written by one step, inside ``process``,
+to a hidden staging file under ``DIR/_tmp/<run_id>/`` (readers ignore names
+starting with ``_``), in row groups, under a temporary name that is renamed
+when the file is whole. The step outputs one record per file; nothing is
+emitted from ``finish_bundle``, which Beam's Dask runner drops.
 
 A shard's file has the same name in every attempt, so a step that a runner
 retries (a lost worker, a failed bundle) writes the same file again in place
@@ -176,21 +175,29 @@ class PartitionWriter:
 
 
 class _WriteShardFn(beam.DoFn):
-    """One ``(table, date, shard)`` group of rows to one staged file."""
+    """One ``(date, shard)`` group of a table's rows to one staged file."""
 
-    def __init__(self, output_dir: str, run_id: str):
-        self._args = (output_dir, run_id)
+    def __init__(self, output_dir: str, run_id: str, table: str):
+        self._args = (output_dir, run_id, table)
 
     def process(self, keyed):
-        (table, _date, shard), rows = keyed
-        writer = PartitionWriter(*self._args, table, name=f"{shard:05d}")
+        (_date, shard), rows = keyed
+        writer = PartitionWriter(*self._args, name=f"{shard:05d}")
         for row in rows:
             writer.add(row)
         yield from writer.close()
 
 
-def _shard_key(row: dict, table: str, shards: int) -> tuple[tuple[str, str, int], dict]:
-    return (table, row[PARTITION_COLUMN], shard_of(row, shards)), row
+def _keyed_by_file(shards: int):
+    """The function keying a row by its file of the table: ``(date, shard)``.
+
+    A closure, not extra ``Map`` arguments, which Beam passes on a slower path per row.
+    """
+
+    def key(row: dict) -> tuple[tuple[str, int], dict]:
+        return (row[PARTITION_COLUMN], shard_of(row, shards)), row
+
+    return key
 
 
 class WriteTables(beam.PTransform):
@@ -199,7 +206,9 @@ class WriteTables(beam.PTransform):
     Rows carry their partition value in ``date``. Each table's rows are
     grouped into at most ``shards`` files per date (``Limits.write_shards``
     when None; fewer when there are fewer articles), each written by one
-    step; the tables share one grouping. Outputs one record per file written
+    step. Each table has a grouping of its own: a ``Flatten`` of the rows
+    first would copy every row once more on the local runner, which
+    materialises what it flattens. Outputs one record per file written
     (table, staged and final path, rows), for ``transforms.commit.CommitRun``.
     """
 
@@ -210,14 +219,13 @@ class WriteTables(beam.PTransform):
         self._shards = shards or DEFAULT_LIMITS.write_shards
 
     def expand(self, tables):
-        keyed = [
-            rows
-            | f"Key{table.title().replace('_', '')}" >> beam.Map(_shard_key, table, self._shards)
-            for table, rows in sorted(tables.items())
-        ]
-        return (
-            keyed
-            | "AllRows" >> beam.Flatten()
-            | "GroupByFile" >> beam.GroupByKey()
-            | "WriteFiles" >> beam.ParDo(_WriteShardFn(self._output_dir, self._run_id))
-        )
+        written = []
+        for table, rows in sorted(tables.items()):
+            name = table.title().replace("_", "")
+            written.append(
+                rows
+                | f"Key{name}" >> beam.Map(_keyed_by_file(self._shards))
+                | f"Group{name}" >> beam.GroupByKey()
+                | f"Write{name}" >> beam.ParDo(_WriteShardFn(self._output_dir, self._run_id, table))
+            )
+        return written | "AllFiles" >> beam.Flatten()
