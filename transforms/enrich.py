@@ -243,10 +243,11 @@ class _SplitRowsFn(DeadLetterFn):
             return
         article = {**article, "nlp_model": result.model_id}
         entities, quotes = nlp.table_rows(article, annotations)
-        for entity in entities:
-            yield Tagged(ENTITIES, entity)
-        for quote in quotes:
-            yield Tagged(QUOTES, quote)
+        # An article's rows travel together: one element each, not one per row, to shuffle.
+        if entities:
+            yield Tagged(ENTITIES, entities)
+        if quotes:
+            yield Tagged(QUOTES, quotes)
         yield self._entities.count(len(entities))
         yield self._quotes.count(len(quotes))
         yield self._articles.count()
@@ -274,8 +275,9 @@ class ExtractEntitiesAndQuotes(beam.PTransform):
 
     Returns ``Outputs``: ``articles`` (the articles annotated, with their
     ``nlp_model``, and those of a language no model was given for, written
-    without entities or quotes and with ``nlp_model`` NULL), ``ENTITIES``,
-    ``QUOTES``, ``ERRORS`` for articles the model failed on (they are not
+    without entities or quotes and with ``nlp_model`` NULL), ``ENTITIES`` and
+    ``QUOTES`` (each article's rows as one list; none for an article without
+    any), ``ERRORS`` for articles the model failed on (they are not
     written as articles, so a rerun tries them again), and ``COUNTS``.
     Articles are annotated in batches of at most the handler's ``batch_size``,
     cut from ``groups`` groups of articles (see the module's docstring).

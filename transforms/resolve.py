@@ -152,8 +152,9 @@ class _ResolveFn(beam.DoFn):
 class ResolveEntities(beam.PTransform):
     """Entity rows of a run to the ``entity_resolution`` rows it adds (see the module doc).
 
-    ``current`` is ``ReadCurrentResolution``'s output for the same folder.
-    Returns ``Outputs``: ``RESOLUTION_TABLE`` rows and ``COUNTS``.
+    ``entities`` holds lists of entity rows (``ExtractEntitiesAndQuotes``'
+    ``ENTITIES``); ``current`` is ``ReadCurrentResolution``'s output for the
+    same folder. Returns ``Outputs``: ``RESOLUTION_TABLE`` rows and ``COUNTS``.
     """
 
     def __init__(self, *, run_id: str, resolved_at: dt.datetime):
@@ -165,7 +166,7 @@ class ResolveEntities(beam.PTransform):
         entities, current = inputs
         run_totals = (
             entities
-            | "KeyByEntity" >> beam.Map(lambda row: (row["entity_id"], row))
+            | "KeyByEntity" >> beam.FlatMap(lambda rows: [(row["entity_id"], row) for row in rows])
             | "TotalsPerEntity" >> beam.CombinePerKey(_TotalsFn())
             | "TagRun" >> beam.Map(lambda totals: (None, (_RUN, totals)))
         )

@@ -181,10 +181,11 @@ class _WriteShardFn(beam.DoFn):
         self._args = (output_dir, run_id, table)
 
     def process(self, keyed):
-        (_date, shard), rows = keyed
+        (_date, shard), elements = keyed
         writer = PartitionWriter(*self._args, name=f"{shard:05d}")
-        for row in rows:
-            writer.add(row)
+        for element in elements:
+            for row in element if isinstance(element, list) else (element,):
+                writer.add(row)
         yield from writer.close()
 
 
@@ -194,8 +195,9 @@ def _keyed_by_file(shards: int):
     A closure, not extra ``Map`` arguments, which Beam passes on a slower path per row.
     """
 
-    def key(row: dict) -> tuple[tuple[str, int], dict]:
-        return (row[PARTITION_COLUMN], shard_of(row, shards)), row
+    def key(element: dict | list[dict]) -> tuple[tuple[str, int], dict | list[dict]]:
+        row = element[0] if isinstance(element, list) else element  # one article's rows
+        return (row[PARTITION_COLUMN], shard_of(row, shards)), element
 
     return key
 
@@ -203,13 +205,15 @@ def _keyed_by_file(shards: int):
 class WriteTables(beam.PTransform):
     """A dict of table name -> rows to staged Parquet files under ``output_dir``.
 
-    Rows carry their partition value in ``date``. Each table's rows are
-    grouped into at most ``shards`` files per date (``Limits.write_shards``
-    when None; fewer when there are fewer articles), each written by one
-    step. Each table has a grouping of its own: a ``Flatten`` of the rows
-    first would copy every row once more on the local runner, which
-    materialises what it flattens. Outputs one record per file written
-    (table, staged and final path, rows), for ``transforms.commit.CommitRun``.
+    Each element is a row, or a list of one article's rows (they share a date
+    and a shard, and cross the grouping as one element). Rows carry their
+    partition value in ``date``. Each table's rows are grouped into at most
+    ``shards`` files per date (``Limits.write_shards`` when None; fewer when
+    there are fewer articles), each written by one step. Each table has a
+    grouping of its own: a ``Flatten`` of the rows first would copy every row
+    once more on the local runner, which materialises what it flattens.
+    Outputs one record per file written (table, staged and final path,
+    rows), for ``transforms.commit.CommitRun``.
     """
 
     def __init__(self, output_dir: str, *, run_id: str, shards: int | None = None):

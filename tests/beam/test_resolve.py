@@ -60,7 +60,7 @@ def test_resolve_entities_against_the_table_so_far(tmp_path):
     rows = [_entity("x", "Tom Marsh")] * 20 + [_entity("x", "Marsh"), _entity("y", "Marsh")]
     with TestPipeline() as pipeline:
         current = pipeline | "Current" >> ReadCurrentResolution(str(tmp_path))
-        entities = pipeline | beam.Create(rows)
+        entities = pipeline | beam.Create([rows])  # one article's rows, as the stage gives them
         resolved = (entities, current) | ResolveEntities(run_id="r3", resolved_at=NOW)
         assert_that(
             resolved[RESOLUTION_TABLE]
@@ -93,7 +93,7 @@ def test_resolve_entities_in_an_empty_output(tmp_path):
     rows = [_entity("a", "Helena Marsh"), _entity("b", "Marsh")]
     with TestPipeline() as pipeline:
         current = pipeline | "Current" >> ReadCurrentResolution(str(tmp_path))
-        resolved = (pipeline | beam.Create(rows), current) | ResolveEntities(
+        resolved = (pipeline | beam.Create([rows[:1], rows[1:]]), current) | ResolveEntities(
             run_id="r1", resolved_at=NOW
         )
         assert_that(
