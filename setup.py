@@ -62,7 +62,11 @@ setup(
         "vl-convert-python>=1.9,<2",
     ],
     extras_require={
+        # Beam's Dask runner: --runner DaskRunner --dask_client_address tcp://HOST:PORT
+        # (docs/RUNNERS.md), at the versions Beam 2.77 asks for; workers install it too.
+        "dask": ["dask[distributed]>=2024.4.2"],
         "dev": [
+            "dask[distributed]>=2024.4.2",
             "pytest>=8",
             "pytest-timeout>=2.3",
             "ruff>=0.8",

@@ -1,7 +1,8 @@
 """newsbeam against the limit of its model: throughput, scaling, memory and duplicates.
 
     python benchmarks/bench_pipeline.py [--corpus DIR] [--limit N] [--memory-limit N] [--repeat N]
-                                        [--polls N] [--rerun-files N] [--only compaction|rerun]
+                                        [--polls N] [--rerun-files N]
+                                        [--only compaction|rerun|p1|dask]
                                         [--p3-articles N] [--poll-base N] [--poll-new N]
 
 The corpus is a folder of ``.txt`` articles: by default the PolNeAR train
@@ -40,6 +41,16 @@ the final line gives the ratios (absolute times on a shared machine are noise):
   files (the corpus texts, cycled with new last lines when there are fewer),
   whole commands timed, against the first run into the same output (the input
   manifest skips every file). ``--only rerun`` measures this figure alone.
+- D1 / D2: ``newsbeam ingest --runner DaskRunner`` on a Dask cluster the
+  benchmark starts on 127.0.0.1 (a ``dask scheduler`` and one or two ``dask
+  worker`` processes of one thread each), model load excluded as for P1:
+  D1/P1 is one Dask worker against the in-process run, D2/D1 two workers
+  against one.
+
+``--only p1`` measures L1 and P1 alone (P1/L1), ``--only dask`` L1, L2, P1, D1
+and D2 alone (D1/P1, D2/D1, and L2/L1: how far two processes scale on this
+machine at all, the ceiling of D2/D1), each interleaved ``--repeat`` times,
+with the load averages before and after: the machine is shared.
 
 With ``--repeat N`` (default 2) the timed measurements are taken N times,
 interleaved (L1, L2, P1, P2, the P2 ceiling, then again; P5's three runs
@@ -250,6 +261,68 @@ def newest_run(output: pathlib.Path) -> dict:
     return json.loads(max((output / "_runs").glob("*.json")).read_text())
 
 
+def dask_seconds(corpus: pathlib.Path, output: pathlib.Path, *, workers: int, load: float) -> float:
+    """Seconds of a run on a new Dask cluster of ``workers`` one-thread workers, the model
+    load (which each worker pays) excluded as for P1."""
+    from tests.helpers import dask_cluster
+
+    with dask_cluster(workers, folder=output.parent / f"{output.name}_cluster") as cluster:
+        run = ingest(
+            corpus, output, "--runner", "DaskRunner", "--dask_client_address", cluster.address
+        )
+    return run["pipeline_seconds"] - load
+
+
+def load_averages() -> str:
+    """``uptime``'s load averages over 1, 5 and 15 minutes."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def measure_alone(only: str, texts, n_words: int, repeat: int) -> None:
+    """``--only p1``: L1 and P1; ``--only dask``: L1, L2, P1, D1 and D2; interleaved, the
+    best of each kept."""
+    print(f"load averages (1, 5, 15 min) before: {load_averages()}")
+    work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
+    inf = float("inf")
+    l1 = l2 = p1 = d1 = d2 = inf
+    try:
+        load = model_load_seconds()
+        print(f"model load: {load:.2f} s (excluded from P1, D1 and D2)")
+        corpus = write_corpus(work / "corpus", texts)
+        for round_ in range(repeat):
+            l1 = min(l1, measure_limit(texts, n_process=1))
+            if only == "dask":
+                l2 = min(l2, measure_limit(texts, n_process=2))
+            p1 = min(p1, ingest(corpus, work / f"p1_{round_}")["pipeline_seconds"] - load)
+            if only == "dask":
+                d1 = min(d1, dask_seconds(corpus, work / f"d1_{round_}", workers=1, load=load))
+                d2 = min(d2, dask_seconds(corpus, work / f"d2_{round_}", workers=2, load=load))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"load averages (1, 5, 15 min) after: {load_averages()}")
+    for name, seconds in (
+        ("L1 nlp.pipe, 1 process", l1),
+        ("L2 nlp.pipe, n_process=2", l2),
+        ("P1 ingest, in-process", p1),
+    ):
+        if seconds < inf:
+            print(
+                f"{name:26} {n_words / seconds:8.0f} words/s  {len(texts) / seconds:6.2f} articles/s"
+            )
+    if only == "p1":
+        print(f"P1/L1={l1 / p1:.2f}")
+    else:
+        print(dask_lines(texts, n_words, d1, d2))
+        print(f"D1/P1={p1 / d1:.2f} D2/D1={d1 / d2:.2f} L2/L1={l1 / l2:.2f}")
+
+
+def dask_lines(texts, n_words: int, d1: float, d2: float) -> str:
+    return (
+        f"D1 ingest, Dask, 1 worker:  {n_words / d1:8.0f} words/s  {len(texts) / d1:6.2f} articles/s\n"
+        f"D2 ingest, Dask, 2 workers: {n_words / d2:8.0f} words/s  {len(texts) / d2:6.2f} articles/s"
+    )
+
+
 def ingest_side_by_side(corpora, output: pathlib.Path) -> float:
     """Seconds until the last of several in-process runs, started together, finishes."""
     with concurrent.futures.ThreadPoolExecutor(len(corpora)) as pool:
@@ -410,8 +483,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("compaction", "rerun"),
-        help="measure this line alone (C1: compaction, or Rerun) and print no final line",
+        choices=("compaction", "rerun", "p1", "dask"),
+        help="measure this alone and print no final line: C1 (compaction), Rerun, "
+        "L1 and P1 (p1), or L1, L2, P1, D1 and D2 (dask)",
     )
     args = parser.parse_args(argv)
     if args.p3_articles is None and os.environ.get("NEWSBEAM_BENCH_P3_ARTICLES"):
@@ -433,6 +507,9 @@ def main(argv=None) -> int:
     print(
         f"corpus: {len(texts)} articles, {n_words} words ({args.corpus or ('PolNeAR train' if POLNEAR.exists() else 'generated from seeds')})"
     )
+    if args.only in ("p1", "dask"):
+        measure_alone(args.only, texts, n_words, args.repeat)
+        return 0
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="newsbeam-bench-"))
     if args.only == "compaction":
@@ -550,6 +627,11 @@ def main(argv=None) -> int:
         first, again = measure_rerun(texts, work, files=args.rerun_files)
         rerun = again / first
         print(rerun_line(args.rerun_files, first, again))
+        d1 = d2 = float("inf")
+        for round_ in range(args.repeat):
+            d1 = min(d1, dask_seconds(corpus, work / f"d1_{round_}", workers=1, load=load))
+            d2 = min(d2, dask_seconds(corpus, work / f"d2_{round_}", workers=2, load=load))
+        print(dask_lines(texts, n_words, d1, d2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -559,7 +641,7 @@ def main(argv=None) -> int:
         f"P6={p6:.0f}/s P6/feedparser={p6_share:.2f} P7={p7:.2f}s P8={p8:.2f} "
         f"C1_files_before={compaction['files'][0]} C1_files_after={compaction['files'][1]} "
         f"C1_speedup={compaction['glob_seconds'][0] / compaction['glob_seconds'][1]:.2f} "
-        f"Rerun={rerun:.3f}"
+        f"Rerun={rerun:.3f} D1/P1={p1 / d1:.2f} D2/D1={d1 / d2:.2f}"
     )
     return 0
 

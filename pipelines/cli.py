@@ -671,6 +671,8 @@ class Session:
         from transforms.lib.fetch import DEFAULT_USER_AGENT, FetchPolicy
         from transforms.lib.urls import is_http_url
 
+        dask_threads = options.check_dask_scheduler(beam_args)
+        beam_args = options.runner_arguments(beam_args, dask_threads=dask_threads)
         pipeline_options = options.check_beam_arguments(beam_args)
         try:
             feeds = [_absolute(s) if not is_http_url(s) else s for s in args.feeds]
@@ -764,6 +766,7 @@ class Session:
             keep_models=True,
             urls=_page_urls(self.args.urls),
             sitemaps=list(dict.fromkeys(self.args.sitemaps)),
+            input_shards=options.input_shards(self.beam_args),
         )
 
     def run(self, config, *, started: float, unchanged: int = 0, build=None) -> dict:
@@ -814,26 +817,36 @@ class Session:
 
         from pipelines import options
         from pipelines.graph import build_pipeline
+        from transforms import store
 
         runner = options.pipeline_runner(self.beam_args, self.pipeline_options)
         pipeline = beam.Pipeline(runner=runner, options=self.pipeline_options)
         (build or build_pipeline)(pipeline, config)
+        result = None
         try:
-            with _progress_shown(self.args, config):
+            with _progress_shown(self.args, config, remote=options.is_dask(self.beam_args)):
                 result = pipeline.run()
                 state = result.wait_until_finish()
         except Exception as exc:
+            _release(result, cancel=True)
             _discard_staging(config.output_dir, config.run_id)  # still holding the lock
             _record_failure(config, started, _root_cause(exc))
             if _interrupts:  # Beam wraps a Ctrl-C that lands inside a DoFn in its own error
                 raise KeyboardInterrupt from None
             raise RunFailed(config.output_dir, config.run_id, _root_cause(exc)) from exc
+        _release(result)
+        cause = None
         if state is not None and str(state).rsplit(".", 1)[-1] not in ("DONE", "UNKNOWN"):
-            _discard_staging(config.output_dir, config.run_id)
             cause = f"the runner ended in state {state}"
+        # The counts travelled with the data to the commit, which recorded them.
+        counters = store.commit_counts(config.output_dir, config.run_id)
+        if cause is None and counters is None:
+            cause = "the runner finished without running the commit"
+        if cause is not None:
+            _discard_staging(config.output_dir, config.run_id)
             _record_failure(config, started, cause)
             raise RunFailed(config.output_dir, config.run_id, cause)
-        return _counters(result)
+        return counters
 
 
 def _record_failure(config, started: float, cause: str) -> None:
@@ -881,8 +894,9 @@ def _read_aliases(path: str | None) -> dict:
         raise UsageError(f"--aliases: {exc}") from None
 
 
-def _progress_shown(args: argparse.Namespace, config):
-    """The progress of one run, shown while it goes on (``--quiet``: not at all)."""
+def _progress_shown(args: argparse.Namespace, config, *, remote: bool = False):
+    """The progress of one run, shown while it goes on (``--quiet``: not at all; nor on Dask,
+    whose workers' counts never reach this process: ``remote``)."""
     from apache_beam.io.filesystems import FileSystems
 
     from pipelines import progress
@@ -891,7 +905,8 @@ def _progress_shown(args: argparse.Namespace, config):
     if not config.feeds:  # feeds' entries are not known before they are fetched
         with contextlib.suppress(Exception):
             files = sum(len(m.metadata_list) for m in FileSystems.match(list(config.inputs)))
-    return progress.shown(config.run_id, files=files, quiet=getattr(args, "quiet", False))
+    quiet = getattr(args, "quiet", False) or remote
+    return progress.shown(config.run_id, files=files, quiet=quiet)
 
 
 def _absolute(path: str) -> str:
@@ -976,20 +991,16 @@ def _check_output(output_dir: str) -> None:
         raise UsageError(f"--output {output_dir!r} is not writable: {exc}") from None
 
 
-def _counters(result) -> dict[str, int]:
-    from apache_beam.metrics.metric import MetricsFilter
-
-    from transforms.lib.counters import NAMESPACE
-
-    try:
-        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]
-    except (NotImplementedError, AttributeError, KeyError):
-        return {}
-    totals: dict[str, int] = {}
-    for counter in counters:
-        value = counter.committed if counter.committed is not None else counter.attempted
-        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
-    return totals
+def _release(result, *, cancel: bool = False) -> None:
+    """Lets go of a runner's client (Dask's), cancelling first what it still runs of a failed
+    run; nothing for runners without one."""
+    if result is not None and cancel:
+        with contextlib.suppress(Exception):  # most runners cannot cancel a finished run
+            result.cancel()
+    client = getattr(result, "client", None)
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 if __name__ == "__main__":

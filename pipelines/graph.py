@@ -1,27 +1,32 @@
-"""The ingest pipeline graph: Read -> Normalize -> Deduplicate -> Enrich -> Write.
+"""The ingest pipeline graph: Read -> Normalize -> Deduplicate -> Enrich -> Write -> Commit.
 
 ``ingest`` builds the graph from a PCollection of raw records, so tests can
 feed ``beam.Create([...])`` into the same graph that production feeds from
 files; ``build_pipeline`` adds the file reading in front of it.
+
+One graph serves every runner (docs/RUNNERS.md): every stage's branches come
+from one output split by tag, every count travels as data, and everything
+ends in ``CommitRun``, the one sink, applied last.
 """
 
 import dataclasses
 import datetime as dt
-import typing
 from collections.abc import Collection, Mapping, Sequence
 
 import apache_beam as beam
 
-from transforms import dedupe, enrich, errors_once, normalize, read, store
+from transforms import commit, dedupe, enrich, errors_once, normalize, read
 from transforms import feeds as read_feeds
 from transforms import pages as read_pages
+from transforms.commit import CommitRun
 from transforms.enrich import ExtractEntitiesAndQuotes, SpacyModelHandler
-from transforms.lib import feeds, manifest
+from transforms.lib import manifest
 from transforms.lib.fetch import FetchPolicy
 from transforms.lib.settings import DEFAULT_LIMITS, Limits
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
 from transforms.resolve import RESOLUTION_TABLE, ReadCurrentResolution, ResolveEntities
+from transforms.tagged import COUNTS
 from transforms.write import WriteTables
 
 
@@ -50,25 +55,37 @@ class IngestConfig:
     sitemaps: Sequence[str] = ()  # sitemaps whose pages to fetch (--sitemap)
     # Model processes outlive the run in this process, for the next (watch's next poll).
     keep_models: bool = False
+    # The input listing is cut into this many shards: a runner that cannot split work
+    # itself (Dask) runs each, and the work that follows from it, as its own partition.
+    input_shards: int = 1
 
 
-class Ingested(typing.NamedTuple):
-    committed: beam.PCollection  # the one list of committed files
-    # Origins of records that became articles or declared duplicates (runs with feeds).
-    settled: beam.PCollection | None
+def ingest(
+    raw_records,
+    config: IngestConfig,
+    *,
+    extra_errors=(),
+    extra_counts=(),
+    feed_updates=None,
+    input_files=None,
+):
+    """Raw records to the tables, written and committed under ``config.output_dir``.
 
-
-def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
-    """Raw records to the four tables, written and committed under ``config.output_dir``.
-
-    Returns the committed files and, when the run reads feeds, the origins
-    of the records that were settled: written as articles or declared
-    duplicates. Any other record ended as an errors row.
+    ``extra_errors`` and ``extra_counts`` are the errors rows and count
+    records of the steps that read ``raw_records``; ``feed_updates`` the
+    feeds' new state (``ReadFeeds``' ``STATE``), saved after the commit with
+    the entries that were settled (written as articles or declared
+    duplicates; any other record ended as an errors row); ``input_files``
+    the records of the files read (``ReadArticles``' ``FILES``), saved after
+    the commit in the input manifest, each ``ok`` when it gave a settled
+    record, else ``failed`` (read again only once it changes). Returns the
+    commit step's output, the list of files committed: the graph's one sink.
     """
     normalized = raw_records | "NormalizeArticles" >> NormalizeArticles(
         ingested_at=config.ingested_at, time_limit=config.limits.time_limit
     )
     errors = [*extra_errors, normalized[normalize.ERRORS]]
+    counts = [*extra_counts, normalized[COUNTS]]
     existing_ids = seen_errors = None
     if config.incremental:
         existing = raw_records.pipeline | "ReadExistingIds" >> dedupe.ReadExistingIds(
@@ -76,11 +93,14 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
         )
         existing_ids = existing.ids
         errors.append(existing[dedupe.ERRORS])
+        counts.append(existing[COUNTS])
         seen_errors = raw_records.pipeline | "ReadSeenErrors" >> errors_once.ReadSeenErrors(
             config.output_dir, ingested_at=config.ingested_at
         )
         errors.append(seen_errors[errors_once.ERRORS])
+        counts.append(seen_errors[COUNTS])
     unique = normalized.articles | "DeduplicateArticles" >> dedupe.DeduplicateArticles(existing_ids)
+    counts.append(unique[COUNTS])
     # Deduplication ends in a grouping by article, so its output is already
     # spread over the workers: no Reshuffle (and no copy of every text) is needed.
     articles = unique.articles
@@ -97,31 +117,40 @@ def ingest(raw_records, config: IngestConfig, *, extra_errors=()) -> Ingested:
         current = raw_records.pipeline | "ReadCurrentResolution" >> ReadCurrentResolution(
             config.output_dir
         )
-        tables[RESOLUTION_TABLE] = (
+        resolved = (
             tables["entities"],
             current,
         ) | "ResolveEntities" >> ResolveEntities(
             run_id=config.run_id, resolved_at=config.ingested_at
         )
+        tables[RESOLUTION_TABLE] = resolved[RESOLUTION_TABLE]
         errors.append(enriched[enrich.ERRORS])
+        counts += [enriched[COUNTS], resolved[COUNTS]]
     tables["errors"] = errors | "AllErrors" >> beam.Flatten()
     if config.incremental:  # each failure once: not again when the output holds it already
         already_written = unique[dedupe.DUPLICATES] | "AlreadyWrittenOrigins" >> beam.FlatMap(
             lambda dup: [dup["origin"]] if dup["kept"] == dedupe.EARLIER_RUN else []
         )
-        tables["errors"] = tables["errors"] | "KeepNewErrors" >> errors_once.KeepNewErrors(
-            seen=seen_errors.keys, dropped_origins=already_written
+        new_errors = tables["errors"] | "KeepNewErrors" >> errors_once.KeepNewErrors(
+            seen=seen_errors[errors_once.KEYS], dropped_origins=already_written
         )
-    committed = tables | "WriteTables" >> WriteTables(
+        tables["errors"] = new_errors[errors_once.ERRORS]
+        counts.append(new_errors[COUNTS])
+    written = tables | "WriteTables" >> WriteTables(
         config.output_dir, run_id=config.run_id, shards=config.shards
     )
-    settled = None
-    if config.feeds or config.inputs:  # only feed state and the input manifest need them
+    parts = {commit.FILES: written, COUNTS: counts | "AllCounts" >> beam.Flatten()}
+    if feed_updates is not None or input_files is not None:  # only they need the settled
         settled = (
             tables["articles"] | "WrittenOrigins" >> beam.Map(lambda article: article["origin"]),
             unique[dedupe.DUPLICATES] | "DuplicateOrigins" >> beam.Map(lambda dup: dup["origin"]),
         ) | "SettledOrigins" >> beam.Flatten()
-    return Ingested(committed, settled)
+    if feed_updates is not None:
+        parts[commit.FEED_UPDATES] = feed_updates
+        parts[commit.FEED_ENTRIES] = _settled_entries(feed_updates, settled)
+    if input_files is not None:
+        parts[commit.INPUT_FILES] = _files_read(input_files, settled)
+    return parts | "CommitRun" >> CommitRun(config.output_dir, run_id=config.run_id)
 
 
 def model_handler(config: IngestConfig) -> SpacyModelHandler:
@@ -143,9 +172,11 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
 
     Feed state (validators, entry ids seen) and the input manifest (files
     read) are saved only after the commit, so a run that fails never marks a
-    feed entry or a file as ingested.
+    feed entry or a file as ingested. Returns the commit step's output;
+    nothing may be applied to ``pipeline`` after it.
     """
-    sources, errors, listed = [], [], []
+    sources, errors, counts, listed = [], [], [], []
+    feed_updates = None
     policy = config.fetch_policy or FetchPolicy.from_limits(config.limits)
     if config.inputs:
         files = pipeline | "ReadArticles" >> ReadArticles(
@@ -156,9 +187,11 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             max_jsonl_bytes=config.limits.max_jsonl_bytes,
             max_hash_bytes=config.limits.max_hash_bytes,
             exclude=config.output_dir,  # a run never reads its own output
+            shards=config.input_shards,
         )
         listed.append(files.articles)
         errors.append(files[read.ERRORS])
+        counts.append(files[COUNTS])
     if config.feeds:
         fed = pipeline | "ReadFeeds" >> read_feeds.ReadFeeds(
             config.feeds,
@@ -168,6 +201,8 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
         )
         listed.append(fed.articles)
         errors.append(fed[read_feeds.ERRORS])
+        counts.append(fed[COUNTS])
+        feed_updates = fed[read_feeds.STATE]
     if listed:
         records = listed | "FilesAndFeeds" >> beam.Flatten()
         if config.fetch_pages:  # feed entries from --feeds and --input feed files alike
@@ -176,6 +211,7 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
             )
             records = fetched.articles
             errors.append(fetched[read_feeds.ERRORS])
+            counts.append(fetched[COUNTS])
         sources.append(records)
     if config.urls or config.sitemaps:
         pages = pipeline | "ReadArticlePages" >> read_pages.ReadArticlePages(
@@ -187,59 +223,51 @@ def build_pipeline(pipeline: beam.Pipeline, config: IngestConfig):
         )
         sources.append(pages["articles"])
         errors.append(pages[read_pages.ERRORS])
+        counts.append(pages[COUNTS])
     raw = sources | "AllSources" >> beam.Flatten()
-    committed, settled = ingest(raw, config, extra_errors=errors)
-    if config.feeds:
-        _save_feed_state(committed, settled, fed[read_feeds.STATE], config.output_dir)
-    if config.inputs:
-        _save_input_manifest(committed, settled, files[read.FILES], config)
-    return committed
-
-
-def _save_input_manifest(committed, settled_origins, files, config: IngestConfig) -> None:
-    """After the commit, records each file read in the input manifest: ``ok`` when it gave
-    an article or a declared duplicate, else ``failed`` (read again only once it changes)."""
-    output_dir, run_id = config.output_dir, config.run_id
-    file_origins = (
-        files
-        | "FileOrigins" >> beam.Map(lambda file: file["origin"])
-        | "FileOriginSet" >> beam.combiners.ToSet()
+    return ingest(
+        raw,
+        config,
+        extra_errors=errors,
+        extra_counts=counts,
+        feed_updates=feed_updates,
+        input_files=files[read.FILES] if config.inputs else None,
     )
-    settled_files = (
-        settled_origins
-        | "FileOfArticle"
+
+
+def _files_read(files, settled_origins):
+    """Each file read (``ReadArticles``' ``FILES`` record), as ``(record, settled)``:
+    ``settled`` when an article or a declared duplicate came from it.
+
+    An origin's candidate files (``manifest.origin_files``: itself and each
+    part before a ``#``) meet the files read in one join, so no step holds
+    every origin; a name that is both a file and a ``#`` part of another
+    file's records counts as settled by either.
+    """
+    by_origin = files | "KeyFilesRead" >> beam.Map(lambda file: (file["origin"], file))
+    candidates = settled_origins | "CandidateFiles" >> beam.FlatMap(
+        lambda origin: [(candidate, None) for candidate in manifest.origin_files(origin)]
+    )
+    return (
+        {"file": by_origin, "settled": candidates}
+        | "JoinSettledFiles" >> beam.CoGroupByKey()
+        | "FilesRead"
         >> beam.FlatMap(
-            lambda origin, origins: [f] if (f := manifest.file_of(origin, origins)) else [],
-            origins=beam.pvalue.AsSingleton(file_origins),
+            lambda joined: [(file, bool(joined[1]["settled"])) for file in joined[1]["file"]]
         )
-        | "SettledFiles" >> beam.Distinct()
-    )
-    _ = committed | "SaveInputManifest" >> beam.Map(
-        lambda _files, read, settled: store.save_input_manifest(
-            output_dir, run_id, manifest.file_entries(read, set(settled), run_id=run_id)
-        ),
-        read=beam.pvalue.AsList(files),
-        settled=beam.pvalue.AsList(settled_files),
     )
 
 
-def _save_feed_state(committed, settled_origins, updates, output_dir: str) -> None:
-    """After the commit, saves each feed's state: new entries that became articles or
-    declared duplicates are marked seen, the others are read again next time."""
+def _settled_entries(updates, settled_origins):
+    """The (feed, key) of each new feed entry that became an article or a declared duplicate:
+    those are marked seen once the run commits; the others are read again next time."""
     entries = updates | "NewFeedEntries" >> beam.FlatMap(
         lambda update: [(origin, (update["feed"], key)) for origin, key in update["new_entries"]]
     )
     settled = settled_origins | "KeySettled" >> beam.Map(lambda origin: (origin, None))
-    ingested = (
+    return (
         {"entry": entries, "settled": settled}
         | "JoinSettledEntries" >> beam.CoGroupByKey()
         | "IngestedEntries"
         >> beam.FlatMap(lambda joined: joined[1]["entry"] if joined[1]["settled"] else [])
-    )
-    _ = committed | "SaveFeedState" >> beam.Map(
-        lambda _files, updates, ingested: store.save_feed_state(
-            output_dir, feeds.settle_updates(updates, ingested)
-        ),
-        updates=beam.pvalue.AsList(updates),
-        ingested=beam.pvalue.AsList(ingested),
     )

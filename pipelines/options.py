@@ -171,9 +171,8 @@ def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=None,
         metavar="N",
-        help="group rows into at most N files per table and date (fewer when there are "
-        "fewer rows); by default each worker bundle writes its rows as they come (one file "
-        "per table and date it touches)",
+        help="write at most N files per table and date (fewer when there are fewer "
+        "articles), each by one step, side by side (default: 1)",
     )
 
 
@@ -291,26 +290,97 @@ def cues_from(value: str | None):
     return tuple(split_list(value) or ()) or DEFAULT_CUES
 
 
+DASK_RUNNER = "apache_beam.runners.dask.dask_runner.DaskRunner"
+# Runners Beam does not know by a short name; newsbeam names them by module path.
+_RUNNER_PATHS = {"daskrunner": DASK_RUNNER, "dask": DASK_RUNNER}
+_DASK_PARTITION_OPTIONS = ("--dask_npartitions", "--dask_partition_size")
+
+
+def runner_arguments(beam_args: list[str], *, dask_threads: int | None = None) -> list[str]:
+    """Beam's arguments as newsbeam runs them.
+
+    ``--runner DaskRunner`` (or ``dask``) becomes the runner's module path,
+    which Beam needs for a runner it does not list. On Dask,
+    ``--dask_npartitions`` is set unless a partition option is given: to
+    twice ``dask_threads`` (the cluster's worker threads, at least 2), or to
+    ``Limits.dask_partitions`` when they are not known. The Dask runner cuts
+    into partitions only what a ``Create`` holds, and newsbeam lists its
+    inputs in that many shards (``input_shards``), so this is how many
+    partitions the work is spread over; each partition also costs tasks in
+    every grouping, so more than the workers can use only slows the run.
+    """
+    runner = _value_of("--runner", beam_args)
+    path = _RUNNER_PATHS.get((runner or "").lower())
+    if path:
+        beam_args = _with_value("--runner", path, beam_args)
+    if is_dask(beam_args) and not any(
+        arg.split("=", 1)[0] in _DASK_PARTITION_OPTIONS for arg in beam_args
+    ):
+        partitions = max(2, 2 * dask_threads) if dask_threads else DEFAULT_LIMITS.dask_partitions
+        beam_args = [*beam_args, f"--dask_npartitions={partitions}"]
+    return beam_args
+
+
+def is_dask(beam_args: list[str]) -> bool:
+    """True when ``--runner`` names Beam's Dask runner (by any of its names)."""
+    runner = (_value_of("--runner", beam_args) or "").rsplit(".", 1)[-1].lower()
+    return runner in _RUNNER_PATHS
+
+
+def check_dask_scheduler(beam_args: list[str]) -> int | None:
+    """On Dask, the number of worker threads the scheduler at ``--dask_client_address`` has
+    now; None elsewhere, or without an address (a cluster that Beam starts itself).
+
+    Raises ``OptionError`` when no scheduler answers there within
+    ``--dask_connection_timeout`` seconds (default 10): before any work, not after.
+    """
+    address = _value_of("--dask_client_address", beam_args)
+    if not is_dask(beam_args) or not address:
+        return None
+    from distributed import Client
+
+    try:
+        timeout = int(_value_of("--dask_connection_timeout", beam_args) or 10)
+    except ValueError:
+        timeout = 10  # check_beam_arguments says what is wrong with it
+    try:
+        with Client(address, timeout=timeout, set_as_default=False) as client:
+            return sum(client.nthreads().values())
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise OptionError(
+            f"--dask_client_address {address}: no Dask scheduler answered ({exc})"
+        ) from None
+
+
+def input_shards(beam_args: list[str]) -> int:
+    """How many shards the input listing is cut into (``IngestConfig.input_shards``): on
+    Dask its partitions (``runner_arguments``), elsewhere 1, as the runner splits work itself."""
+    if not is_dask(beam_args):
+        return 1
+    partitions = _value_of("--dask_npartitions", beam_args)
+    return int(partitions) if partitions else DEFAULT_LIMITS.dask_partitions
+
+
 def check_beam_arguments(beam_args: list[str]):
-    """Beam's options from the arguments newsbeam does not know itself.
+    """Beam's options from the arguments newsbeam does not know itself (``runner_arguments``).
 
     Raises ``OptionError`` for an argument that no Beam option knows either
-    (Beam itself would only log and drop it) and for a bad value.
+    (Beam itself would only log and drop it), for a bad value, and for a
+    runner that cannot be imported (Dask without ``newsbeam[dask]``).
     """
     from apache_beam.options.pipeline_options import PipelineOptions
 
+    beam_args = runner_arguments(beam_args)
     runner = _value_of("--runner", beam_args)
-    if runner and runner.rsplit(".", 1)[-1].lower() in ("daskrunner", "dask"):
-        raise OptionError(
-            f"--runner {runner}: Beam 2.77's Dask runner mixes the tagged outputs of a "
-            "ParDo and reports no metrics; see docs/RUNNERS.md"
-        )
     if runner and "." in runner:  # a runner by module path registers its own options
         module = runner.rsplit(".", 1)[0]
         try:
             importlib.import_module(module)
+            if runner == DASK_RUNNER:
+                importlib.import_module("distributed")  # Beam imports it only at run time
         except ImportError as exc:
-            raise OptionError(f"--runner {runner}: cannot import {module}: {exc}") from None
+            hint = "; install newsbeam[dask]" if runner == DASK_RUNNER else ""
+            raise OptionError(f"--runner {runner}: cannot import {module}: {exc}{hint}") from None
     parser = argparse.ArgumentParser(allow_abbrev=False, add_help=False, exit_on_error=False)
     for options_class in {str(c): c for c in PipelineOptions.__subclasses__()}.values():
         options_class._add_argparse_args(parser)
@@ -330,6 +400,16 @@ def _value_of(flag: str, args: list[str]) -> str | None:
         if arg.startswith(flag + "="):
             return arg.split("=", 1)[1]
     return None
+
+
+def _with_value(flag: str, value: str, args: list[str]) -> list[str]:
+    """``args`` with the first value of ``flag`` (``--flag V`` or ``--flag=V``) replaced."""
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            return [*args[: i + 1], value, *args[i + 2 :]]
+        if arg.startswith(flag + "="):
+            return [*args[:i], f"{flag}={value}", *args[i + 1 :]]
+    return args
 
 
 def pipeline_runner(beam_args: list[str], pipeline_options):

@@ -1,8 +1,10 @@
 """The run's accounting: per-stage counts, the balance check and the summary.
 
-Pure functions over the run's counters (``newsbeam`` namespace), so the
-arithmetic is tested without a pipeline. ``transforms.store`` writes the
-run's record to ``DIR/_runs/<run_id>.json``.
+Pure functions over the run's counter totals, so the arithmetic is tested
+without a pipeline. The totals are the count records that travelled with the
+data, added up by the commit step into ``_commits/<run_id>.json``
+(``transforms.commit``), so they are exact on every runner.
+``transforms.store`` writes the run's record to ``DIR/_runs/<run_id>.json``.
 """
 
 import enum

@@ -5,8 +5,8 @@ better newsbeam, the articles already written get new entities and quotes
 (and the ``entity_resolution`` rows they need) without being ingested
 again. The graph reads the committed files back (``ReadCommittedRows``),
 runs the same enrichment and resolution as ``ingest``, and writes through
-the same ``WriteTables``, whose commit takes out every file that held a row
-of a reprocessed article: a reader of the committed files sees the old rows
+the same ``WriteTables`` and ``CommitRun``, whose commit takes out every
+file that held a row of a reprocessed article: a reader of the committed files sees the old rows
 or the new, never both or neither. Each article records what produced its
 rows in ``nlp_model`` and ``nlp_version``.
 """
@@ -14,11 +14,13 @@ rows in ``nlp_model`` and ``nlp_version``.
 import apache_beam as beam
 
 from pipelines.graph import IngestConfig, model_handler
-from transforms import enrich, store
+from transforms import commit, enrich, store
 from transforms import reprocess as replacing
+from transforms.commit import CommitRun
 from transforms.enrich import ExtractEntitiesAndQuotes
 from transforms.reprocess import ReadCommittedRows, ReplaceEnrichment
 from transforms.resolve import RESOLUTION_TABLE, ReadCurrentResolution, ResolveEntities
+from transforms.tagged import COUNTS
 from transforms.write import WriteTables
 
 __all__ = ["SelectionError", "build_pipeline", "reprocess", "select_articles", "summary"]
@@ -83,7 +85,7 @@ def build_pipeline(
     selected: frozenset[str] | None,
 ):
     """Adds the reprocess graph for the ``selected`` articles (None: all) of the committed
-    ``files`` to ``pipeline``; returns the committed files."""
+    ``files`` to ``pipeline``; returns the commit step's output, the graph's one sink."""
     read = pipeline | "ReadCommittedRows" >> ReadCommittedRows(
         files, selected=selected, batch_rows=config.limits.arrow_batch_rows
     )
@@ -109,15 +111,19 @@ def build_pipeline(
         | "AllEntities" >> beam.Flatten(),
         "quotes": (read[replacing.KEPT["quotes"]], settled.quotes, enriched[enrich.QUOTES])
         | "AllQuotes" >> beam.Flatten(),
-        RESOLUTION_TABLE: resolution,
+        RESOLUTION_TABLE: resolution[RESOLUTION_TABLE],
         "errors": enriched[enrich.ERRORS],
     }
-    return tables | "WriteTables" >> WriteTables(
-        config.output_dir,
-        run_id=config.run_id,
-        shards=config.shards,
-        replacing=read[replacing.REPLACED],
+    written = tables | "WriteTables" >> WriteTables(
+        config.output_dir, run_id=config.run_id, shards=config.shards
     )
+    counts = (read[COUNTS], enriched[COUNTS], settled[COUNTS], resolution[COUNTS])
+    parts = {
+        commit.FILES: written,
+        COUNTS: counts | "AllCounts" >> beam.Flatten(),
+        commit.REMOVED: read[replacing.REPLACED],
+    }
+    return parts | "CommitRun" >> CommitRun(config.output_dir, run_id=config.run_id)
 
 
 def reprocess(session, *, where: str | None, started: float) -> dict | None:

@@ -3,9 +3,14 @@
 Tests import these from here, never from one another.
 """
 
+import contextlib
+import dataclasses
 import datetime as dt
+import os
 import pathlib
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -80,6 +85,94 @@ def wait_for(predicate, timeout):
             return time.monotonic()
         time.sleep(0.1)
     return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclasses.dataclass
+class DaskCluster:
+    address: str  # tcp://127.0.0.1:PORT
+    workers: list[subprocess.Popen]  # each leads its own process group
+
+    def kill_worker(self, index: int) -> None:
+        """Kills a worker at once (SIGKILL to its process group), as a lost machine would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.workers[index].pid, signal.SIGKILL)
+        self.workers[index].wait()
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int, *, folder: pathlib.Path, startup: float = 120.0):
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes of one thread each,
+    talking TCP on 127.0.0.1, started in ``folder`` (not the client's), logging there.
+
+    Yields a ``DaskCluster`` once every worker has joined; stops every process
+    (SIGTERM, then SIGKILL) however the block ends. The workers find this
+    checkout's code first on their path, as an installed newsbeam would be found.
+    """
+    from distributed import Client
+
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    # `dask scheduler` and `dask worker`, run by this interpreter whatever PATH holds.
+    scheduler = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker"]
+    commands = [[*scheduler, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
+    commands += [
+        [
+            *worker,
+            address,
+            "--host",
+            "127.0.0.1",
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--local-directory",
+            str(folder / f"worker{i}"),
+        ]
+        for i in range(workers)
+    ]
+    processes = []
+    try:
+        for number, command in enumerate(commands):
+            with open(folder / f"dask{number}.log", "wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        command,
+                        cwd=folder,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
+                )
+            if number == 0:  # the workers need the scheduler
+                with Client(address, timeout=startup):
+                    pass
+        with Client(address, timeout=startup) as client:
+            client.wait_for_workers(workers, timeout=startup)
+        yield DaskCluster(address, processes[1:])
+    finally:
+        for process in reversed(processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def error_row(i, date="2026-11-28"):

@@ -12,15 +12,16 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.metrics import Metrics
 
-from transforms import store
+from transforms import metrics, store
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters
 from transforms.lib.dedupe import choose_article
 from transforms.lib.records import ErrorType, Rejected, Stage
+from transforms.tagged import COUNTS, Branches, Tagged
 
 __all__ = [
+    "COUNTS",
     "DUPLICATES",
     "EARLIER_RUN",
     "ERRORS",
@@ -29,6 +30,8 @@ __all__ = [
     "corrupt_file",
 ]
 
+ARTICLES = "articles"
+IDS = "ids"
 DUPLICATES = "duplicates"
 EARLIER_RUN = "(earlier run)"  # the ``kept`` of a copy of an article already in the output
 STAGE = Stage.DEDUPE
@@ -60,17 +63,18 @@ class _ReadIdsFn(DeadLetterFn):
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
             reject = corrupt_file(path, exc, consequence="the articles in it may be ingested again")
             _log.warning(reject.message)
-            yield self.dead_letter(reject, origin=path)
+            yield from self.dead_letter(reject, origin=path)
             return
-        yield from ids.to_pylist()
+        for article_id in ids.to_pylist():
+            yield Tagged(IDS, article_id)
 
 
 class ReadExistingIds(beam.PTransform):
     """The ``article_id`` of every article already in ``output_dir`` (one column read).
 
-    Main output: the ids. ``ERRORS``: one row (stage ``dedupe``, error type
-    ``corrupt_output_file``) per committed file that cannot be read; its ids
-    are not known, so its articles may be written again.
+    Returns ``Outputs``: ``ids``; ``ERRORS``, one row (stage ``dedupe``, error
+    type ``corrupt_output_file``) per committed file that cannot be read (its
+    ids are not known, so its articles may be written again); ``COUNTS``.
     """
 
     def __init__(self, output_dir: str, *, ingested_at: dt.datetime):
@@ -85,16 +89,16 @@ class ReadExistingIds(beam.PTransform):
             | "MatchArticleFiles"
             >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "OpenArticleFiles" >> fileio.ReadMatches()
-            | "ReadIds"
-            >> beam.ParDo(_ReadIdsFn(self._ingested_at)).with_outputs(ERRORS, main="ids")
+            | "ReadIds" >> beam.ParDo(_ReadIdsFn(self._ingested_at))
+            | "Branches" >> Branches(IDS, ERRORS, COUNTS)
         )
 
 
 class _KeepOneFn(beam.DoFn):
     def __init__(self):
-        self._duplicates = Metrics.counter(counters.NAMESPACE, counters.DEDUPE_DUPLICATES)
-        self._already = Metrics.counter(counters.NAMESPACE, counters.DEDUPE_ALREADY_IN_OUTPUT)
-        self._unique = Metrics.counter(counters.NAMESPACE, counters.DEDUPE_UNIQUE)
+        self._duplicates = metrics.counter(counters.DEDUPE_DUPLICATES)
+        self._already = metrics.counter(counters.DEDUPE_ALREADY_IN_OUTPUT)
+        self._unique = metrics.counter(counters.DEDUPE_UNIQUE)
 
     def process(self, keyed):
         _article_id, grouped = keyed
@@ -102,16 +106,17 @@ class _KeepOneFn(beam.DoFn):
         if not copies:
             return
         if any(True for _ in grouped["existing"]):
+            yield self._already.count(len(copies))
             for copy in copies:
-                self._already.inc()
-                yield beam.pvalue.TaggedOutput(DUPLICATES, _declared(copy, kept=EARLIER_RUN))
+                yield Tagged(DUPLICATES, _declared(copy, kept=EARLIER_RUN))
             return
         kept, duplicates = choose_article(copies)
-        self._unique.inc()
-        yield kept
+        yield self._unique.count()
+        yield Tagged(ARTICLES, kept)
+        if duplicates:
+            yield self._duplicates.count(len(duplicates))
         for duplicate in duplicates:
-            self._duplicates.inc()
-            yield beam.pvalue.TaggedOutput(DUPLICATES, _declared(duplicate, kept=kept["origin"]))
+            yield Tagged(DUPLICATES, _declared(duplicate, kept=kept["origin"]))
 
 
 def _declared(article: dict, *, kept: str) -> dict:
@@ -122,9 +127,10 @@ class DeduplicateArticles(beam.PTransform):
     """Articles to unique articles by ``article_id``.
 
     ``existing_ids``, if given, is a PCollection of ids already written;
-    their articles are dropped too. Main output: one article per new id.
-    ``DUPLICATES``: one small record per dropped copy (its id, its origin and
-    the origin of the copy kept), so no article disappears without a trace.
+    their articles are dropped too. Returns ``Outputs``: ``articles``, one
+    per new id; ``DUPLICATES``, one small record per dropped copy (its id,
+    its origin and the origin of the copy kept), so no article disappears
+    without a trace; ``COUNTS``.
     """
 
     def __init__(self, existing_ids=None):
@@ -140,5 +146,6 @@ class DeduplicateArticles(beam.PTransform):
         return (
             {"new": keyed, "existing": existing}
             | "GroupById" >> beam.CoGroupByKey()
-            | "KeepOne" >> beam.ParDo(_KeepOneFn()).with_outputs(DUPLICATES, main="articles")
+            | "KeepOne" >> beam.ParDo(_KeepOneFn())
+            | "Branches" >> Branches(ARTICLES, DUPLICATES, COUNTS)
         )

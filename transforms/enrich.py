@@ -1,22 +1,27 @@
 """ExtractEntitiesAndQuotes: articles to entity and quote rows, with spaCy under RunInference.
 
-RunInference batches articles (``BatchElements``) and loads the model once
-per worker process; the handler below only adapts ``transforms.lib.nlp.annotate``
-to it. The model lives in a child process of the worker (see
-``transforms.lib.limits``), so work that runs out of time is stopped with it.
-Rows leave as plain dicts: no ``Doc`` crosses a stage.
+Articles are grouped by a stable hash of their id into ``Limits.nlp_groups``
+groups and each group is cut into batches of at most ``batch_size``
+(``nlp.batch_group``, ``nlp.article_batches``): the groups are what a runner
+spreads over its workers. RunInference loads the
+model once per worker process and runs it on each batch (Beam's own
+``BatchElements`` emits its last batch from ``finish_bundle``, which the
+Dask runner drops). The handler below only adapts
+``transforms.lib.nlp.annotate`` to RunInference. The model lives in a child
+process of the worker (see ``transforms.lib.limits``), so work that runs out
+of time is stopped with it. Rows leave as plain dicts: no ``Doc`` crosses a stage.
 """
 
 import datetime as dt
 import logging
 import os
+import sys
 import time
 import uuid
 import weakref
 from collections.abc import Collection, Mapping
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 
 from transforms import metrics
@@ -31,9 +36,19 @@ from transforms.lib.limits import (
 )
 from transforms.lib.records import Stage
 from transforms.lib.settings import DEFAULT_LIMITS
+from transforms.tagged import COUNTS, Branches, Outputs, Tagged
 
-__all__ = ["ENTITIES", "ERRORS", "QUOTES", "ExtractEntitiesAndQuotes", "load_model_ahead"]
+__all__ = [
+    "COUNTS",
+    "ENTITIES",
+    "ERRORS",
+    "QUOTES",
+    "ExtractEntitiesAndQuotes",
+    "load_model_ahead",
+]
 
+ARTICLES = "articles"
+ENRICH = "enrich"
 NOT_ENRICHED = "not_enriched"
 
 ENTITIES = "entities"
@@ -118,6 +133,7 @@ class SpacyModelHandler(ModelHandler):
         keep_models: bool = False,
     ):
         super().__init__(min_batch_size=1, max_batch_size=batch_size)
+        self.batch_size = batch_size
         self._models = {"en": models} if isinstance(models, str) else dict(models)
         self._time_limit = time_limit
         self._options = {
@@ -156,8 +172,9 @@ class SpacyModelHandler(ModelHandler):
             )
         return workers
 
-    def close_models(self) -> None:
-        """Ends the model processes that this handler or a copy of it started in this process.
+    def close_models(self, *, idle: float | None = None) -> None:
+        """Ends the model processes that this handler or a copy of it started in this process;
+        with ``idle``, once that many seconds pass without a call to them.
 
         With ``keep_models``, in the process that built the handler, they are
         kept running instead, for the next run's ``load_model`` to take
@@ -168,8 +185,10 @@ class SpacyModelHandler(ModelHandler):
             if self._keep_in == os.getpid():
                 _model_processes[self._token].discard(worker)
                 keep_ahead(worker)
-            else:
+            elif idle is None:
                 worker.close()
+            else:
+                worker.close_when_idle(idle)
 
     def run_inference(self, batch, model, inference_args=None):
         if self._progress is None:
@@ -213,22 +232,39 @@ class SpacyModelHandler(ModelHandler):
         return "newsbeam.enrich"
 
 
+def _in_dask_worker() -> bool:
+    """True in a task of a Dask worker (never imports Dask to find out)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
 class _SplitRowsFn(DeadLetterFn):
     def __init__(self, ingested_at: dt.datetime, handler: SpacyModelHandler):
         super().__init__(stage=STAGE, ingested_at=ingested_at, errors_metric=counters.ENRICH_ERRORS)
         self._handler = handler
         self._articles = metrics.counter(counters.ENRICH_ARTICLES)
-        self._entities = Metrics.counter(counters.NAMESPACE, counters.ENRICH_ENTITIES)
-        self._quotes = Metrics.counter(counters.NAMESPACE, counters.ENRICH_QUOTES)
+        self._entities = metrics.counter(counters.ENRICH_ENTITIES)
+        self._quotes = metrics.counter(counters.ENRICH_QUOTES)
 
     def teardown(self):
-        # Fused with RunInference, so torn down in the worker that holds its model.
-        self._handler.close_models()
+        # Fused with RunInference, so torn down in the worker that holds its model. Beam's
+        # Dask runner tears a DoFn down after every partition: there the model waits for
+        # the worker's next partition, and ends when none comes for a while.
+        if _in_dask_worker():
+            self._handler.close_models(idle=DEFAULT_LIMITS.model_idle_seconds)
+        else:
+            self._handler.close_models()
 
     def process(self, result):
         article, annotations = result.example, result.inference
         if isinstance(annotations, Exception):  # the model failed on this article
-            yield self.dead_letter(annotations, origin=article["origin"])
+            yield from self.dead_letter(annotations, origin=article["origin"])
             return
         article = {
             **article,
@@ -236,64 +272,82 @@ class _SplitRowsFn(DeadLetterFn):
             "nlp_version": annotations["nlp_version"],
         }
         entities, quotes = nlp.table_rows(article, annotations)
-        for entity in entities:
-            self._entities.inc()
-            yield beam.pvalue.TaggedOutput(ENTITIES, entity)
-        for quote in quotes:
-            self._quotes.inc()
-            yield beam.pvalue.TaggedOutput(QUOTES, quote)
-        self._articles.inc()
-        yield article
+        # An article's rows travel together: one element each, not one per row, to shuffle.
+        if entities:
+            yield Tagged(ENTITIES, entities)
+        if quotes:
+            yield Tagged(QUOTES, quotes)
+        yield self._entities.count(len(entities))
+        yield self._quotes.count(len(quotes))
+        yield self._articles.count()
+        yield Tagged(ARTICLES, article)
 
 
 class _RouteByLanguageFn(beam.DoFn):
-    """Articles with a model for their language pass; the others leave on ``NOT_ENRICHED``,
-    counted per language (``enrich.not_enriched.<language>``)."""
+    """Articles with a model for their language go to ``ENRICH``; the others to
+    ``NOT_ENRICHED``, counted per language (``enrich.not_enriched.<language>``)."""
 
     def __init__(self, languages: Collection[str]):
         self._languages = frozenset(languages)
 
     def process(self, article):
         if nlp.model_language(article.get("language"), self._languages) is not None:
-            yield article
+            yield Tagged(ENRICH, article)
             return
         language = article.get("language") or "unknown"
-        Metrics.counter(counters.NAMESPACE, counters.not_enriched(language)).inc()
-        unannotated = {**article, "nlp_model": None, "nlp_version": None}
-        yield beam.pvalue.TaggedOutput(NOT_ENRICHED, unannotated)
+        yield metrics.counter(counters.not_enriched(language)).count()
+        yield Tagged(NOT_ENRICHED, {**article, "nlp_model": None, "nlp_version": None})
 
 
 class ExtractEntitiesAndQuotes(beam.PTransform):
     """Articles to entities and quotes rows.
 
-    Outputs: ``articles`` (the articles annotated, with their ``nlp_model`` and
-    ``nlp_version``, and those of a language no model was given for, written
-    without entities or quotes and with both NULL), ``ENTITIES``, ``QUOTES``, and
-    ``ERRORS`` for articles the model failed on (they are not written as
-    articles, so a rerun tries them again).
+    Returns ``Outputs``: ``articles`` (the articles annotated, with their
+    ``nlp_model`` and ``nlp_version``, and those of a language no model was given
+    for, written without entities or quotes and with both NULL), ``ENTITIES`` and
+    ``QUOTES`` (each article's rows as one list; none for an article without
+    any), ``ERRORS`` for articles the model failed on (they are not
+    written as articles, so a rerun tries them again), and ``COUNTS``.
+    Articles are annotated in batches of at most the handler's ``batch_size``,
+    cut from ``groups`` groups of articles (see the module's docstring).
     """
 
-    def __init__(self, handler: SpacyModelHandler, *, ingested_at: dt.datetime):
+    def __init__(
+        self,
+        handler: SpacyModelHandler,
+        *,
+        ingested_at: dt.datetime,
+        groups: int = DEFAULT_LIMITS.nlp_groups,
+    ):
         super().__init__()
         self._handler = handler
         self._ingested_at = ingested_at
+        self._groups = groups
 
     def expand(self, articles):
-        routed = articles | "RouteByLanguage" >> beam.ParDo(
-            _RouteByLanguageFn(self._handler.languages)
-        ).with_outputs(NOT_ENRICHED, main="enriched")
-        split = (
-            routed.enriched
-            | "Annotate" >> RunInference(self._handler, model_identifier="newsbeam-spacy")
-            | "SplitRows"
-            >> beam.ParDo(_SplitRowsFn(self._ingested_at, self._handler)).with_outputs(
-                ENTITIES, QUOTES, ERRORS, main="articles"
-            )
+        groups, size = self._groups, self._handler.batch_size
+        routed = (
+            articles
+            | "RouteByLanguage" >> beam.ParDo(_RouteByLanguageFn(self._handler.languages))
+            | "Routes" >> Branches(ENRICH, NOT_ENRICHED, COUNTS)
         )
-        all_articles = (split.articles, routed[NOT_ENRICHED]) | "AllArticles" >> beam.Flatten()
-        return {
-            "articles": all_articles,
-            ENTITIES: split[ENTITIES],
-            QUOTES: split[QUOTES],
-            ERRORS: split[ERRORS],
-        }
+        split = (
+            routed[ENRICH]
+            | "KeyByGroup"
+            >> beam.Map(lambda article: (nlp.batch_group(article["article_id"], groups), article))
+            | "GroupArticles" >> beam.GroupByKey()
+            | "CutBatches" >> beam.FlatMap(lambda group: nlp.article_batches(group[1], size))
+            | "Annotate"
+            >> RunInference(self._handler.with_no_batching(), model_identifier="newsbeam-spacy")
+            | "SplitRows" >> beam.ParDo(_SplitRowsFn(self._ingested_at, self._handler))
+            | "Rows" >> Branches(ARTICLES, ENTITIES, QUOTES, ERRORS, COUNTS)
+        )
+        return Outputs(
+            {
+                ARTICLES: (split[ARTICLES], routed[NOT_ENRICHED]) | "AllArticles" >> beam.Flatten(),
+                ENTITIES: split[ENTITIES],
+                QUOTES: split[QUOTES],
+                ERRORS: split[ERRORS],
+                COUNTS: (routed[COUNTS], split[COUNTS]) | "AllCounts" >> beam.Flatten(),
+            }
+        )

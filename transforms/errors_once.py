@@ -17,15 +17,18 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.metrics import Metrics
 
-from transforms import store
+from transforms import metrics, store
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.dedupe import corrupt_file
 from transforms.lib import counters
 from transforms.lib.records import Stage, error_key, is_article_warning
+from transforms.tagged import COUNTS, Branches, Outputs, Tagged
 
-__all__ = ["ERRORS", "KeepNewErrors", "ReadSeenErrors"]
+__all__ = ["COUNTS", "ERRORS", "KEYS", "KeepNewErrors", "ReadSeenErrors"]
+
+KEYS = "keys"
+ROWS = "rows"
 
 _KEY_COLUMNS = ["origin", "stage", "error_type"]  # in the order of records.error_key
 _log = logging.getLogger("newsbeam.errors")
@@ -48,16 +51,18 @@ class _ReadErrorKeysFn(DeadLetterFn):
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a bad file
             reject = corrupt_file(path, exc, consequence="the errors in it may be written again")
             _log.warning(reject.message)
-            yield self.dead_letter(reject, origin=path)
+            yield from self.dead_letter(reject, origin=path)
             return
-        yield from zip(*(columns[name] for name in _KEY_COLUMNS), strict=True)
+        for key in zip(*(columns[name] for name in _KEY_COLUMNS), strict=True):
+            yield Tagged(KEYS, key)
 
 
 class ReadSeenErrors(beam.PTransform):
     """The key (``records.error_key``) of every errors row already in ``output_dir``.
 
-    Main output: the keys. ``ERRORS``: one ``corrupt_output_file`` row
-    (stage ``dedupe``) per committed errors file that cannot be read.
+    Returns ``Outputs``: ``KEYS``, the keys; ``ERRORS``, one
+    ``corrupt_output_file`` row (stage ``dedupe``) per committed errors file
+    that cannot be read; ``COUNTS``.
     """
 
     def __init__(self, output_dir: str, *, ingested_at: dt.datetime):
@@ -72,36 +77,40 @@ class ReadSeenErrors(beam.PTransform):
             | "MatchErrorFiles"
             >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "OpenErrorFiles" >> fileio.ReadMatches()
-            | "ReadErrorKeys"
-            >> beam.ParDo(_ReadErrorKeysFn(self._ingested_at)).with_outputs(ERRORS, main="keys")
+            | "ReadErrorKeys" >> beam.ParDo(_ReadErrorKeysFn(self._ingested_at))
+            | "Branches" >> Branches(KEYS, ERRORS, COUNTS)
         )
 
 
 class _DropDuplicateWarningsFn(beam.DoFn):
     def __init__(self):
-        self._dropped = Metrics.counter(counters.NAMESPACE, counters.ERRORS_DUPLICATE_WARNINGS)
+        self._dropped = metrics.counter(counters.ERRORS_DUPLICATE_WARNINGS)
 
     def process(self, keyed):
         _origin, grouped = keyed
         already_written = any(True for _ in grouped["dropped"])
+        dropped = 0
         for row in grouped["errors"]:
             if already_written and is_article_warning(row):
-                self._dropped.inc()
+                dropped += 1
             else:
-                yield row
+                yield Tagged(ROWS, row)
+        if dropped:
+            yield self._dropped.count(dropped)
 
 
 class _DropSeenFn(beam.DoFn):
     def __init__(self):
-        self._seen = Metrics.counter(counters.NAMESPACE, counters.ERRORS_SEEN_BEFORE)
+        self._seen = metrics.counter(counters.ERRORS_SEEN_BEFORE)
 
     def process(self, keyed):
         _key, grouped = keyed
         rows = grouped["errors"]
         if any(True for _ in grouped["seen"]):
-            self._seen.inc(sum(1 for _ in rows))
+            yield self._seen.count(sum(1 for _ in rows))
             return
-        yield from rows
+        for row in rows:
+            yield Tagged(ROWS, row)
 
 
 class KeepNewErrors(beam.PTransform):
@@ -112,7 +121,8 @@ class KeepNewErrors(beam.PTransform):
     ``dropped_origins`` holds the origins of articles the run dropped as
     already in the output; their ``invalid_date`` warnings are counted and
     dropped. Rows of this run alone are all kept, even when alike: an
-    article may warn twice.
+    article may warn twice. Returns ``Outputs``: ``ERRORS``, the rows kept,
+    and ``COUNTS``.
     """
 
     def __init__(self, *, seen, dropped_origins):
@@ -127,11 +137,15 @@ class KeepNewErrors(beam.PTransform):
             {"errors": by_origin, "dropped": dropped}
             | "GroupByOrigin" >> beam.CoGroupByKey()
             | "DropDuplicateWarnings" >> beam.ParDo(_DropDuplicateWarningsFn())
+            | "WarningsBranches" >> Branches(ROWS, COUNTS)
         )
-        by_key = kept | "KeyByFailure" >> beam.Map(lambda row: (error_key(row), row))
+        by_key = kept[ROWS] | "KeyByFailure" >> beam.Map(lambda row: (error_key(row), row))
         seen = self._seen | "KeySeen" >> beam.Map(lambda key: (tuple(key), None))
-        return (
+        new = (
             {"errors": by_key, "seen": seen}
             | "GroupByFailure" >> beam.CoGroupByKey()
             | "DropSeen" >> beam.ParDo(_DropSeenFn())
+            | "SeenBranches" >> Branches(ROWS, COUNTS)
         )
+        counts = (kept[COUNTS], new[COUNTS]) | "AllCounts" >> beam.Flatten()
+        return Outputs({ERRORS: new[ROWS], COUNTS: counts})

@@ -1,14 +1,14 @@
 """ReadFeeds and FetchArticlePages: feeds to raw article records, pages to better text.
 
-Both have a dead-letter output, ``ERRORS``, like ``ReadArticles``. Network
-politeness (one request per host per second) is per worker process.
+Both return ``Outputs`` with a dead-letter branch, ``ERRORS``, and count
+records, ``COUNTS``, like ``ReadArticles``. Network politeness (one request
+per host per second) is per worker process.
 """
 
 import datetime as dt
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
 from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
@@ -27,9 +27,11 @@ from transforms.lib.normalize import extract_html
 from transforms.lib.pages import PENDING
 from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.urls import is_http_url
+from transforms.tagged import COUNTS, Branches, Tagged
 
-__all__ = ["ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
+__all__ = ["COUNTS", "ERRORS", "STATE", "FetchArticlePages", "ReadFeeds"]
 
+ARTICLES = "articles"
 STATE = "state"
 FEED_STAGE = Stage.FEED
 FETCH_STAGE = Stage.FETCH
@@ -46,14 +48,14 @@ class _ReadFeedFn(DeadLetterFn):
             stage=FEED_STAGE, ingested_at=ingested_at, errors_metric=counters.FEEDS_ERRORS
         )
         self._policy = policy
-        self._feeds = Metrics.counter(counters.NAMESPACE, counters.FEEDS_READ)
-        self._not_modified = Metrics.counter(counters.NAMESPACE, counters.FEEDS_NOT_MODIFIED)
+        self._feeds = metrics.counter(counters.FEEDS_READ)
+        self._not_modified = metrics.counter(counters.FEEDS_NOT_MODIFIED)
         self._records = metrics.counter(counters.FEEDS_RECORDS)
-        self._skipped = Metrics.counter(counters.NAMESPACE, counters.FEEDS_ENTRIES_SEEN_BEFORE)
+        self._skipped = metrics.counter(counters.FEEDS_ENTRIES_SEEN_BEFORE)
 
     def process(self, source_and_state):
         source, previous = source_and_state
-        self._feeds.inc()
+        yield self._feeds.count()
         yield from self.guarded(self._read(source, previous or {}), origin=source)
 
     def _read(self, source: str, previous: dict):
@@ -70,7 +72,7 @@ class _ReadFeedFn(DeadLetterFn):
             etag = response.headers.get("etag")
             last_modified = response.headers.get("last-modified")
             if response.status == 304:  # a 304 need not repeat the validators
-                self._not_modified.inc()
+                yield self._not_modified.count()
                 etag = etag or previous.get("etag")
                 last_modified = last_modified or previous.get("last_modified")
                 yield self._state(source, etag, last_modified, [])
@@ -85,12 +87,14 @@ class _ReadFeedFn(DeadLetterFn):
             response_headers=headers,
             seen_ids=previous.get("seen_ids", ()),
         )
-        self._skipped.inc(info["skipped"])
+        yield self._skipped.count(info["skipped"])
         for outcome in outcomes:  # a Rejected entry becomes an errors row in guarded()
-            if not isinstance(outcome, Rejected):
-                self._records.inc()
-            yield outcome
-        # New entries are marked seen only once the run committed them (graph.SaveFeedState).
+            if isinstance(outcome, Rejected):
+                yield outcome
+            else:
+                yield self._records.count()
+                yield Tagged(ARTICLES, outcome)
+        # New entries are marked seen only once the run committed them (commit.CommitRun).
         new_keys = {key for _origin, key in info["new_entries"]}
         seen_before = [key for key in info["entry_ids"] if key not in new_keys]
         yield self._state(source, etag, last_modified, seen_before, info["new_entries"])
@@ -104,7 +108,7 @@ class _ReadFeedFn(DeadLetterFn):
             new_entries=new_entries,
             checked_at=self._ingested_at,
         )
-        return beam.pvalue.TaggedOutput(STATE, update)
+        return Tagged(STATE, update)
 
 
 def _read_local(path: str, max_bytes: int) -> bytes:
@@ -126,10 +130,10 @@ class ReadFeeds(beam.PTransform):
 
     ``state`` is what ``store.load_feed_state`` returned: each feed's
     validators, sent back for a conditional GET, and the ids of entries
-    already ingested, which are skipped. Returns a tagged output: the main
-    output holds raw records, ``ERRORS`` errors-table rows (stage ``feed``),
-    and ``STATE`` one new state entry per feed read (unchanged feeds
-    included; see ``transforms.lib.feeds.state_update``). Its new entries
+    already ingested, which are skipped. Returns ``Outputs``: ``articles``
+    holds raw records, ``ERRORS`` errors-table rows (stage ``feed``),
+    ``STATE`` one new state entry per feed read (unchanged feeds included;
+    see ``transforms.lib.feeds.state_update``), and ``COUNTS``. Its new entries
     are settled by ``settle_updates`` against what the run committed, then
     saved by ``store.save_feed_state``: an entry that failed anywhere is
     read again at the next poll.
@@ -155,9 +159,8 @@ class ReadFeeds(beam.PTransform):
             | "ListFeeds" >> beam.Create([(s, self._state.get(s, {})) for s in self._sources])
             | "SpreadFeeds" >> beam.Reshuffle()
             | "FetchFeeds"
-            >> beam.ParDo(
-                _ReadFeedFn(ingested_at=self._ingested_at, policy=self._policy)
-            ).with_outputs(ERRORS, STATE, main="articles")
+            >> beam.ParDo(_ReadFeedFn(ingested_at=self._ingested_at, policy=self._policy))
+            | "Branches" >> Branches(ARTICLES, ERRORS, STATE, COUNTS)
         )
 
 
@@ -184,10 +187,10 @@ class _FetchPageFn(DeadLetterFn):
         self._respect_robots = respect_robots
         self._time_limit = time_limit
         self._robots = None
-        self._pages = Metrics.counter(counters.NAMESPACE, counters.FETCH_PAGES)
-        self._replaced = Metrics.counter(counters.NAMESPACE, counters.FETCH_TEXT_REPLACED)
-        self._listed_pages = Metrics.counter(counters.NAMESPACE, counters.PAGES_RECORDS)
-        self._listed_errors = Metrics.counter(counters.NAMESPACE, counters.PAGES_ERRORS)
+        self._pages = metrics.counter(counters.FETCH_PAGES)
+        self._replaced = metrics.counter(counters.FETCH_TEXT_REPLACED)
+        self._listed_pages = metrics.counter(counters.PAGES_RECORDS)
+        self._listed_errors = metrics.counter(counters.PAGES_ERRORS)
 
     def setup(self):
         if self._respect_robots:
@@ -197,24 +200,24 @@ class _FetchPageFn(DeadLetterFn):
         url = record.get("url")
         source = record.get("text_source")
         if source not in _FEED_TEXT_SOURCES and source != PENDING:
-            yield record
+            yield Tagged(ARTICLES, record)
             return
         if source == PENDING:
             yield from self._listed_page(record, url)
             return
         if not is_http_url(url or ""):
-            yield record
+            yield Tagged(ARTICLES, record)
             return
-        self._pages.inc()
+        yield self._pages.count()
         try:
             improved = feeds.with_page(record, self._page(url))
         except Exception as exc:  # Rejected or a library failure: keep the feed's text
-            yield self.dead_letter(exc, origin=url)
-            yield record
+            yield from self.dead_letter(exc, origin=url)
+            yield Tagged(ARTICLES, record)
             return
         if improved["text_source"] == "page":
-            self._replaced.inc()
-        yield improved
+            yield self._replaced.count()
+        yield Tagged(ARTICLES, improved)
 
     def _listed_page(self, record, url):
         """A page named by --urls or a sitemap: its record, or an errors row (it has no
@@ -222,10 +225,10 @@ class _FetchPageFn(DeadLetterFn):
         try:
             page = self._page(url)
         except Exception as exc:
-            yield self.dead_letter(exc, origin=url, counter=self._listed_errors)
+            yield from self.dead_letter(exc, origin=url, counter=self._listed_errors)
             return
-        self._listed_pages.inc()
-        yield feeds.with_page(record, page)
+        yield self._listed_pages.count()
+        yield Tagged(ARTICLES, feeds.with_page(record, page))
 
     def _page(self, url: str) -> dict:
         policy = self._policy
@@ -246,9 +249,9 @@ class FetchArticlePages(beam.PTransform):
 
     robots.txt is obeyed unless ``respect_robots`` is False. A page whose
     extraction takes longer than ``time_limit`` seconds is given up
-    (``time_limit``), like an HTML file's. Returns a
-    tagged output: the main output holds every input record, ``ERRORS``
-    errors-table rows (stage ``fetch``) for pages that could not be used.
+    (``time_limit``), like an HTML file's. Returns ``Outputs``: ``articles``
+    holds every input record, ``ERRORS`` errors-table rows (stage ``fetch``)
+    for pages that could not be used, ``COUNTS`` count records.
     """
 
     def __init__(
@@ -266,11 +269,16 @@ class FetchArticlePages(beam.PTransform):
         self._time_limit = time_limit
 
     def expand(self, records):
-        return records | "FetchPages" >> beam.ParDo(
-            _FetchPageFn(
-                ingested_at=self._ingested_at,
-                policy=self._policy,
-                respect_robots=self._respect_robots,
-                time_limit=self._time_limit,
+        return (
+            records
+            | "FetchPages"
+            >> beam.ParDo(
+                _FetchPageFn(
+                    ingested_at=self._ingested_at,
+                    policy=self._policy,
+                    respect_robots=self._respect_robots,
+                    time_limit=self._time_limit,
+                )
             )
-        ).with_outputs(ERRORS, main="articles")
+            | "Branches" >> Branches(ARTICLES, ERRORS, COUNTS)
+        )

@@ -3,17 +3,19 @@
 import datetime as dt
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters
 from transforms.lib.limits import WorkerProcess
 from transforms.lib.normalize import normalize_article, warm_up_extraction
 from transforms.lib.records import Stage
+from transforms.tagged import COUNTS, Branches, Tagged
 
-__all__ = ["ERRORS", "NormalizeArticles"]
+__all__ = ["COUNTS", "ERRORS", "NormalizeArticles"]
 
 STAGE = Stage.NORMALIZE
+ARTICLES = "articles"
 
 
 class _NormalizeFn(DeadLetterFn):
@@ -22,8 +24,8 @@ class _NormalizeFn(DeadLetterFn):
             stage=STAGE, ingested_at=ingested_at, errors_metric=counters.NORMALIZE_ERRORS
         )
         self._time_limit = time_limit
-        self._articles = Metrics.counter(counters.NAMESPACE, counters.NORMALIZE_ARTICLES)
-        self._warnings = Metrics.counter(counters.NAMESPACE, counters.NORMALIZE_WARNINGS)
+        self._articles = metrics.counter(counters.NORMALIZE_ARTICLES)
+        self._warnings = metrics.counter(counters.NORMALIZE_WARNINGS)
         self._extractor = None
 
     def setup(self):
@@ -43,16 +45,17 @@ class _NormalizeFn(DeadLetterFn):
             raw, ingested_at=self._ingested_at, time_limit=self._time_limit, worker=self._extractor
         )
         for problem in problems:  # the article is kept; the problem is still reported
-            yield self.dead_letter(problem, origin=origin, counter=self._warnings)
-        self._articles.inc()
-        yield article
+            yield from self.dead_letter(problem, origin=origin, counter=self._warnings)
+        yield self._articles.count()
+        yield Tagged(ARTICLES, article)
 
 
 class NormalizeArticles(beam.PTransform):
     """Raw records to articles rows (see ``transforms.articles.normalize_article``).
 
-    Main output: articles rows. ``ERRORS``: rows for records that held no
-    usable article, and for kept articles whose date had to be dropped.
+    Returns ``Outputs``: ``articles`` rows; ``ERRORS``, rows for records that
+    held no usable article, and for kept articles whose date had to be
+    dropped; ``COUNTS``, count records.
     """
 
     def __init__(self, *, ingested_at: dt.datetime, time_limit: float | None = None):
@@ -61,6 +64,8 @@ class NormalizeArticles(beam.PTransform):
         self._time_limit = time_limit
 
     def expand(self, raw_records):
-        return raw_records | "Normalize" >> beam.ParDo(
-            _NormalizeFn(self._ingested_at, self._time_limit)
-        ).with_outputs(ERRORS, main="articles")
+        return (
+            raw_records
+            | "Normalize" >> beam.ParDo(_NormalizeFn(self._ingested_at, self._time_limit))
+            | "Branches" >> Branches(ARTICLES, ERRORS, COUNTS)
+        )

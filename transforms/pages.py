@@ -3,21 +3,24 @@
 Pages and sitemaps are fetched with the same safe fetcher as feeds
 (``transforms.lib.fetch``: private addresses refused unless allowed, size
 and time caps, one request per host per second per worker) and robots.txt
-is obeyed. The dead-letter output, ``ERRORS``, holds stage ``fetch`` rows.
+is obeyed. The dead-letter branch, ``ERRORS``, holds stage ``fetch`` rows.
 """
 
 import datetime as dt
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.feeds import FETCH_STAGE, FetchArticlePages
 from transforms.lib import counters, pages
 from transforms.lib.fetch import FEED_ACCEPT, FetchPolicy, RobotsCache, crawl_policy, fetch
 from transforms.lib.settings import DEFAULT_LIMITS
+from transforms.tagged import COUNTS, Branches, Outputs, Tagged
 
-__all__ = ["ERRORS", "ReadArticlePages"]
+__all__ = ["COUNTS", "ERRORS", "ReadArticlePages"]
+
+PAGES = "pages"
 
 
 class _ReadSitemapFn(DeadLetterFn):
@@ -30,8 +33,8 @@ class _ReadSitemapFn(DeadLetterFn):
         self._policy = policy
         self._respect_robots = respect_robots
         self._robots = None
-        self._sitemaps = Metrics.counter(counters.NAMESPACE, counters.PAGES_SITEMAPS)
-        self._listed = Metrics.counter(counters.NAMESPACE, counters.PAGES_LISTED)
+        self._sitemaps = metrics.counter(counters.PAGES_SITEMAPS)
+        self._listed = metrics.counter(counters.PAGES_LISTED)
 
     def setup(self):
         if self._respect_robots:
@@ -41,16 +44,16 @@ class _ReadSitemapFn(DeadLetterFn):
         queue, seen, records = [(root, 0)], {root}, 0
         while queue and len(seen) <= DEFAULT_LIMITS.max_sitemaps:
             sitemap, depth = queue.pop(0)
-            self._sitemaps.inc()
+            yield self._sitemaps.count()
             try:
                 found, children = self._read(sitemap)
             except Exception as exc:  # this sitemap's errors row; the others are still read
-                yield self.dead_letter(exc, origin=sitemap)
+                yield from self.dead_letter(exc, origin=sitemap)
                 continue
             for record in found[: DEFAULT_LIMITS.max_sitemap_urls - records]:
                 records += 1
-                self._listed.inc()
-                yield record
+                yield self._listed.count()
+                yield Tagged(PAGES, record)
             for child in children if depth < DEFAULT_LIMITS.max_sitemap_depth else []:
                 if child not in seen:
                     seen.add(child)
@@ -66,9 +69,8 @@ class _ReadSitemapFn(DeadLetterFn):
         )
 
 
-def _counted(record: dict) -> dict:
-    Metrics.counter(counters.NAMESPACE, counters.PAGES_LISTED).inc()
-    return record
+def _counted(record: dict) -> tuple[Tagged, Tagged]:
+    return Tagged(PAGES, record), metrics.counter(counters.PAGES_LISTED).count()
 
 
 class ReadArticlePages(beam.PTransform):
@@ -76,9 +78,9 @@ class ReadArticlePages(beam.PTransform):
 
     Each page's main text and metadata become the record's
     (``text_source="page"``); a Google News sitemap's title, date and
-    language fill what the page leaves empty. Returns a dict: ``articles``
-    (raw records) and ``ERRORS`` (a page or sitemap that could not be
-    fetched or read, robots.txt refusals included). ``time_limit`` bounds
+    language fill what the page leaves empty. Returns ``Outputs``: ``articles``
+    (raw records), ``ERRORS`` (a page or sitemap that could not be fetched
+    or read, robots.txt refusals included) and ``COUNTS``. ``time_limit`` bounds
     each page's extraction, as for HTML files.
     """
 
@@ -104,7 +106,7 @@ class ReadArticlePages(beam.PTransform):
         listed = (
             pbegin
             | "ListUrls" >> beam.Create([pages.url_record(u) for u in self._urls])
-            | "CountUrls" >> beam.Map(_counted)
+            | "CountUrls" >> beam.FlatMap(_counted)
         )
         mapped = (
             pbegin
@@ -116,11 +118,15 @@ class ReadArticlePages(beam.PTransform):
                     policy=self._policy,
                     respect_robots=self._respect_robots,
                 )
-            ).with_outputs(ERRORS, main="pages")
+            )
+        )
+        found = (
+            (listed, mapped)
+            | "AllFound" >> beam.Flatten()
+            | "Found" >> Branches(PAGES, ERRORS, COUNTS)
         )
         fetched = (
-            (listed, mapped.pages)
-            | "AllPages" >> beam.Flatten()
+            found[PAGES]
             | "SpreadPages" >> beam.Reshuffle()
             | "FetchPages"
             >> FetchArticlePages(
@@ -130,5 +136,10 @@ class ReadArticlePages(beam.PTransform):
                 time_limit=self._time_limit,
             )
         )
-        errors = (mapped[ERRORS], fetched[ERRORS]) | "AllPageErrors" >> beam.Flatten()
-        return {"articles": fetched.articles, ERRORS: errors}
+        return Outputs(
+            {
+                "articles": fetched.articles,
+                ERRORS: (found[ERRORS], fetched[ERRORS]) | "AllPageErrors" >> beam.Flatten(),
+                COUNTS: (found[COUNTS], fetched[COUNTS]) | "AllPageCounts" >> beam.Flatten(),
+            }
+        )

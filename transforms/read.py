@@ -9,17 +9,18 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
 from transforms import metrics
 from transforms.deadletter import ERRORS, DeadLetterFn
 from transforms.lib import counters, feeds, formats, globs, manifest
 from transforms.lib.records import ErrorType, Rejected, Stage
 from transforms.lib.settings import DEFAULT_LIMITS
+from transforms.tagged import COUNTS, Branches, Tagged
 
-__all__ = ["ERRORS", "FILES", "ReadArticles", "is_under", "match_inputs"]
+__all__ = ["COUNTS", "ERRORS", "FILES", "ReadArticles", "is_under", "match_inputs"]
 
 STAGE = Stage.READ
+ARTICLES = "articles"
 FILES = "files"
 
 
@@ -42,20 +43,27 @@ class _ParseFileFn(DeadLetterFn):
         self._files = metrics.counter(counters.READ_FILES)
         self._records = metrics.counter(counters.READ_RECORDS)
         # Lone surrogates in JSON strings, kept as U+FFFD (see formats.parse_json_object).
-        self._repaired = Metrics.counter(counters.NAMESPACE, counters.READ_REPAIRED_CHARACTERS)
+        self._repaired = metrics.counter(counters.READ_REPAIRED_CHARACTERS)
+        self._repairs = 0  # since the last record, told by formats' on_repair
 
     def process(self, readable_file):
         metadata = readable_file.metadata
         path = metadata.path
         origin = formats.path_origin(path)
-        self._files.inc()
+        yield self._files.count()
         # Hashed before it is parsed: a file that changes in between is read again next time.
         sha256 = self._content_hash(readable_file)
+        self._repairs = 0
         for outcome in self.guarded(self._parse(readable_file, path, origin), origin=origin):
             if isinstance(outcome, dict):
-                self._records.inc()
-            yield outcome
-        yield beam.pvalue.TaggedOutput(
+                yield Tagged(ARTICLES, outcome)
+                yield self._records.count()
+            else:  # an errors row or its count, tagged already
+                yield outcome
+            if self._repairs:
+                yield self._repaired.count(self._repairs)
+                self._repairs = 0
+        yield Tagged(
             FILES,
             {  # no path: one not valid UTF-8 cannot be encoded; its origin always can
                 "origin": origin,
@@ -64,6 +72,9 @@ class _ParseFileFn(DeadLetterFn):
                 "sha256": sha256,
             },
         )
+
+    def _repair(self, characters: int) -> None:
+        self._repairs += characters
 
     def _content_hash(self, readable_file) -> str | None:
         """The SHA-256 of a local regular file of at most ``max_hash_bytes``, where hashing is
@@ -113,7 +124,7 @@ class _ParseFileFn(DeadLetterFn):
         elif kind == "html":
             yield formats.parse_html_file(text, origin)
         else:
-            yield from formats.parse_json_file(text, origin, on_repair=self._repaired.inc)
+            yield from formats.parse_json_file(text, origin, on_repair=self._repair)
 
     def _parse_lines(self, readable_file, file_origin):
         """Each line's record or errors row. A line's failure, of any kind, is caught
@@ -133,10 +144,10 @@ class _ParseFileFn(DeadLetterFn):
                             f"the line is larger than {self._max_file_bytes} bytes",
                         )
                     record = formats.parse_json_line(
-                        formats.decode_bytes(line), origin, on_repair=self._repaired.inc
+                        formats.decode_bytes(line), origin, on_repair=self._repair
                     )
                 except Exception as problem:  # this line's errors row; the next lines still count
-                    yield self.dead_letter(problem, origin=origin)
+                    yield from self.dead_letter(problem, origin=origin)
                     continue
                 if record is not None:
                     yield record
@@ -175,32 +186,42 @@ def is_under(path: str, folder: str) -> bool:
 
 
 class _MatchFn(beam.DoFn):
-    """A pattern to the metadata of each file it matches, files under ``exclude`` left out.
+    """A listing shard to the metadata of its share of the files the patterns match,
+    files under ``exclude`` left out.
 
-    A literal path that no longer exists (a file listed by ``watch``, then
-    deleted) is passed on all the same, so reading it gives an errors row
-    instead of nothing.
+    Every shard lists every pattern and keeps the files ``globs.shard_of_path``
+    gives it, so a runner that cannot split work itself (Dask) still reads
+    the shards side by side. A literal path that no longer exists (a file
+    listed by ``watch``, then deleted) is passed on all the same, so reading
+    it gives an errors row instead of nothing.
     """
 
-    def __init__(self, exclude: str | None):
+    def __init__(self, patterns: list[str], exclude: str | None, shards: int):
+        self._patterns = patterns
         self._exclude = exclude
+        self._shards = shards
 
-    def process(self, pattern):
-        kept, left_out = match_inputs(pattern, exclude=self._exclude)
-        path = globs.literal(pattern)
-        if not kept and not left_out and path is not None:
-            yield FileMetadata(path, 0)
-        yield from kept
+    def process(self, shard: int):
+        for pattern in self._patterns:
+            kept, left_out = match_inputs(pattern, exclude=self._exclude)
+            path = globs.literal(pattern)
+            if not kept and not left_out and path is not None:
+                kept = [FileMetadata(path, 0)]
+            for metadata in kept:
+                if globs.shard_of_path(metadata.path, self._shards) == shard:
+                    yield metadata
 
 
 class ReadArticles(beam.PTransform):
     """Files matching ``patterns`` (any Beam filesystem) to raw article records.
 
-    Returns a tagged output: the main output holds raw records (see
-    ``transforms.lib.formats``), ``ERRORS`` holds errors-table rows for files
-    or records that could not be read, and ``FILES`` one record per file read
+    Returns ``Outputs``: ``articles`` holds raw records (see
+    ``transforms.lib.formats``), ``ERRORS`` errors-table rows for files or
+    records that could not be read, ``FILES`` one record per file read
     (``origin``, ``size``, ``mtime``, and ``sha256`` for a local file of at
-    most ``max_hash_bytes``). Only regular files are opened. A file
+    most ``max_hash_bytes``), ``COUNTS`` count records. The files are listed
+    in ``shards`` shards, each a unit of work (see ``_MatchFn``).
+    Only regular files are opened. A file
     read whole (text, HTML, JSON, feed) may hold ``max_file_bytes`` after
     decompression; a JSON Lines file is streamed, ``max_file_bytes`` per
     line and ``max_jsonl_bytes`` in all.
@@ -219,8 +240,10 @@ class ReadArticles(beam.PTransform):
         max_jsonl_bytes: int = DEFAULT_LIMITS.max_jsonl_bytes,
         max_hash_bytes: int = DEFAULT_LIMITS.max_hash_bytes,
         exclude: str | None = None,
+        shards: int = 1,
     ):
         super().__init__()
+        self._shards = shards
         self._patterns = list(patterns)
         self._exclude = exclude
         self._ingested_at = ingested_at
@@ -232,8 +255,8 @@ class ReadArticles(beam.PTransform):
     def expand(self, pbegin):
         return (
             pbegin
-            | "ListPatterns" >> beam.Create(self._patterns)
-            | "MatchFiles" >> beam.ParDo(_MatchFn(self._exclude))
+            | "ListShards" >> beam.Create(range(self._shards))
+            | "MatchFiles" >> beam.ParDo(_MatchFn(self._patterns, self._exclude, self._shards))
             | "OpenFiles" >> fileio.ReadMatches()
             | "ParseFiles"
             >> beam.ParDo(
@@ -244,5 +267,6 @@ class ReadArticles(beam.PTransform):
                     self._max_jsonl_bytes,
                     self._max_hash_bytes,
                 )
-            ).with_outputs(ERRORS, FILES, main="articles")
+            )
+            | "Branches" >> Branches(ARTICLES, ERRORS, FILES, COUNTS)
         )

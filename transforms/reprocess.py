@@ -13,12 +13,14 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.lib import counters
 from transforms.lib import reprocess as lib
+from transforms.tagged import COUNTS, Branches, Tagged
 
 __all__ = [
+    "COUNTS",
     "KEPT",
     "OLD_ENTITIES",
     "OLD_QUOTES",
@@ -29,6 +31,7 @@ __all__ = [
 ]
 
 TABLES = ("articles", "entities", "quotes")
+ARTICLES = "articles"
 KEPT = {table: f"kept_{table}" for table in TABLES}  # rows of replaced files to write again
 OLD_ENTITIES = "old_entities"  # the selected articles' committed rows
 OLD_QUOTES = "old_quotes"
@@ -44,8 +47,8 @@ class _SplitFileFn(beam.DoFn):
     def __init__(self, selected: frozenset[str] | None, batch_rows: int):
         self._selected = selected
         self._batch_rows = batch_rows
-        self._articles = Metrics.counter(counters.NAMESPACE, counters.REPROCESS_ARTICLES)
-        self._replaced = Metrics.counter(counters.NAMESPACE, counters.REPROCESS_FILES_REPLACED)
+        self._articles = metrics.counter(counters.REPROCESS_ARTICLES)
+        self._replaced = metrics.counter(counters.REPROCESS_FILES_REPLACED)
 
     def process(self, table_and_path):
         table, path = table_and_path
@@ -57,26 +60,30 @@ class _SplitFileFn(beam.DoFn):
                 ids = source.read(columns=["article_id"]).column("article_id").to_pylist()
                 if selected.isdisjoint(ids):
                     return
-            self._replaced.inc()
-            yield beam.pvalue.TaggedOutput(REPLACED, path)
+            yield self._replaced.count()
+            yield Tagged(REPLACED, path)
+            articles = 0
             for batch in source.iter_batches(batch_size=self._batch_rows):
                 for row in lib.table_rows(table, batch.to_pylist(), date):
                     if selected is None or row["article_id"] in selected:
                         if table == "articles":
-                            self._articles.inc()
-                            yield row
+                            articles += 1
+                            yield Tagged(ARTICLES, row)
                         else:
-                            yield beam.pvalue.TaggedOutput(_OLD[table], row)
+                            yield Tagged(_OLD[table], row)
                     else:
-                        yield beam.pvalue.TaggedOutput(KEPT[table], row)
+                        yield Tagged(KEPT[table], row)
+            if articles:
+                yield self._articles.count(articles)
 
 
 class ReadCommittedRows(beam.PTransform):
     """Committed files (``{table: [path, ...]}`` of articles, entities, quotes) to rows.
 
-    Outputs: ``articles`` (the selected articles' rows), ``OLD_ENTITIES`` and
-    ``OLD_QUOTES`` (theirs), ``KEPT[table]`` (the other rows of the files that
-    held a selected row) and ``REPLACED`` (those files' paths). ``selected``
+    Returns ``Outputs``: ``articles`` (the selected articles' rows),
+    ``OLD_ENTITIES`` and ``OLD_QUOTES`` (theirs), ``KEPT[table]`` (the other
+    rows of the files that held a selected row), ``REPLACED`` (those files'
+    paths) and ``COUNTS``. ``selected``
     is the set of article ids to reprocess; None selects every article.
     A file with a column this newsbeam does not know fails the run.
     """
@@ -92,16 +99,15 @@ class ReadCommittedRows(beam.PTransform):
             pbegin
             | "CommittedFiles" >> beam.Create(self._files)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "SplitFiles"
-            >> beam.ParDo(_SplitFileFn(self._selected, self._batch_rows)).with_outputs(
-                *KEPT.values(), OLD_ENTITIES, OLD_QUOTES, REPLACED, main="articles"
-            )
+            | "SplitFiles" >> beam.ParDo(_SplitFileFn(self._selected, self._batch_rows))
+            | "Branches"
+            >> Branches(ARTICLES, *KEPT.values(), OLD_ENTITIES, OLD_QUOTES, REPLACED, COUNTS)
         )
 
 
 class _SettleFn(beam.DoFn):
     def __init__(self):
-        self._restored = Metrics.counter(counters.NAMESPACE, counters.REPROCESS_KEPT_AS_THEY_WERE)
+        self._restored = metrics.counter(counters.REPROCESS_KEPT_AS_THEY_WERE)
 
     def process(self, keyed):
         _article_id, grouped = keyed
@@ -112,11 +118,13 @@ class _SettleFn(beam.DoFn):
             list(grouped["quotes"]),
         )
         if not grouped["new"]:
-            self._restored.inc()
-        yield from settled["articles"]
+            yield self._restored.count()
+        for row in settled["articles"]:
+            yield Tagged(ARTICLES, row)
+        # An article's rows travel as one element, as enrichment's do.
         for tag in ("entities", "quotes", WITHDRAWN):
-            for row in settled[tag]:
-                yield beam.pvalue.TaggedOutput(tag, row)
+            if settled[tag]:
+                yield Tagged(tag, settled[tag])
 
 
 class ReplaceEnrichment(beam.PTransform):
@@ -124,8 +132,9 @@ class ReplaceEnrichment(beam.PTransform):
 
     Input: a dict of ``old`` (the selected articles' committed rows), ``new``
     (enrichment's articles), ``entities`` and ``quotes`` (their committed
-    rows). Outputs (``transforms.lib.reprocess.settle``): ``articles``, and
-    ``entities``, ``quotes`` and ``WITHDRAWN``.
+    rows). Returns ``Outputs`` (``transforms.lib.reprocess.settle``):
+    ``articles``; ``entities``, ``quotes`` and ``WITHDRAWN``, each article's
+    rows as one list; and ``COUNTS``.
     """
 
     def expand(self, inputs):
@@ -136,8 +145,6 @@ class ReplaceEnrichment(beam.PTransform):
         return (
             keyed
             | "GroupByArticle" >> beam.CoGroupByKey()
-            | "Settle"
-            >> beam.ParDo(_SettleFn()).with_outputs(
-                "entities", "quotes", WITHDRAWN, main="articles"
-            )
+            | "Settle" >> beam.ParDo(_SettleFn())
+            | "Branches" >> Branches(ARTICLES, "entities", "quotes", WITHDRAWN, COUNTS)
         )

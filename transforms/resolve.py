@@ -3,10 +3,11 @@
 The corpus-level step of entity identity. The run's rows are combined per
 ``entity_id`` into totals; the current resolution of every id already in the
 output (its latest ``entity_resolution`` row) is read once; both meet in one
-step that runs ``transforms.lib.resolution.resolve`` over the whole corpus and
-emits a row for each id this run saw or whose resolution changed. Those rows
-are written by ``WriteTables`` with the other tables, so they commit with the
-run or not at all.
+step (one group, as data: no side input) that runs
+``transforms.lib.resolution.resolve`` over the whole corpus and emits a row
+for each id this run saw or whose resolution changed. Those rows are written
+by ``WriteTables`` with the other tables, so they commit with the run or not
+at all.
 """
 
 import datetime as dt
@@ -16,14 +17,18 @@ import pyarrow.parquet as pq
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
+from transforms import metrics
 from transforms.lib import counters
 from transforms.lib.resolution import Resolution, Totals, merge_totals, resolve
+from transforms.tagged import COUNTS, Branches, Tagged
 
-__all__ = ["RESOLUTION_TABLE", "ReadCurrentResolution", "ResolveEntities"]
+__all__ = ["COUNTS", "RESOLUTION_TABLE", "ReadCurrentResolution", "ResolveEntities"]
 
 RESOLUTION_TABLE = "entity_resolution"
+_RUN = "run"
+_CURRENT = "current"
+_WITHDRAWN = "withdrawn"  # totals of the entity rows a reprocess replaces
 
 
 def _resolution_rows(readable_file):
@@ -96,16 +101,19 @@ class _TotalsFn(beam.CombineFn):
 
 
 class _ResolveFn(beam.DoFn):
-    """The run's totals and the current table to the run's resolution rows."""
+    """The run's totals and the current table, in one group, to the run's resolution rows."""
 
     def __init__(self, run_id: str, resolved_at: dt.datetime):
         self._run_id = run_id
         self._resolved_at = resolved_at
-        self._rows = Metrics.counter(counters.NAMESPACE, counters.RESOLVE_ROWS)
-        self._resolved = Metrics.counter(counters.NAMESPACE, counters.RESOLVE_RESOLVED)
+        self._rows = metrics.counter(counters.RESOLVE_ROWS)
+        self._resolved = metrics.counter(counters.RESOLVE_RESOLVED)
 
-    def process(self, run_totals, current, withdrawn=()):
-        current = dict(current)
+    def process(self, everything):
+        _key, parts = everything
+        run_totals = [value for part, value in parts if part == _RUN]
+        withdrawn = [value for part, value in parts if part == _WITHDRAWN]
+        current = dict(value for part, value in parts if part == _CURRENT)
         previous = {
             entity: Resolution(
                 row["resolved_id"], row["resolved_name"], row["resolved_label"], row["rule"]
@@ -130,30 +138,37 @@ class _ResolveFn(beam.DoFn):
             run = Totals(entity, label, canonical, mentions, articles)
             totals[entity] = merge_totals(totals.get(entity), run)
         date = self._resolved_at.strftime("%Y-%m-%d")
+        rows = resolved = 0
         for entity, resolution in sorted(resolve(totals.values(), previous).items()):
             earlier = previous.get(entity)
             if entity not in seen and earlier is not None and earlier[:3] == resolution[:3]:
                 continue  # nothing new about it: its latest row still holds
-            self._rows.inc()
-            if resolution.resolved_id != entity:
-                self._resolved.inc()
-            yield {
-                **totals[entity]._asdict(),
-                **resolution._asdict(),
-                "run_id": self._run_id,
-                "resolved_at": self._resolved_at,
-                "date": date,
-            }
+            rows += 1
+            resolved += resolution.resolved_id != entity
+            yield Tagged(
+                RESOLUTION_TABLE,
+                {
+                    **totals[entity]._asdict(),
+                    **resolution._asdict(),
+                    "run_id": self._run_id,
+                    "resolved_at": self._resolved_at,
+                    "date": date,
+                },
+            )
+        yield self._rows.count(rows)
+        yield self._resolved.count(resolved)
 
 
 class ResolveEntities(beam.PTransform):
     """Entity rows of a run to the ``entity_resolution`` rows it adds (see the module doc).
 
-    Input: ``(entities, current)``, ``current`` being ``ReadCurrentResolution``'s
-    output for the same folder; or ``(entities, current, withdrawn)``, where
-    ``withdrawn`` are entity rows the run replaces (``newsbeam reprocess``):
-    their mentions and articles are taken off the totals before the run's are
-    added, and each of their ids gets a row.
+    Input: ``(entities, current)``: ``entities`` holds lists of entity rows
+    (``ExtractEntitiesAndQuotes``' ``ENTITIES``), ``current`` is
+    ``ReadCurrentResolution``'s output for the same folder; or ``(entities,
+    current, withdrawn)``, where ``withdrawn`` holds lists of the entity rows
+    the run replaces (``newsbeam reprocess``): their mentions and articles are
+    taken off the totals before the run's are added, and each of their ids
+    gets a row. Returns ``Outputs``: ``RESOLUTION_TABLE`` rows and ``COUNTS``.
     """
 
     def __init__(self, *, run_id: str, resolved_at: dt.datetime):
@@ -163,22 +178,35 @@ class ResolveEntities(beam.PTransform):
 
     def expand(self, inputs):
         entities, current, *withdrawn = inputs
-        run_totals = entities | "Totals" >> _AllTotals()
-        sides = {"current": beam.pvalue.AsList(current)}
+        parts = [
+            entities | "Totals" >> _TaggedTotals(_RUN),
+            current | "TagCurrent" >> beam.Map(lambda row: (None, (_CURRENT, row))),
+        ]
         if withdrawn:
-            sides["withdrawn"] = beam.pvalue.AsSingleton(withdrawn[0] | "Withdrawn" >> _AllTotals())
-        return run_totals | "Resolve" >> beam.ParDo(
-            _ResolveFn(self._run_id, self._resolved_at), **sides
+            parts.append(withdrawn[0] | "Withdrawn" >> _TaggedTotals(_WITHDRAWN))
+        # One group holds everything; with none of them, there is nothing to resolve.
+        return (
+            parts
+            | "AllParts" >> beam.Flatten()
+            | "AllInOne" >> beam.GroupByKey()
+            | "Resolve" >> beam.ParDo(_ResolveFn(self._run_id, self._resolved_at))
+            | "Branches" >> Branches(RESOLUTION_TABLE, COUNTS)
         )
 
 
-class _AllTotals(beam.PTransform):
-    """Entity rows to one list of ``(entity_id, (mentions, articles, label, canonical))``."""
+class _TaggedTotals(beam.PTransform):
+    """Lists of entity rows to ``(None, (part, (entity_id, (mentions, articles, label,
+    canonical))))``, one per entity id: the run's totals, for the one group."""
+
+    def __init__(self, part: str):
+        super().__init__()
+        self._part = part
 
     def expand(self, entities):
+        part = self._part
         return (
             entities
-            | "KeyByEntity" >> beam.Map(lambda row: (row["entity_id"], row))
+            | "KeyByEntity" >> beam.FlatMap(lambda rows: [(row["entity_id"], row) for row in rows])
             | "TotalsPerEntity" >> beam.CombinePerKey(_TotalsFn())
-            | "AllTotals" >> beam.combiners.ToList()
+            | "Tag" >> beam.Map(lambda totals: (None, (part, totals)))
         )

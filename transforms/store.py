@@ -62,6 +62,8 @@ __all__ = [
     "UnreadableFileError",
     "abort",
     "check_writable",
+    "commit_begun",
+    "commit_counts",
     "commit_files",
     "commit_record_path",
     "committed_files",
@@ -595,7 +597,13 @@ def _lock_holder(descriptor: int, *, patience: float = 1.0) -> str:
 
 
 def commit_files(
-    output_dir: str, run_id: str, files: Iterable[dict], *, removed=(), absorb: bool = False
+    output_dir: str,
+    run_id: str,
+    files: Iterable[dict],
+    *,
+    removed=(),
+    absorb: bool = False,
+    counts: Mapping | None = None,
 ) -> list[dict]:
     """Moves staged files into place, articles last, then records the commit; returns the files.
 
@@ -604,7 +612,8 @@ def commit_files(
     next begins: the staged files; the journal ``_tmp/<run>/_COMMIT.json``,
     from which ``recover`` finishes the commit if this process dies; the
     moves; and last ``_commits/<run>.json``, which makes the run's files
-    visible to ``committed_files``.
+    visible to ``committed_files`` and holds ``counts`` (the run's counter
+    totals, for ``commit_counts``) when given.
 
     ``removed`` names committed files this commit replaces (``reprocess``,
     ``compact``): its record (``<run>.replace.json``) lists them, so readers
@@ -616,23 +625,60 @@ def commit_files(
 
     Before all that, every table gets its empty file (``write_empty_tables``),
     so a run that writes no rows to a table still leaves it readable.
+
+    A commit tried again (a runner retrying the step after a lost worker)
+    finishes the first attempt's journal, or does nothing when the first
+    attempt finished.
     """
     order = {table: i for i, table in enumerate(COMMIT_ORDER)}
     files = sorted(files, key=lambda f: (order[f["table"]], f["final"]))
-    _record_earlier_commits(output_dir)
-    write_empty_tables(output_dir, run_id)  # before the journal: a failure here commits nothing
-    for file in files:
-        _fsync(file["staged"])
-    _pause("staged")
-    journal = {"files": files, "removed": [], "runs": None, "absorbed": []}
-    if removed or absorb:
-        journal = _replacing(output_dir, run_id, files, removed, absorb=absorb)
-        write_json(journal_path(output_dir, run_id), journal)
-    else:
-        write_json(journal_path(output_dir, run_id), files)  # a plain commit's journal
-    _pause("journaled")
-    _apply_journal(output_dir, run_id, journal)
+    if _committed(output_dir, run_id):  # a retried commit step: the first attempt finished
+        return files
+    journal = _read_journal(output_dir, run_id)
+    if journal is None:
+        _record_earlier_commits(output_dir)
+        write_empty_tables(output_dir, run_id)  # before the journal: a failure commits nothing
+        for file in files:
+            _fsync(file["staged"])
+        _pause("staged")
+        journal = {"files": files, "removed": [], "runs": None, "absorbed": []}
+        if removed or absorb:
+            journal = _replacing(output_dir, run_id, files, removed, absorb=absorb)
+            write_json(journal_path(output_dir, run_id), journal)
+        else:
+            write_json(journal_path(output_dir, run_id), files)  # a plain commit's journal
+        _pause("journaled")
+    _apply_journal(output_dir, run_id, journal, counts=counts)
     return files
+
+
+def _committed(output_dir: str, run_id: str) -> bool:
+    """True when the run's commit record, plain or replacing, is written."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return any(
+        FileSystems.exists(commit_record_path(output_dir, run_id, replaces=replaces))
+        for replaces in (False, True)
+    )
+
+
+def commit_begun(output_dir: str, run_id: str) -> bool:
+    """True once the run's commit wrote its journal: a retried commit step finishes that
+    attempt (``commit_files``) and checks nothing again."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return _committed(output_dir, run_id) or FileSystems.exists(journal_path(output_dir, run_id))
+
+
+def commit_counts(output_dir: str, run_id: str) -> dict[str, int] | None:
+    """The counter totals the run's commit recorded; None when the run has no commit record
+    (it never committed) or its record holds no counts (a commit ``recover`` finished)."""
+    for replaces in (False, True):
+        record = read_json(commit_record_path(output_dir, run_id, replaces=replaces))
+        if isinstance(record, dict):
+            counts = record.get("counts")
+            return dict(counts) if isinstance(counts, dict) else None
+    return None
 
 
 def write_empty_tables(output_dir: str, run_id: str) -> list[str]:
@@ -710,7 +756,9 @@ def _pause(step: str) -> None:
             time.sleep(float(seconds or 3600))
 
 
-def _apply_journal(output_dir: str, run_id: str, journal: dict) -> None:
+def _apply_journal(
+    output_dir: str, run_id: str, journal: dict, *, counts: Mapping | None = None
+) -> None:
     """Moves the journal's files that are still staged, records the commit, deletes the
     files it takes out and the records it absorbs, drops the staging.
 
@@ -743,6 +791,8 @@ def _apply_journal(output_dir: str, run_id: str, journal: dict) -> None:
         "committed_at": dt.datetime.now(dt.UTC).isoformat(),
         "files": [{"table": f["table"], "final": f["final"], "rows": f.get("rows")} for f in files],
     }
+    if counts is not None:
+        record["counts"] = dict(counts)
     replaces = bool(journal["removed"]) or journal["runs"] is not None
     if replaces:
         record.update(removed=journal["removed"], runs=journal["runs"] or [])

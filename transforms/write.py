@@ -1,18 +1,17 @@
-"""WriteTables: rows to Hive-partitioned Parquet, committed all at once.
+"""WriteTables: rows to staged Hive-partitioned Parquet files, for ``CommitRun`` to commit.
 
-Rows are written as they arrive to hidden staging files under
-``DIR/_tmp/<run_id>/`` (readers ignore names starting with ``_``), in row
-groups, one file per table and date for each bundle (or each shard, with
-``--shards``). When every file is written, one commit step hands the list to
-``transforms.store.commit_files``, which journals the renames and moves the
-files into ``DIR/<table>/date=YYYY-MM-DD/``, articles last, so an article row
-is never visible before its entities and quotes. A run killed during the
-commit is finished by ``store.recover`` at the start of the next run; a run
-killed before it leaves only staging files, which readers never see.
+Each table's rows are keyed by partition date and shard (a stable function
+of the article id, so an article's rows share a shard number in every
+table), grouped, and each group is written by one step, inside ``process``,
+to a hidden staging file under ``DIR/_tmp/<run_id>/`` (readers ignore names
+starting with ``_``), in row groups, under a temporary name that is renamed
+when the file is whole. The step outputs one record per file; nothing is
+emitted from ``finish_bundle``, which Beam's Dask runner drops.
 
-Only the files listed by bundles that succeeded are committed: a retried
-bundle writes new files, and the failed attempt's are deleted with the
-staging folder, so retries never duplicate rows.
+A shard's file has the same name in every attempt, so a step that a runner
+retries (a lost worker, a failed bundle) writes the same file again in place
+of the first attempt's, never beside it: retries never duplicate rows.
+``transforms.commit.CommitRun`` then moves the files into place, all at once.
 """
 
 import uuid
@@ -20,11 +19,7 @@ import uuid
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
-from apache_beam.transforms.window import GlobalWindow
-from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import PARTITION_COLUMN, TABLES
 from schemas.rows import ROW_TYPES
@@ -68,11 +63,14 @@ class _StagedFile:
 
     Rows arrive as dicts and are converted to Arrow every ``batch_rows`` rows,
     which holds them in a fraction of the memory; ``flush`` writes everything
-    pending as one row group.
+    pending as one row group. The file is written under a temporary name of
+    its own and renamed to ``path`` by ``close``: a reader, or a second attempt
+    at the same file, never sees part of it.
     """
 
     def __init__(self, path: str, schema: pa.Schema):
         self.path = path
+        self._temporary = f"{path}.{uuid.uuid4().hex[:8]}.part"
         self.rows = 0  # written
         self.pending_rows = 0
         self.pending_bytes = 0  # converted, not yet written
@@ -102,7 +100,7 @@ class _StagedFile:
         if not self._batches:
             return 0
         if self._writer is None:
-            self._handle = FileSystems.create(self.path)  # creates missing parent folders
+            self._handle = FileSystems.create(self._temporary)  # creates missing parent folders
             self._writer = pq.ParquetWriter(self._handle, self._schema, compression="zstd")
         table = pa.Table.from_batches(self._batches, schema=self._schema)
         self._writer.write_table(table, row_group_size=table.num_rows)
@@ -116,6 +114,7 @@ class _StagedFile:
         if self._writer is not None:
             self._writer.close()
             self._handle.close()
+            FileSystems.rename([self._temporary], [self.path])
 
 
 class PartitionWriter:
@@ -172,8 +171,9 @@ class PartitionWriter:
         committed = []
         for date, staged in sorted(self._files.items()):
             staged.close()
+            # For runner UIs and the progress line; the summary counts the files' rows.
             metrics.counter(counters.write_rows(self._table)).inc(staged.rows)
-            Metrics.counter(counters.NAMESPACE, counters.WRITE_FILES).inc()
+            metrics.counter(counters.WRITE_FILES).inc()
             final = store.final_path(self._output_dir, self._table, date, self._run_id, self._name)
             committed.append(
                 {"table": self._table, "staged": staged.path, "final": final, "rows": staged.rows}
@@ -182,109 +182,62 @@ class PartitionWriter:
         return committed
 
 
-class _WriteBundleFn(beam.DoFn):
-    """Each bundle's rows to its own staged files, listed once the bundle succeeds.
-
-    A bundle that fails and is retried leaves files under new names that no
-    list mentions; the commit deletes them with the staging folder.
-    """
-
-    def __init__(self, output_dir: str, run_id: str, table: str):
-        self._args = (output_dir, run_id, table)
-        self._writer = None
-
-    def start_bundle(self):
-        self._writer = None
-
-    def process(self, row):
-        if self._writer is None:
-            self._writer = PartitionWriter(*self._args, name=uuid.uuid4().hex[:16])
-        self._writer.add(row)
-
-    def finish_bundle(self):
-        if self._writer is None:
-            return
-        files, self._writer = self._writer.close(), None
-        for file in files:
-            yield WindowedValue(file, GlobalWindow().max_timestamp(), (GlobalWindow(),))
-
-
 class _WriteShardFn(beam.DoFn):
-    """One ``(date, shard)`` group of a table to one staged file."""
+    """One ``(date, shard)`` group of a table's rows to one staged file."""
 
     def __init__(self, output_dir: str, run_id: str, table: str):
         self._args = (output_dir, run_id, table)
 
     def process(self, keyed):
-        (_date, shard), rows = keyed
+        (_date, shard), elements = keyed
         writer = PartitionWriter(*self._args, name=f"{shard:05d}")
-        for row in rows:
-            writer.add(row)
+        for element in elements:
+            for row in element if isinstance(element, list) else (element,):
+                writer.add(row)
         yield from writer.close()
 
 
-class WriteTables(beam.PTransform):
-    """A dict of table name -> rows to committed Parquet files under ``output_dir``.
+def _keyed_by_file(shards: int):
+    """The function keying a row by its file of the table: ``(date, shard)``.
 
-    Rows carry their partition value in ``date``. By default each bundle
-    writes its rows as they come, one file per table and date it touches, so
-    no step holds a whole table. With ``shards`` set, rows are grouped first
-    into exactly that many files per table and date (useful on runners whose
-    bundles are small). Outputs one element: the list of files committed
-    (table, final path, rows). ``replacing``, a PCollection of committed
-    paths, makes the commit take those files out as it puts these in
-    (``store.commit_files``): readers see the old files or the new.
+    A closure, not extra ``Map`` arguments, which Beam passes on a slower path per row.
     """
 
-    def __init__(self, output_dir: str, *, run_id: str, shards: int | None = None, replacing=None):
+    def key(element: dict | list[dict]) -> tuple[tuple[str, int], dict | list[dict]]:
+        row = element[0] if isinstance(element, list) else element  # one article's rows
+        return (row[PARTITION_COLUMN], shard_of(row, shards)), element
+
+    return key
+
+
+class WriteTables(beam.PTransform):
+    """A dict of table name -> rows to staged Parquet files under ``output_dir``.
+
+    Each element is a row, or a list of one article's rows (they share a date
+    and a shard, and cross the grouping as one element). Rows carry their
+    partition value in ``date``. Each table's rows are grouped into at most
+    ``shards`` files per date (``Limits.write_shards`` when None; fewer when
+    there are fewer articles), each written by one step. Each table has a
+    grouping of its own: a ``Flatten`` of the rows first would copy every row
+    once more on the local runner, which materialises what it flattens.
+    Outputs one record per file written (table, staged and final path,
+    rows), for ``transforms.commit.CommitRun``.
+    """
+
+    def __init__(self, output_dir: str, *, run_id: str, shards: int | None = None):
         super().__init__()
         self._output_dir = output_dir
         self._run_id = run_id
-        self._shards = shards
-        self._replacing = replacing
+        self._shards = shards or DEFAULT_LIMITS.write_shards
 
     def expand(self, tables):
-        output_dir, run_id, shards = self._output_dir, self._run_id, self._shards
         written = []
         for table, rows in sorted(tables.items()):
-            name = table.title()
-            if shards:
-                rows = (
-                    rows
-                    | f"Key{name}"
-                    >> beam.Map(lambda row: ((row[PARTITION_COLUMN], shard_of(row, shards)), row))
-                    | f"Group{name}" >> beam.GroupByKey()
-                )
-                write_fn = _WriteShardFn(output_dir, run_id, table)
-            else:
-                write_fn = _WriteBundleFn(output_dir, run_id, table)
-            written.append(rows | f"Write{name}" >> beam.ParDo(write_fn))
-        files = written | "AllFiles" >> beam.Flatten() | "ListFiles" >> beam.combiners.ToList()
-        if self._replacing is None:
-            return files | "Commit" >> beam.Map(
-                lambda files: store.commit_files(output_dir, run_id, files)
+            name = table.title().replace("_", "")
+            written.append(
+                rows
+                | f"Key{name}" >> beam.Map(_keyed_by_file(self._shards))
+                | f"Group{name}" >> beam.GroupByKey()
+                | f"Write{name}" >> beam.ParDo(_WriteShardFn(self._output_dir, self._run_id, table))
             )
-        return files | "Commit" >> beam.Map(
-            lambda files, removed: store.commit_files(
-                output_dir, run_id, _articles_kept(files, removed), removed=removed
-            ),
-            removed=beam.pvalue.AsList(self._replacing),
-        )
-
-
-def _articles_kept(files: list[dict], removed: list[str]) -> list[dict]:
-    """``files``, when they hold as many article rows as the ``removed`` articles files:
-    a commit that replaces files may change an article, never lose or add one. Raises
-    ``RuntimeError`` (the run fails, nothing is committed) when they do not."""
-    before = 0
-    for path in removed:
-        if path.replace("\\", "/").rsplit("/", 3)[-3] == "articles":  # DIR/articles/date=.../x
-            with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-                before += pq.ParquetFile(handle).metadata.num_rows
-    after = sum(file["rows"] for file in files if file["table"] == "articles")
-    if before != after:
-        raise RuntimeError(
-            f"the replacement would leave {after} article rows where there were {before}: "
-            "nothing was committed"
-        )
-    return files
+        return written | "AllFiles" >> beam.Flatten()

@@ -10,7 +10,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from schemas import ENTITY_RESOLUTION
 from transforms.lib.entities import entity_id
-from transforms.resolve import ReadCurrentResolution, ResolveEntities
+from transforms.resolve import COUNTS, RESOLUTION_TABLE, ReadCurrentResolution, ResolveEntities
 
 EARLIER = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -60,10 +60,10 @@ def test_resolve_entities_against_the_table_so_far(tmp_path):
     rows = [_entity("x", "Tom Marsh")] * 20 + [_entity("x", "Marsh"), _entity("y", "Marsh")]
     with TestPipeline() as pipeline:
         current = pipeline | "Current" >> ReadCurrentResolution(str(tmp_path))
-        entities = pipeline | beam.Create(rows)
+        entities = pipeline | beam.Create([rows])  # one article's rows, as the stage gives them
         resolved = (entities, current) | ResolveEntities(run_id="r3", resolved_at=NOW)
         assert_that(
-            resolved
+            resolved[RESOLUTION_TABLE]
             | beam.Map(
                 lambda r: (
                     r["canonical"],
@@ -82,7 +82,8 @@ def test_resolve_entities_against_the_table_so_far(tmp_path):
             label="RowsOfTheIdsThisRunSaw",
         )
         assert_that(
-            resolved | beam.Map(lambda r: (r["run_id"], r["date"], r["resolved_at"])),
+            resolved[RESOLUTION_TABLE]
+            | beam.Map(lambda r: (r["run_id"], r["date"], r["resolved_at"])),
             equal_to([("r3", "2026-11-28", NOW)] * 2),
             label="RunAndDate",
         )
@@ -92,10 +93,17 @@ def test_resolve_entities_in_an_empty_output(tmp_path):
     rows = [_entity("a", "Helena Marsh"), _entity("b", "Marsh")]
     with TestPipeline() as pipeline:
         current = pipeline | "Current" >> ReadCurrentResolution(str(tmp_path))
-        resolved = (pipeline | beam.Create(rows), current) | ResolveEntities(
+        resolved = (pipeline | beam.Create([rows[:1], rows[1:]]), current) | ResolveEntities(
             run_id="r1", resolved_at=NOW
         )
         assert_that(
-            resolved | beam.Map(lambda r: (r["canonical"], r["resolved_id"], r["rule"])),
+            resolved[RESOLUTION_TABLE]
+            | beam.Map(lambda r: (r["canonical"], r["resolved_id"], r["rule"])),
             equal_to([("Helena Marsh", HELENA, "self"), ("Marsh", HELENA, "surname")]),
+            label="Rows",
+        )
+        assert_that(
+            resolved[COUNTS],
+            equal_to([("resolve.rows", 2), ("resolve.resolved", 1)]),
+            label="Counts",
         )

@@ -10,7 +10,8 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.helpers import error_row
-from transforms import dedupe, errors_once, normalize, read
+from transforms import commit, dedupe, errors_once, normalize, read, store
+from transforms.commit import CommitRun
 from transforms.dedupe import DeduplicateArticles
 from transforms.lib import globs
 from transforms.lib.formats import raw_record
@@ -160,11 +161,15 @@ def test_deduplicate_articles_declares_duplicates():
         )
 
 
-def test_write_tables_commits_every_table(tmp_path):
+def test_write_tables_and_commit_run_commit_every_table_with_the_counts(tmp_path):
     errors = [error_row(i, date=f"2026-11-{20 + i % 2}") for i in range(10)]
     with TestPipeline() as p:
-        committed = {"errors": p | beam.Create(errors)} | WriteTables(
+        written = {"errors": p | beam.Create(errors)} | WriteTables(
             str(tmp_path), run_id="r", shards=3
+        )
+        counts = p | "Counts" >> beam.Create([("read.records", 4), ("read.records", 6)])
+        committed = {commit.FILES: written, commit.COUNTS: counts} | CommitRun(
+            str(tmp_path), run_id="r"
         )
         assert_that(
             committed | beam.Map(lambda files: sum(f["rows"] for f in files)),
@@ -174,6 +179,9 @@ def test_write_tables_commits_every_table(tmp_path):
     table = ds.dataset(tmp_path / "errors", format="parquet", partitioning="hive").to_table()
     assert sorted(table.column("origin").to_pylist()) == sorted(f"f{i}" for i in range(10))
     assert not list(tmp_path.glob("_tmp/*"))
+    counts = store.commit_counts(str(tmp_path), "r")
+    assert counts["read.records"] == 10 and counts["write.errors.rows"] == 10
+    assert counts["write.files"] == 2  # one file per date: shard_of puts errors rows in 0
 
 
 def test_deduplicate_against_ids_already_written():

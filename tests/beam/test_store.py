@@ -531,6 +531,22 @@ def test_recover_finishes_a_commit_killed_half_way(tmp_path):
     assert store.recover(str(tmp_path)) == []  # idempotent
 
 
+def test_a_commit_tried_again_finishes_the_first_attempt_or_does_nothing(tmp_path):
+    # A runner retries the commit step after losing the worker that ran it.
+    files = [
+        *_stage(tmp_path, "r4", "errors", [error_row(1)]),
+        *_stage(tmp_path, "r4", "errors", [error_row(2)], name="1"),
+    ]
+    store.write_json(store.journal_path(str(tmp_path), "r4"), files)
+    os.makedirs(os.path.dirname(files[0]["final"]))
+    os.rename(files[0]["staged"], files[0]["final"])  # the first attempt died here
+    store.commit_files(str(tmp_path), "r4", files, counts={"read.records": 2})
+    assert all(os.path.exists(f["final"]) for f in files)
+    assert store.commit_counts(str(tmp_path), "r4") == {"read.records": 2}
+    store.commit_files(str(tmp_path), "r4", files, counts={"read.records": 2})  # done already
+    assert not (tmp_path / "_tmp").exists() and len(list(tmp_path.glob("_commits/*"))) == 1
+
+
 def test_recover_leaves_young_uncommitted_runs_and_removes_old_ones(tmp_path):
     [young] = _stage(tmp_path, "young", "errors", [error_row(1)])
     [old] = _stage(tmp_path, "old", "errors", [error_row(2)])

@@ -24,7 +24,7 @@ FINAL_LINE = re.compile(
     rf"P4_growth={RATIO} P4_peak=\d+MB P5={RATIO} P6=\d+/s P6/feedparser={RATIO} "
     rf"P7={RATIO}s P8={RATIO} "
     rf"C1_files_before=\d+ C1_files_after=\d+ C1_speedup={RATIO} "
-    r"Rerun=\d+\.\d{3}"
+    rf"Rerun=\d+\.\d{{3}} D1/P1={RATIO} D2/D1={RATIO}"
 )
 
 
@@ -70,7 +70,7 @@ def test_bench_pipeline_prints_every_figure_and_the_final_line(tmp_path):
     lines = result.stdout.splitlines()
     assert "corpus: 6 articles" in result.stdout
     shown = ("L1 ", "L2 ", "P1 ", "P2 ", "P2 ceiling", "P3 ", "P4 ", "P5 ", "P6 ", "P7 ", "P8 ")
-    for figure in (*shown, "C1 ", "Rerun "):
+    for figure in (*shown, "C1 ", "Rerun ", "D1 ", "D2 "):
         assert any(line.startswith(figure) for line in lines), (figure, result.stdout)
     assert FINAL_LINE.fullmatch(lines[-1]), lines[-1]
     figures = dict(pair.split("=") for pair in lines[-1].split())

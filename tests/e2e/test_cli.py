@@ -144,6 +144,10 @@ def test_bad_inputs_become_errors_rows_and_good_ones_are_written(tmp_path):
         (["--input", "SEEDS", "--model", "no_such_model"], "cannot load spaCy model"),
         (["--input", "SEEDS", "--no-such-option", "1"], "unknown option"),
         (["--input", "SEEDS", "--direct_num_workers", "many"], "invalid"),
+        (
+            ["--input", "SEEDS", "--runner", "dask", "--dask_client_address", "tcp://127.0.0.1:9"],
+            "no Dask scheduler answered",
+        ),
     ],
 )
 def test_usage_errors_exit_2_before_any_work(tmp_path, args, message):

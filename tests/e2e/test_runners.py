@@ -4,8 +4,8 @@ Beam's Python job service and an external worker pool run as separate
 processes on this machine, the way a Flink or Spark job server and its SDK
 workers do on a cluster. The worker pool runs in another folder than the
 client, so a path that only makes sense in the client's folder shows up here.
-See docs/RUNNERS.md for the contract these tests prove, and for why there is
-no Dask test.
+See docs/RUNNERS.md for the contract these tests prove; test_dask.py proves it
+on a Dask cluster.
 """
 
 import contextlib

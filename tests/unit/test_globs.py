@@ -54,3 +54,12 @@ def test_widen_matches_at_least_what_translate_matches(pattern):
     for name in names:
         if re.match(globs.translate(pattern), name):
             assert re.match(wide, name), (pattern, name)
+
+
+def test_a_path_has_one_listing_shard_in_every_process():
+    paths = [f"/news/{i:04d}.txt" for i in range(400)]
+    shards = [globs.shard_of_path(path, 8) for path in paths]
+    assert set(shards) == set(range(8))  # every shard gets files
+    # zlib.crc32, never hash(): the value is fixed, whatever PYTHONHASHSEED says
+    assert globs.shard_of_path("/news/0000.txt", 8) == 0
+    assert globs.shard_of_path("/news/\udcff.txt", 1) == 0  # undecodable names too

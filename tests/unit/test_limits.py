@@ -145,6 +145,17 @@ def test_close_and_garbage_collection_end_the_process():
     assert not running(pid)
 
 
+def test_close_when_idle_ends_the_process_only_if_no_call_comes_first(worker):
+    # A Dask worker tears the NLP stage down after each partition: the model must wait.
+    first = worker.call(os.getpid, seconds=30, what="pid")
+    worker.close_when_idle(1.0)
+    time.sleep(0.3)
+    assert worker.call(os.getpid, seconds=30, what="pid") == first  # a call in time keeps it
+    assert running(first)
+    worker.close_when_idle(0.2)
+    assert wait_for(lambda: worker.pid is None, 10) and gone_within(first, 10)
+
+
 def test_a_worker_process_does_not_outlive_its_parent(tmp_path):
     script = (
         "import os, time\n"

@@ -88,3 +88,16 @@ def test_annotate_feeds_the_model_a_bounded_amount_of_text_with_the_same_result(
     assert bounded == whole
     assert len(seen) == 3 and max(seen) <= 700
     assert any(row["text"].startswith("Anna Berg") for row in whole[0]["entities"])
+
+
+def test_articles_are_grouped_stably_and_cut_into_batches_in_id_order():
+    assert nlp.batch_group("9ad307750ad99124", 32) == 8  # crc32: the same in every process
+    assert {nlp.batch_group(f"{i:016x}", 32) for i in range(1000)} == set(range(32))
+    articles = [{"article_id": f"{i:02d}"} for i in (5, 3, 9, 1, 7)]
+    batches = nlp.article_batches(articles, 2)
+    assert [[a["article_id"] for a in batch] for batch in batches] == [
+        ["01", "03"],
+        ["05", "07"],
+        ["09"],
+    ]
+    assert nlp.article_batches([], 16) == []

@@ -1,6 +1,7 @@
 """Run accounting: per-stage counts and the balance check (no pipeline)."""
 
 from pipelines import report
+from transforms.lib import counters
 
 CLEAN = {
     "read.files": 3,
@@ -86,3 +87,18 @@ def test_a_run_that_ingested_nothing_says_so_in_its_summary():
     assert text.splitlines()[-1].startswith("newsbeam: WARNING: nothing could be ingested")
     clean = report.summary(report.stage_counts(CLEAN), run_id="r", output_dir="o", elapsed=1.0)
     assert "nothing could be ingested" not in clean
+
+
+def test_count_records_add_up_and_the_files_written_give_the_write_counts():
+    records = [("read.records", 4), ("dedupe.unique", 1), ("read.records", 5), ("read.errors", 0)]
+    assert counters.add_up(records) == {"read.records": 9, "dedupe.unique": 1, "read.errors": 0}
+    files = [
+        {"table": "articles", "rows": 3},
+        {"table": "articles", "rows": 2},
+        {"table": "entities", "rows": 40},
+    ]
+    written = counters.written(files)
+    assert written["write.articles.rows"] == 5 and written["write.entities.rows"] == 40
+    assert written["write.quotes.rows"] == 0 and written["write.files"] == 3
+    counts = report.stage_counts({**counters.add_up(records), **written})
+    assert counts["write"]["articles"] == 5 and counts["read"]["in"] == 9

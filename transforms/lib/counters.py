@@ -1,8 +1,12 @@
-"""The names of the run's counters (Beam metrics in the ``newsbeam`` namespace), declared once.
+"""The names of the run's counters, declared once, and the sums of count records.
 
-The DoFns count under these names and ``pipelines.report.stage_counts``
-reads them; ``tests/unit/test_names.py`` checks that every one is read.
+The DoFns count under these names: count records that travel with the data
+to the commit step, and Beam metrics in the ``newsbeam`` namespace for
+runner UIs. ``pipelines.report.stage_counts`` reads them;
+``tests/unit/test_names.py`` checks that every one is read.
 """
+
+from collections.abc import Iterable
 
 NAMESPACE = "newsbeam"
 
@@ -78,3 +82,22 @@ def all_names() -> list[str]:
     """Every counter newsbeam emits."""
     fixed = [value for name, value in globals().items() if name.isupper() and "." in str(value)]
     return fixed + [write_rows(table) for table in WRITTEN_TABLES]
+
+
+def add_up(records: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """``(name, amount)`` count records to each name's total."""
+    totals: dict[str, int] = {}
+    for name, amount in records:
+        totals[name] = totals.get(name, 0) + amount
+    return totals
+
+
+def written(files: Iterable[dict]) -> dict[str, int]:
+    """The write counters of a run, from the records of the files it wrote (table, rows)."""
+    totals = {write_rows(table): 0 for table in WRITTEN_TABLES}
+    files = list(files)
+    for file in files:
+        name = write_rows(file["table"])
+        totals[name] = totals.get(name, 0) + file["rows"]
+    totals[WRITE_FILES] = len(files)
+    return totals

@@ -15,6 +15,7 @@ stopping at ``/`` only. Pure functions, no Beam.
 
 import re
 import warnings
+import zlib
 
 # Beam compiles an escaped "[" ("[[]") into the regex class "[[]", valid but
 # flagged by Python as a possible nested set: the warning says nothing to a user.
@@ -114,3 +115,8 @@ def translate(pattern: str) -> str:
         else:
             pieces.append(re.escape(text))
     return r"(?ms)" + "".join(pieces) + r"\Z"
+
+
+def shard_of_path(path: str, shards: int) -> int:
+    """The listing shard of an input file: the same in every process (``hash`` is not)."""
+    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % shards

@@ -69,6 +69,7 @@ class WorkerProcess:
         self._connection = None
         self._imported = set()
         self._finalizer = None
+        self._calls = 0  # calls begun, for close_when_idle
 
     @property
     def pid(self) -> int | None:
@@ -94,6 +95,7 @@ class WorkerProcess:
         long as the call takes.
         """
         with self._lock:
+            self._calls += 1
             self._ensure_started()
             module = getattr(function, "__module__", None)
             if module and module not in self._imported:
@@ -106,6 +108,19 @@ class WorkerProcess:
         """Ends the child, if any; the next call would start a new one."""
         with self._lock:
             self._stop()
+
+    def close_when_idle(self, seconds: float) -> None:
+        """Ends the child once ``seconds`` pass with no call begun; a call before then keeps it."""
+        with self._lock:
+            calls = self._calls
+        timer = threading.Timer(seconds, self._close_if_no_call_since, (calls,))
+        timer.daemon = True
+        timer.start()
+
+    def _close_if_no_call_since(self, calls: int) -> None:
+        with self._lock:
+            if self._calls == calls:
+                self._stop()
 
     def _ensure_started(self):
         # Between calls nothing is due from the child: anything readable is

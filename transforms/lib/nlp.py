@@ -8,6 +8,7 @@ rows; spaCy ``Doc`` objects never leave this module's functions.
 import hashlib
 import importlib.util
 import re
+import zlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from schemas.rows import ArticleRow, EntityRow, QuoteRow
@@ -220,6 +221,17 @@ def groups_by_size(sizes: Sequence[int], *, max_size: int) -> list[list[int]]:
     if current:
         groups.append(current)
     return groups
+
+
+def batch_group(article_id: str, groups: int) -> int:
+    """The NLP group of an article: the same in every process (``hash`` is not)."""
+    return zlib.crc32(article_id.encode("utf-8")) % groups
+
+
+def article_batches(articles: Iterable[dict], size: int) -> list[list[dict]]:
+    """Articles to batches of at most ``size``, in ``article_id`` order (the same every run)."""
+    ordered = sorted(articles, key=lambda article: article["article_id"])
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
 
 
 def _shifted(rows: Iterable[dict], chars: int, sentences: int, offset_keys) -> Iterable[dict]:

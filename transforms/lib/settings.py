@@ -74,6 +74,13 @@ class Limits:
     # 3.4 MB per 1,000 characters with the small model), so texts go to
     # nlp.pipe in groups of at most this many characters (P4 in benchmarks/).
     nlp_batch_chars: int = 50_000
+    # Batches are cut from this many groups of articles (by a hash of their id), and the
+    # groups are what a runner spreads over its workers: more groups spread the work more
+    # evenly, fewer fill more batches.
+    nlp_groups: int = 32
+    # Beam's Dask runner tears the NLP stage down after every partition: a worker's model
+    # process waits this long for the worker's next partition before it ends.
+    model_idle_seconds: float = 60.0
 
     # watch: a file modified less than this long ago may still be being written,
     # and is left for a later poll.
@@ -87,8 +94,16 @@ class Limits:
     # manifest and a load never reads more than this many logs.
     manifest_logs: int = 32
 
+    # Beam's Dask runner spreads work over the partitions of a Create only: newsbeam lists
+    # its inputs in twice as many shards as the cluster has worker threads, or in this many
+    # when it cannot ask (--dask_npartitions says otherwise).
+    dask_partitions: int = 4
+
     # Output.
     excerpt_chars: int = 200  # of the bad input, in an errors row
+    # Rows of a table and date are grouped into at most this many files unless --shards
+    # says otherwise (a shard of one date is written by one worker, in one step).
+    write_shards: int = 1
     row_group_rows: int = 100_000  # rows per Parquet row group, at most
     pending_bytes: int = 32 * MIB  # Arrow bytes one writer holds before it writes
     arrow_batch_rows: int = 1_000  # rows held as dicts before they become Arrow
