@@ -14,9 +14,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipelines import compact, query
 from schemas import TABLES
 from tests.helpers import NOW, error_row
-from transforms import reprocess, store, write
+from transforms import commit, reprocess, store, write
 from transforms.lib.entities import entity_id
-from transforms.resolve import ResolveEntities
+from transforms.resolve import RESOLUTION_TABLE, ResolveEntities
 
 STEPS = ("staged", "journaled", "moved", "recorded")
 
@@ -175,7 +175,7 @@ def test_a_replacement_that_would_lose_articles_is_refused(tmp_path):
     old = _commit(tmp_path, "r1", "a1", "a2")
     files = _stage(tmp_path, "r2", "articles", [_row("articles", "a1")])
     with pytest.raises(RuntimeError, match="1 article rows where there were 2"):
-        write._articles_kept(files, [f["final"] for f in old])
+        commit.check_articles_kept(files, [f["final"] for f in old])
 
 
 # ---------------------------------------------------------------- readers
@@ -295,12 +295,13 @@ def test_replace_enrichment_keeps_the_old_rows_of_an_article_the_model_failed_on
             equal_to([("ok", "m"), ("failed", None)]),
         )
         assert_that(
-            settled.entities | beam.Map(lambda r: r["article_id"]),
+            settled.entities | beam.FlatMap(lambda rows: [r["article_id"] for r in rows]),
             equal_to(["failed"]),
             label="Restored",
         )
         assert_that(
-            settled[reprocess.WITHDRAWN] | beam.Map(lambda r: r["entity_id"]),
+            settled[reprocess.WITHDRAWN]
+            | beam.FlatMap(lambda rows: [r["entity_id"] for r in rows]),
             equal_to(["e1"]),
             label="Withdrawn",
         )
@@ -329,11 +330,12 @@ def test_withdrawn_mentions_come_off_the_totals_before_the_new_ones_go_on():
 
     with TestPipeline() as pipeline:
         resolved = (
-            pipeline | "Run" >> beam.Create([mention("a")]),
+            pipeline | "Run" >> beam.Create([[mention("a")]]),  # an article's rows: one list
             pipeline | "Current" >> beam.Create([(marsh, current)]),
-            pipeline | "Withdrawn" >> beam.Create([mention("a"), mention("a"), mention("b")]),
+            pipeline | "Withdrawn" >> beam.Create([[mention("a"), mention("a")], [mention("b")]]),
         ) | ResolveEntities(run_id="r2", resolved_at=NOW)
         assert_that(
-            resolved | beam.Map(lambda r: (r["mentions"], r["articles"], r["run_id"])),
+            resolved[RESOLUTION_TABLE]
+            | beam.Map(lambda r: (r["mentions"], r["articles"], r["run_id"])),
             equal_to([(3, 2, "r2")]),
         )
