@@ -4,9 +4,10 @@ Beam 2.77's Dask runner gives every tagged output of a ParDo all of its
 elements, drops what ``finish_bundle`` emits, computes only the last step of
 the graph, cannot read ``beam.io`` sources, and evaluates a side input by
 recomputing its branch inside a task (docs/RUNNERS.md). So the graph, built
-here with every source and NLP on, must have: single-output steps, no side
-inputs, no ``Read``, no ``finish_bundle`` that emits, and one sink, the
-commit, applied last, that every other step feeds.
+here with every source and NLP on, and the graph of ``newsbeam reprocess``,
+must have: single-output steps, no side inputs, no ``Read``, no
+``finish_bundle`` that emits, and one sink, the commit, applied last, that
+every other step feeds.
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ import apache_beam as beam
 from apache_beam.io.iobase import Read
 from apache_beam.pipeline import PipelineVisitor
 
+from pipelines import reprocess
 from pipelines.graph import IngestConfig, build_pipeline
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -46,21 +48,30 @@ def _graph(tmp_path, **overrides):
     }
     config = IngestConfig(**{**everything, **overrides})
     pipeline = beam.Pipeline()
-    build_pipeline(pipeline, config)
+    if config.inputs == ["reprocess"]:
+        files = {
+            table: [str(tmp_path / f"{table}.parquet")] for table in reprocess.replacing.TABLES
+        }
+        reprocess.build_pipeline(pipeline, config, files=files, selected=frozenset({"a"}))
+    else:
+        build_pipeline(pipeline, config)
     visitor = _Leaves()
     pipeline.visit(visitor)
     return visitor.leaves
 
 
+REPROCESS = {"inputs": ["reprocess"]}
+
+
 def test_every_step_has_one_output_no_side_input_and_no_read(tmp_path):
-    for leaf in _graph(tmp_path):
+    for leaf in [*_graph(tmp_path), *_graph(tmp_path, **REPROCESS)]:
         assert len(leaf.outputs) <= 1, f"{leaf.full_label} has outputs {list(leaf.outputs)}"
         assert not leaf.side_inputs, f"{leaf.full_label} has a side input"
         assert not isinstance(leaf.transform, Read), f"{leaf.full_label} is a Read"
 
 
 def test_no_step_emits_from_finish_bundle(tmp_path):
-    for leaf in _graph(tmp_path):
+    for leaf in [*_graph(tmp_path), *_graph(tmp_path, **REPROCESS)]:
         if isinstance(leaf.transform, beam.ParDo):
             finish_bundle = type(leaf.transform.fn).finish_bundle
             assert not inspect.isgeneratorfunction(finish_bundle), leaf.full_label
@@ -74,7 +85,7 @@ def _unused_branch(leaf) -> bool:
 
 
 def test_the_commit_is_the_one_sink_and_is_applied_last(tmp_path):
-    for overrides in ({}, {"nlp": False, "feeds": (), "urls": (), "incremental": False}):
+    for overrides in ({}, {"nlp": False, "feeds": (), "urls": (), "incremental": False}, REPROCESS):
         leaves = _graph(tmp_path, **overrides)
         consumed = {id(pcoll) for leaf in leaves for pcoll in leaf.main_inputs.values()}
         unconsumed = [
