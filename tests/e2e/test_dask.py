@@ -145,3 +145,23 @@ def test_a_worker_killed_mid_run_leaves_the_run_whole_or_absent_and_a_rerun_comp
         table: expected[table] for table in ("articles", "entities", "quotes")
     }
     assert set(rows["errors"]) == set(expected["errors"])
+
+
+def test_reprocess_on_dask_enriches_a_no_nlp_output_as_the_local_ingest_did(
+    corpus, direct_run, cluster, tmp_path
+):
+    output = tmp_path / "out"
+    newsbeam("ingest", "--input", corpus / "*", "--output", output, "--no-nlp", "--quiet")
+    result = newsbeam(
+        "reprocess",
+        output,
+        "--quiet",
+        "--runner",
+        "DaskRunner",
+        "--dask_client_address",
+        cluster.address,
+    )
+    assert "articles reprocessed" in result.stdout
+    assert comparable_rows(output) == comparable_rows(direct_run[0])
+    replacing = list((output / "_commits").glob("*.replace.json"))
+    assert len(replacing) == 1 and json.loads(replacing[0].read_text())["removed"]
