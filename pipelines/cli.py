@@ -62,9 +62,19 @@ class RunFailed(Exception):
     """The pipeline failed as a whole (a full disk, a lost worker, a bug)."""
 
     def __init__(self, output_dir: str, run_id: str, cause: str):
-        super().__init__(
-            f"run {run_id} failed: {cause}; nothing of it was committed to {output_dir}"
+        from transforms import store
+
+        try:
+            committed = store.is_committed(output_dir, run_id)
+        except Exception:  # the output cannot be read: it cannot hold the commit either
+            committed = False
+        outcome = (
+            f"its files were committed to {output_dir}, but what follows the commit "
+            "(feed state, input manifest, run record) may be missing"
+            if committed
+            else f"nothing of it was committed to {output_dir}"
         )
+        super().__init__(f"run {run_id} failed: {cause}; {outcome}")
         self.output_dir = output_dir
         self.run_id = run_id
 

@@ -73,6 +73,7 @@ __all__ = [
     "final_path",
     "has_table_files",
     "input_manifest_dir",
+    "is_committed",
     "join",
     "load_feed_state",
     "load_input_manifest",
@@ -632,7 +633,7 @@ def commit_files(
     """
     order = {table: i for i, table in enumerate(COMMIT_ORDER)}
     files = sorted(files, key=lambda f: (order[f["table"]], f["final"]))
-    if _committed(output_dir, run_id):  # a retried commit step: the first attempt finished
+    if is_committed(output_dir, run_id):  # a retried commit step: the first attempt finished
         return files
     journal = _read_journal(output_dir, run_id)
     if journal is None:
@@ -652,7 +653,7 @@ def commit_files(
     return files
 
 
-def _committed(output_dir: str, run_id: str) -> bool:
+def is_committed(output_dir: str, run_id: str) -> bool:
     """True when the run's commit record, plain or replacing, is written."""
     from apache_beam.io.filesystems import FileSystems
 
@@ -667,7 +668,7 @@ def commit_begun(output_dir: str, run_id: str) -> bool:
     attempt (``commit_files``) and checks nothing again."""
     from apache_beam.io.filesystems import FileSystems
 
-    return _committed(output_dir, run_id) or FileSystems.exists(journal_path(output_dir, run_id))
+    return is_committed(output_dir, run_id) or FileSystems.exists(journal_path(output_dir, run_id))
 
 
 def commit_counts(output_dir: str, run_id: str) -> dict[str, int] | None:

@@ -802,3 +802,11 @@ def test_an_output_with_a_scheme_is_locked_on_this_machine_only_and_says_so(capl
     ):
         pass
     assert "cannot be locked against writers on other machines" in caplog.text
+
+
+def test_a_failed_run_says_whether_its_files_were_committed(tmp_path):
+    from pipelines.cli import RunFailed
+
+    store.commit_files(str(tmp_path), "r1", [])  # failed after its commit (saving feed state)
+    assert "its files were committed" in str(RunFailed(str(tmp_path), "r1", "boom"))
+    assert "nothing of it was committed" in str(RunFailed(str(tmp_path), "r2", "boom"))
