@@ -104,7 +104,11 @@ def build_page(
     # A worker process draws each chart while this one queries; the first report of a
     # process starts it here, so its engine warms up while DuckDB reads the tables.
     drawer = report_drawing.drawer()
-    connection = query.run_on_committed(output_dir, functools.partial(_opened, scope=scope))
+    # One DuckDB thread: the tables of a report are small, and the drawing worker keeps a
+    # core to itself; with a thread per core the two took turns.
+    connection = query.run_on_committed(
+        output_dir, functools.partial(_opened, scope=scope), threads=1
+    )
     page = _Page(connection, output_dir, scope, caps, drawer)
     body = page.drawn(page.body())
     generated = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")

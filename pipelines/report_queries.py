@@ -18,6 +18,9 @@ from collections.abc import Sequence
 
 import duckdb
 
+from pipelines import query
+from schemas import TABLES
+
 # The text_source of a feed entry that had only its headline (transforms.lib.normalize
 # FEED_TITLE; not imported, because that module loads the HTML extractors).
 HEADLINE_ONLY = "feed_title"
@@ -66,14 +69,14 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, view: str) -> set[str]:
-    """The columns of ``view`` that its files have (``query.connect`` reads the others,
-    added by later newsbeam versions, as NULL and lists them in ``_absent_columns``)."""
-    described = {row[0] for row in connection.execute(f"DESCRIBE {view}").fetchall()}
-    absent = connection.execute(
-        "SELECT column_name FROM _absent_columns WHERE table_name = ?", [view]
-    ).fetchall()
-    return described - {row[0] for row in absent}
+def _present_columns(connection: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The columns of each table's view that its files have (``query.connect`` reads the
+    others, added by later newsbeam versions, as NULL and lists them in ``_absent_columns``)."""
+    absent = connection.execute("SELECT table_name, column_name FROM _absent_columns").fetchall()
+    return {
+        table: set(schema.names) - {column for name, column in absent if name == table}
+        for table, schema in TABLES.items()
+    }
 
 
 def _column(present: set[str], name: str) -> str:
@@ -110,8 +113,8 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
     def where(conditions):
         return "WHERE " + " AND ".join(conditions) if conditions else ""
 
-    a = _columns(connection, "articles")
-    q = _columns(connection, "quotes")
+    present = _present_columns(connection)
+    a, q = present["articles"], present["quotes"]
     # Schema 1 did not record nlp_model: whether an article was enriched is unknown (NULL).
     enriched = "nlp_model IS NOT NULL" if "nlp_model" in a else "NULL::BOOLEAN"
     connection.execute(f"""
@@ -129,12 +132,20 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
         FROM articles {where(articles_where)}
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY ingested_at) = 1
     """)
+    # The current resolution, once: a window over every resolution row, which the
+    # entities and the quotes both join (as resolved_entities and resolved_quotes).
+    connection.execute("""
+        CREATE OR REPLACE TEMP TABLE _scope_resolution AS
+        SELECT entity_id, resolved_id, resolved_name, resolved_label
+        FROM entity_resolution_current
+    """)
+    query.create_resolved_views(connection, current="_scope_resolution", prefix="_scope_")
     # One scan of the mentions; then one row per article and identity, and per identity the
     # names it goes by.
     connection.execute("""
         CREATE OR REPLACE TEMP TABLE _scope_named AS
         SELECT article_id, resolved_id, resolved_label, resolved_name, count(*) AS mentions
-        FROM resolved_entities SEMI JOIN scope_articles USING (article_id)
+        FROM _scope_resolved_entities SEMI JOIN scope_articles USING (article_id)
         GROUP BY ALL
     """)
     connection.execute("""
@@ -158,7 +169,7 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
                nullif(trim(speaker), '') AS speaker,
                speaker_resolved_id AS speaker_id,
                trim(speaker_resolved_name) AS speaker_name
-        FROM resolved_quotes SEMI JOIN scope_articles USING (article_id)
+        FROM _scope_resolved_quotes SEMI JOIN scope_articles USING (article_id)
         WHERE {_column(q, "parent_quote_id")} IS NULL
     """)
     connection.execute(f"""
