@@ -15,7 +15,6 @@ escaped; an article is linked only by an http(s) URL.
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import functools
 import html
 import os
 import pathlib
@@ -103,13 +102,10 @@ def build_page(
     """The report page of ``output_dir``; then the number of charts and of articles."""
     # A worker process draws each chart while this one queries; the first report of a
     # process starts it here, so its engine warms up while DuckDB reads the tables.
-    drawer = report_drawing.drawer()
+    page = _Page(output_dir, scope, caps, report_drawing.drawer())
     # One DuckDB thread: the tables of a report are small, and the drawing worker keeps a
     # core to itself; with a thread per core the two took turns.
-    connection = query.run_on_committed(
-        output_dir, functools.partial(_opened, scope=scope), threads=1
-    )
-    page = _Page(connection, output_dir, scope, caps, drawer)
+    query.run_on_committed(output_dir, page.read, threads=1)
     body = page.drawn(page.body())
     generated = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     document = _DOCUMENT.format(
@@ -127,15 +123,6 @@ def build_page(
         ),
     )
     return document, page.charts, page.totals["articles"]
-
-
-def _opened(connection, *, scope: Scope):
-    """``connection`` with the scope's rows copied out of the files (``q.open_scope``): a
-    compaction that deletes files afterwards changes nothing of the page."""
-    if scope.source is not None:
-        q.check_source(connection, scope.source)
-    q.open_scope(connection, scope)
-    return connection
 
 
 # ---------------------------------------------------------------- escaping and formatting
@@ -193,36 +180,54 @@ def _version() -> str:
 
 
 class _Page:
-    """The sections of one report, from one scoped connection."""
+    """The sections of one report, each made as soon as its rows are read, so that the
+    worker draws a section's charts while the next section's tables are read."""
 
-    def __init__(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        output_dir,
-        scope,
-        caps,
-        drawer: report_drawing.Drawer,
-    ):
-        self.connection = connection
+    def __init__(self, output_dir, scope, caps, drawer: report_drawing.Drawer):
         self.output_dir, self.scope, self.caps = output_dir, scope, caps
         self.drawer = drawer
         self.drawings: dict[str, concurrent.futures.Future] = {}
         self.marker = uuid.uuid4().hex  # escaped text never holds "<!--"
-        self.charts = 0
-        self.totals = q.overview(connection)
-        self.unit = q.choose_period(
-            self.totals["first_day"], self.totals["last_day"], limit=caps.periods
-        )
-        first, last = self.totals["first_day"], self.totals["last_day"]
-        self.span = (first, last) if first else None  # the time axes of the page line up
+        self.figures = 0  # figures made, for unique placeholders and element ids
         self.runs, self.unreadable_runs = store.read_run_records(output_dir)
+        # The run history reads no table: its chart is drawn while DuckDB opens the files.
+        self.sections = {"runs": self.run_history()}
+        self.kept = dict(self.drawings)
+
+    @property
+    def charts(self) -> int:
+        """The charts the page shows."""
+        return len(self.drawings)
+
+    def read(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Makes the sections from the tables of ``connection``: the scope's articles and
+        errors first (``q.open_articles``), then its mentions and quotes. Each step copies
+        its rows out of the files, so a compaction that deletes files afterwards changes
+        nothing of the page; one during a step fails it, and the page is made again from
+        a fresh connection (``query.run_on_committed``), its charts so far cancelled."""
+        for placeholder in set(self.drawings) - set(self.kept):
+            self.drawings.pop(placeholder).cancel()
+        self.connection = connection
+        if self.scope.source is not None:
+            q.check_source(connection, self.scope.source)
+        q.open_articles(connection, self.scope)
+        self.totals = q.article_overview(connection)
+        first, last = self.totals["first_day"], self.totals["last_day"]
+        self.unit = q.choose_period(first, last, limit=self.caps.periods)
+        self.span = (first, last) if first else None  # the time axes of the page line up
+        self.sections["volume"] = self.volume()
+        self.sections["errors"] = self.errors()
+        q.open_mentions(connection)
+        self.totals.update(q.mention_overview(connection))
+        for name in ("people", "voices", "together", "quality"):
+            self.sections[name] = getattr(self, name)()
 
     def figure(self, spec: dict, caption: str = "", *, name: str) -> str:
         """A chart, with an optional caption (HTML, already escaped); the drawing is made
         in the background and put in place by ``drawn``."""
-        self.charts += 1
-        placeholder = f"<!--chart {self.marker} {self.charts}-->"
-        prefix = f"chart{self.charts}-"
+        self.figures += 1
+        placeholder = f"<!--chart {self.marker} {self.figures}-->"
+        prefix = f"chart{self.figures}-"
         self.drawings[placeholder] = self.drawer.submit(spec, prefix=prefix)
         caption = f"<figcaption>{caption}</figcaption>" if caption else ""
         return f'<figure class="chart" data-chart="{e(name)}">{placeholder}{caption}</figure>'
@@ -234,17 +239,8 @@ class _Page:
         return body
 
     def body(self) -> str:
-        return "\n".join(
-            [
-                self.header(),
-                self.volume(),
-                self.people(),
-                self.voices(),
-                self.together(),
-                self.quality(),
-                self.run_history(),
-            ]
-        )
+        order = ("volume", "people", "voices", "together", "quality", "runs")
+        return "\n".join([self.header(), *(self.sections[name] for name in order)])
 
     # -- header
 
@@ -541,7 +537,7 @@ class _Page:
                 )
         else:
             parts.append(_empty(self._no_articles()))
-        parts.append(self.errors())
+        parts.append(self.sections["errors"])
         return _section("quality", "Data quality", intro, "".join(parts))
 
     def errors(self) -> str:

@@ -98,8 +98,17 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
     ``YYYY-MM-DD`` text, the partition value, whether DuckDB typed the ``date``
     column as a date (files) or text (an empty table). Each table is scanned
     once here; everything after reads these, which hold one row per article,
-    per identity in an article, per quote and per error.
+    per identity in an article, per quote and per error. The two steps,
+    ``open_articles`` and ``open_mentions``, can be taken apart, to query the
+    articles and errors while the rest is not read yet.
     """
+    open_articles(connection, scope)
+    open_mentions(connection)
+
+
+def open_articles(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """The first step of ``open_scope``: ``scope_articles`` and ``scope_errors`` (whose
+    ``with_entities`` is false until ``open_mentions``)."""
     scope = scope or EVERYTHING
     days = []
     if scope.since is not None:
@@ -113,8 +122,7 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
     def where(conditions):
         return "WHERE " + " AND ".join(conditions) if conditions else ""
 
-    present = _present_columns(connection)
-    a, q = present["articles"], present["quotes"]
+    a = _present_columns(connection)["articles"]
     # Schema 1 did not record nlp_model: whether an article was enriched is unknown (NULL).
     enriched = "nlp_model IS NOT NULL" if "nlp_model" in a else "NULL::BOOLEAN"
     connection.execute(f"""
@@ -132,6 +140,18 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
         FROM articles {where(articles_where)}
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY ingested_at) = 1
     """)
+    connection.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scope_errors AS
+        SELECT CAST(date AS VARCHAR) AS day, stage, error_type, message
+        FROM errors {where(days)}
+    """)
+
+
+def open_mentions(connection: duckdb.DuckDBPyConnection) -> None:
+    """The second step of ``open_scope``, after ``open_articles``: ``scope_mentions``,
+    ``scope_names`` and ``scope_quotes`` of the articles of ``scope_articles``, and
+    their ``with_entities``."""
+    q = _present_columns(connection)["quotes"]
     # The current resolution, once: a window over every resolution row, which the
     # entities and the quotes both join (as resolved_entities and resolved_quotes).
     connection.execute("""
@@ -171,11 +191,6 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
                trim(speaker_resolved_name) AS speaker_name
         FROM _scope_resolved_quotes SEMI JOIN scope_articles USING (article_id)
         WHERE {_column(q, "parent_quote_id")} IS NULL
-    """)
-    connection.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scope_errors AS
-        SELECT CAST(date AS VARCHAR) AS day, stage, error_type, message
-        FROM errors {where(days)}
     """)
 
 
@@ -250,7 +265,9 @@ def next_period(start: dt.date, unit: str) -> dt.date:
 
 # ---------------------------------------------------------------- 1. volume
 
-_OVERVIEW = """
+# Totals of the articles and errors (``open_articles``), and of the mentions and quotes
+# (``open_mentions``).
+_ARTICLE_OVERVIEW = """
 SELECT
     (SELECT count(*) FROM scope_articles) AS articles,
     (SELECT min(day) FROM scope_articles) AS first_day,
@@ -258,15 +275,18 @@ SELECT
     (SELECT count(DISTINCT day) FROM scope_articles) AS days,
     (SELECT count(DISTINCT source) FROM scope_articles) AS sources,
     (SELECT count(DISTINCT language) FROM scope_articles) AS languages,
+    (SELECT count(*) FROM scope_errors) AS errors,
+    (SELECT min(day) FROM scope_errors) AS first_error_day,
+    (SELECT max(day) FROM scope_errors) AS last_error_day
+"""
+_MENTION_OVERVIEW = """
+SELECT
     (SELECT coalesce(sum(mentions), 0)::BIGINT FROM scope_mentions) AS mentions,
     (SELECT count(DISTINCT resolved_id) FROM scope_mentions WHERE resolved_label = 'PERSON')
         AS people,
     (SELECT count(DISTINCT resolved_id) FROM scope_mentions WHERE resolved_label = 'ORG')
         AS organisations,
-    (SELECT count(*) FROM scope_quotes) AS quotes,
-    (SELECT count(*) FROM scope_errors) AS errors,
-    (SELECT min(day) FROM scope_errors) AS first_error_day,
-    (SELECT max(day) FROM scope_errors) AS last_error_day
+    (SELECT count(*) FROM scope_quotes) AS quotes
 """
 
 
@@ -279,7 +299,19 @@ def overview(connection: duckdb.DuckDBPyConnection) -> dict:
     """Totals of the scope: articles, first and last day, days with articles, sources,
     languages, entity mentions, distinct people and organisations, quotes (speech
     events), errors and the errors' first and last day."""
-    return _records(connection.execute(_OVERVIEW))[0]
+    return {**article_overview(connection), **mention_overview(connection)}
+
+
+def article_overview(connection: duckdb.DuckDBPyConnection) -> dict:
+    """The totals of ``overview`` that ``open_articles`` gives: articles, first and last
+    day, days, sources, languages, errors and the errors' first and last day."""
+    return _records(connection.execute(_ARTICLE_OVERVIEW))[0]
+
+
+def mention_overview(connection: duckdb.DuckDBPyConnection) -> dict:
+    """The totals of ``overview`` that ``open_mentions`` gives: mentions, people,
+    organisations and quotes."""
+    return _records(connection.execute(_MENTION_OVERVIEW))[0]
 
 
 # The top sources by articles; every other source is NULL ("other").
