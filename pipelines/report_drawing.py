@@ -88,19 +88,24 @@ def finish(drawing: str, prefix: str = "") -> str:
 
 
 class Drawer:
-    """Draws Vega-Lite specs in one worker process, in the order they are given.
+    """Draws Vega-Lite specs in ``workers`` worker processes, each taking the next spec.
 
-    The worker starts (and its engine warms up) as the drawer is made, while
+    The workers start (and their engines warm up) as the drawer is made, while
     the caller goes on. A worker that dies is started afresh for the next
-    chart; the chart it was drawing raises ``limits.WorkerCrashed``. The worker
-    ends with the interpreter, and charts still waiting then are not drawn.
+    chart; the chart it was drawing raises ``limits.WorkerCrashed``. The workers
+    end with the interpreter, and charts still waiting then are not drawn.
     """
 
-    def __init__(self):
-        self._worker = WorkerProcess(setup=start_engine, name="newsbeam-charts")
+    def __init__(self, workers: int = 1):
         self._charts: queue.SimpleQueue = queue.SimpleQueue()
-        # One thread waits for the worker: it holds the GIL only to send and receive.
-        threading.Thread(target=self._draw_charts, name="newsbeam-charts", daemon=True).start()
+        self._workers = [
+            WorkerProcess(setup=start_engine, name="newsbeam-charts") for _ in range(workers)
+        ]
+        # A thread per worker waits for it: it holds the GIL only to send and receive.
+        for worker in self._workers:
+            threading.Thread(
+                target=self._draw_charts, args=(worker,), name="newsbeam-charts", daemon=True
+            ).start()
 
     def submit(self, spec: dict, *, prefix: str = "") -> concurrent.futures.Future:
         """The future drawing of ``spec``, finished by ``finish`` with ``prefix``; it
@@ -109,15 +114,15 @@ class Drawer:
         self._charts.put((future, spec, prefix))
         return future
 
-    def _draw_charts(self) -> None:
+    def _draw_charts(self, worker: WorkerProcess) -> None:
         with contextlib.suppress(Exception):
-            self._worker.start()  # a failure shows again, and is raised, at the first chart
+            worker.start()  # a failure shows again, and is raised, at the first chart
         while True:
             future, spec, prefix = self._charts.get()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                drawing = self._worker.call(draw, spec, seconds=None, what="drawing a chart")
+                drawing = worker.call(draw, spec, seconds=None, what="drawing a chart")
                 future.set_result(finish(drawing, prefix))
             except Exception as exc:
                 future.set_exception(exc)
@@ -127,13 +132,14 @@ _drawer: Drawer | None = None
 _drawer_lock = threading.Lock()
 
 
-def drawer() -> Drawer:
-    """This process's drawer: made (its worker started) at the first call, then reused,
-    so only the first report of a process waits for the engine to start."""
+def drawer(workers: int | None = None) -> Drawer:
+    """This process's drawer: made (its workers started) at the first call, then reused,
+    so only the first report of a process waits for the engines to start. ``workers``
+    (at the first call) is how many: by default two on a machine of two cores or more."""
     global _drawer
     with _drawer_lock:
         if _drawer is None:
-            _drawer = Drawer()
+            _drawer = Drawer(workers or min(2, os.cpu_count() or 1))
         return _drawer
 
 
