@@ -201,10 +201,11 @@ class _Page:
 
     def read(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Makes the sections from the tables of ``connection``: the scope's articles and
-        errors first (``q.open_articles``), then its mentions and quotes. Each step copies
-        its rows out of the files, so a compaction that deletes files afterwards changes
-        nothing of the page; one during a step fails it, and the page is made again from
-        a fresh connection (``query.run_on_committed``), its charts so far cancelled."""
+        errors first (``q.open_articles``), then its mentions, then its quotes. Each step
+        copies its rows out of the files, so a compaction that deletes files afterwards
+        changes nothing of the page; one during a step fails it, and the page is made
+        again from a fresh connection (``query.run_on_committed``), its charts so far
+        cancelled. The costliest chart to draw, the co-mentions, goes first of its step."""
         for placeholder in set(self.drawings) - set(self.kept):
             self.drawings.pop(placeholder).cancel()
         self.connection = connection
@@ -219,8 +220,15 @@ class _Page:
         self.sections["errors"] = self.errors()
         q.open_mentions(connection)
         self.totals.update(q.mention_overview(connection))
-        for name in ("people", "voices", "together", "quality"):
+        # Both rankings of people (the people section's and the co-mentions') in one query.
+        top = max(self.caps.entities, self.caps.co_mentions)
+        self.ranked = q.top_identities(connection, (PERSON, ORG), top=top)
+        for name in ("together", "people", "quality"):
             self.sections[name] = getattr(self, name)()
+        q.open_quotes(connection)
+        voices = q.voices(connection)
+        self.totals["quotes"] = voices["quotes"]
+        self.sections["voices"] = self.voices(voices)
 
     def figure(self, spec: dict, caption: str = "", *, name: str) -> str:
         """A chart, with an optional caption (HTML, already escaped); the drawing is made
@@ -377,7 +385,7 @@ class _Page:
             (PERSON, "People", "#4c78a8"),
             (ORG, "Organisations", "#f58518"),
         ):
-            top = q.top_entities(self.connection, label, top=self.caps.entities)
+            top = q.top_of(self.ranked[label], self.caps.entities)
             if not top:
                 rankings.append(
                     f'<div class="empty">No {title.lower()} named in these articles.</div>'
@@ -417,7 +425,8 @@ class _Page:
 
     # -- 3. voices
 
-    def voices(self) -> str:
+    def voices(self, v: dict) -> str:
+        """The voices section, from the totals ``v`` of ``q.voices``."""
         intro = (
             "Who gets quoted. A quote here is one speech event: a reported clause and the "
             "quoted phrases inside it count once. <i>Direct</i>: words in quote marks; "
@@ -425,7 +434,6 @@ class _Page:
             "is one linked to a person or organisation; an <i>unnamed</i> one is a "
             "description such as <i>officials</i>."
         )
-        v = q.voices(self.connection)
         if not v["quotes"]:
             return _section("voices", "Voices", intro, _empty(self._no_nlp("quotes")))
         summary = (
@@ -485,7 +493,7 @@ class _Page:
             f"How often the {n} people named in the most articles appear in the same article: "
             "each square counts the articles that name both."
         )
-        people = q.top_entities(self.connection, PERSON, top=n)
+        people = q.top_of(self.ranked[PERSON], n)
         names = {row["resolved_id"]: row["name"] for row in people}
         pairs = q.co_mentions(self.connection, list(names)) if len(names) > 1 else []
         if not pairs:

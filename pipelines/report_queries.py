@@ -98,12 +98,13 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
     ``YYYY-MM-DD`` text, the partition value, whether DuckDB typed the ``date``
     column as a date (files) or text (an empty table). Each table is scanned
     once here; everything after reads these, which hold one row per article,
-    per identity in an article, per quote and per error. The two steps,
-    ``open_articles`` and ``open_mentions``, can be taken apart, to query the
-    articles and errors while the rest is not read yet.
+    per identity in an article, per quote and per error. Its steps,
+    ``open_articles``, ``open_mentions`` and ``open_quotes``, can be taken
+    apart, to query one table's rows while the next is not read yet.
     """
     open_articles(connection, scope)
     open_mentions(connection)
+    open_quotes(connection)
 
 
 def open_articles(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
@@ -148,10 +149,9 @@ def open_articles(connection: duckdb.DuckDBPyConnection, scope: Scope | None = N
 
 
 def open_mentions(connection: duckdb.DuckDBPyConnection) -> None:
-    """The second step of ``open_scope``, after ``open_articles``: ``scope_mentions``,
-    ``scope_names`` and ``scope_quotes`` of the articles of ``scope_articles``, and
-    their ``with_entities``."""
-    q = _present_columns(connection)["quotes"]
+    """The second step of ``open_scope``, after ``open_articles``: ``scope_mentions``
+    and ``scope_names`` of the articles of ``scope_articles``, and their
+    ``with_entities``."""
     # The current resolution, once: a window over every resolution row, which the
     # entities and the quotes both join (as resolved_entities and resolved_quotes).
     connection.execute("""
@@ -183,6 +183,12 @@ def open_mentions(connection: duckdb.DuckDBPyConnection) -> None:
         UPDATE scope_articles SET with_entities = true
         WHERE article_id IN (SELECT article_id FROM scope_mentions)
     """)
+
+
+def open_quotes(connection: duckdb.DuckDBPyConnection) -> None:
+    """The last step of ``open_scope``, after ``open_mentions`` (whose current
+    resolution it reads): ``scope_quotes`` of the articles of ``scope_articles``."""
+    q = _present_columns(connection)["quotes"]
     connection.execute(f"""
         CREATE OR REPLACE TEMP TABLE scope_quotes AS
         SELECT article_id, quote_id, text, kind,
@@ -265,7 +271,7 @@ def next_period(start: dt.date, unit: str) -> dt.date:
 
 # ---------------------------------------------------------------- 1. volume
 
-# Totals of the articles and errors (``open_articles``), and of the mentions and quotes
+# Totals of the articles and errors (``open_articles``), and of the mentions
 # (``open_mentions``).
 _ARTICLE_OVERVIEW = """
 SELECT
@@ -285,8 +291,7 @@ SELECT
     (SELECT count(DISTINCT resolved_id) FROM scope_mentions WHERE resolved_label = 'PERSON')
         AS people,
     (SELECT count(DISTINCT resolved_id) FROM scope_mentions WHERE resolved_label = 'ORG')
-        AS organisations,
-    (SELECT count(*) FROM scope_quotes) AS quotes
+        AS organisations
 """
 
 
@@ -299,7 +304,8 @@ def overview(connection: duckdb.DuckDBPyConnection) -> dict:
     """Totals of the scope: articles, first and last day, days with articles, sources,
     languages, entity mentions, distinct people and organisations, quotes (speech
     events), errors and the errors' first and last day."""
-    return {**article_overview(connection), **mention_overview(connection)}
+    quotes = voices(connection)["quotes"]
+    return {**article_overview(connection), **mention_overview(connection), "quotes": quotes}
 
 
 def article_overview(connection: duckdb.DuckDBPyConnection) -> dict:
@@ -309,8 +315,8 @@ def article_overview(connection: duckdb.DuckDBPyConnection) -> dict:
 
 
 def mention_overview(connection: duckdb.DuckDBPyConnection) -> dict:
-    """The totals of ``overview`` that ``open_mentions`` gives: mentions, people,
-    organisations and quotes."""
+    """The totals of ``overview`` that ``open_mentions`` gives: mentions, people and
+    organisations (``voices`` counts the quotes)."""
     return _records(connection.execute(_MENTION_OVERVIEW))[0]
 
 
@@ -363,21 +369,29 @@ def ranked_values(
 
 # ---------------------------------------------------------------- 2. people and organisations
 
-# Ranked by the articles that mention them, then by mentions; the name shown is the resolved
-# name most of the mentions carry (ties alphabetical).
-_TOP_ENTITIES = """
+# Per label, ranked by the articles that mention them, then by mentions; the name shown is
+# the resolved name most of the mentions carry (ties alphabetical).
+_TOP_IDENTITIES = """
 WITH top AS (
-    SELECT resolved_id, count(*) AS articles, sum(mentions)::BIGINT AS mentions
-    FROM scope_mentions WHERE resolved_label = $label GROUP BY resolved_id
-    ORDER BY articles DESC, mentions DESC, resolved_id LIMIT $top
+    SELECT resolved_label, resolved_id, count(*) AS articles, sum(mentions)::BIGINT AS mentions,
+           row_number() OVER (
+               PARTITION BY resolved_label
+               ORDER BY count(*) DESC, sum(mentions) DESC, resolved_id
+           ) AS position
+    FROM scope_mentions WHERE list_contains($labels, resolved_label)
+    GROUP BY resolved_label, resolved_id
+    QUALIFY position <= $top
 ),
 names AS (
-    SELECT resolved_id, resolved_name AS name FROM scope_names SEMI JOIN top USING (resolved_id)
-    WHERE resolved_label = $label
-    QUALIFY row_number() OVER (PARTITION BY resolved_id ORDER BY mentions DESC, name) = 1
+    SELECT resolved_label, resolved_id, resolved_name AS name
+    FROM scope_names SEMI JOIN top USING (resolved_label, resolved_id)
+    QUALIFY row_number() OVER (
+        PARTITION BY resolved_label, resolved_id ORDER BY mentions DESC, name
+    ) = 1
 )
-SELECT resolved_id, name, articles, mentions FROM top JOIN names USING (resolved_id)
-ORDER BY articles DESC, mentions DESC, name
+SELECT resolved_label, resolved_id, name, articles, mentions, position
+FROM top JOIN names USING (resolved_label, resolved_id)
+ORDER BY resolved_label, articles DESC, mentions DESC, name, resolved_id
 """
 
 _ENTITY_TIMELINE = """
@@ -405,7 +419,29 @@ def top_entities(
 ) -> list[dict]:
     """The ``top`` resolved identities of ``label`` (``PERSON``, ``ORG``):
     ``{resolved_id, name, articles, mentions}``, most articles first."""
-    return _records(connection.execute(_TOP_ENTITIES, {"label": label, "top": top}))
+    return top_of(top_identities(connection, (label,), top=top)[label], top)
+
+
+def top_identities(
+    connection: duckdb.DuckDBPyConnection, labels: Sequence[str], *, top: int
+) -> dict[str, list[dict]]:
+    """``top_entities`` of each of ``labels`` at once, by label, each row with its
+    ``position`` in the ranking too: ``top_of`` cuts one to fewer, as a smaller ``top``
+    would have."""
+    ranked: dict[str, list[dict]] = {label: [] for label in labels}
+    for row in _records(connection.execute(_TOP_IDENTITIES, {"labels": list(labels), "top": top})):
+        ranked[row.pop("resolved_label")].append(row)
+    return ranked
+
+
+def top_of(ranked: list[dict], top: int) -> list[dict]:
+    """The rows of ``top_entities`` for ``top`` out of those of ``top_identities`` for as
+    many or more: those ranked ``top`` or better, in their order, without ``position``."""
+    return [
+        {k: v for k, v in row.items() if k != "position"}
+        for row in ranked
+        if row["position"] <= top
+    ]
 
 
 def entity_timeline(
