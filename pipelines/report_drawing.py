@@ -1,13 +1,13 @@
-"""The report's charts drawn to static SVG by vl-convert, in a worker process of their own.
+"""The report's charts drawn to static SVG by vl-convert, in worker processes of their own.
 
-vl-convert holds the GIL while it draws (0.05 to 0.3 s a chart) and starts
+vl-convert holds the GIL while it draws (0.02 to 0.3 s a chart) and starts
 its JavaScript engine in about a second: drawn in a thread, the charts
-stalled the queries of the page they belong to. A worker process
-(``transforms.lib.limits.WorkerProcess``) draws them instead, one at a time,
-while this process queries. ``drawer`` starts it at the first report of a
-process and keeps it, warm, for the next. This module imports neither
-vl-convert (only the worker does) nor DuckDB: a report can start its drawer
-before it opens the output.
+stalled the queries of the page they belong to. Worker processes
+(``transforms.lib.limits.WorkerProcess``) draw them instead, each one chart
+at a time, while this process queries. ``drawer`` starts them at the first
+report of a process and keeps them, warm, for the next. This module imports
+neither vl-convert (only the workers do) nor DuckDB: a report can start its
+drawer before it opens the output.
 """
 
 import concurrent.futures
