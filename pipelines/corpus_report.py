@@ -219,12 +219,13 @@ class _Page:
         self.sections["volume"] = self.volume()
         self.sections["errors"] = self.errors()
         q.open_mentions(connection)
-        self.totals.update(q.mention_overview(connection))
         # Both rankings of people (the people section's and the co-mentions') in one query.
         top = max(self.caps.entities, self.caps.co_mentions)
         self.ranked = q.top_identities(connection, (PERSON, ORG), top=top)
-        for name in ("together", "people", "quality"):
-            self.sections[name] = getattr(self, name)()
+        self.sections["together"] = self.together()
+        self.totals.update(q.mention_overview(connection))
+        self.sections["people"] = self.people()
+        self.sections["quality"] = self.quality()
         q.open_quotes(connection)
         voices = q.voices(connection)
         self.totals["quotes"] = voices["quotes"]
