@@ -135,11 +135,12 @@ _drawer_lock = threading.Lock()
 def drawer(workers: int | None = None) -> Drawer:
     """This process's drawer: made (its workers started) at the first call, then reused,
     so only the first report of a process waits for the engines to start. ``workers``
-    (at the first call) is how many: by default two on a machine of two cores or more."""
+    (at the first call) is how many: by default one per core but the one the queries
+    use, at most two (one on two cores: a second only took CPU from the first there)."""
     global _drawer
     with _drawer_lock:
         if _drawer is None:
-            _drawer = Drawer(workers or min(2, os.cpu_count() or 1))
+            _drawer = Drawer(workers or max(1, min(2, (os.cpu_count() or 1) - 1)))
         return _drawer
 
 
