@@ -243,8 +243,13 @@ class _Page:
 
     def drawn(self, body: str) -> str:
         """``body`` with every chart's drawing in its place."""
-        for placeholder, drawing in self.drawings.items():
-            body = body.replace(placeholder, drawing.result(), 1)
+        # Every chart is sent and the queries are done: their core can draw too.
+        self.drawer.hurry()
+        try:
+            for placeholder, drawing in self.drawings.items():
+                body = body.replace(placeholder, drawing.result(), 1)
+        finally:
+            self.drawer.hurry(False)
         return body
 
     def body(self) -> str:

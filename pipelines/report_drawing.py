@@ -88,23 +88,30 @@ def finish(drawing: str, prefix: str = "") -> str:
 
 
 class Drawer:
-    """Draws Vega-Lite specs in ``workers`` worker processes, each taking the next spec.
+    """Draws Vega-Lite specs in worker processes, each taking the next spec.
 
-    The workers start (and their engines warm up) as the drawer is made, while
-    the caller goes on. A worker that dies is started afresh for the next
-    chart; the chart it was drawing raises ``limits.WorkerCrashed``. The workers
-    end with the interpreter, and charts still waiting then are not drawn.
+    ``workers`` draw from the first chart on. ``helpers`` more draw only while
+    ``hurry`` is on, while a page has sent all its charts and waits for them:
+    they never take a core from the queries. The workers start (and their
+    engines warm up) as the drawer is made, while the caller goes on; a helper
+    at the first ``hurry``, for the pages after. A worker that dies is started
+    afresh for the next chart; the chart it was drawing raises
+    ``limits.WorkerCrashed``. The workers end with the interpreter, and charts
+    still waiting then are not drawn.
     """
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int = 1, *, helpers: int = 0):
         self._charts: queue.SimpleQueue = queue.SimpleQueue()
+        self._hurry = threading.Event()
         self._workers = [
-            WorkerProcess(setup=start_engine, name="newsbeam-charts") for _ in range(workers)
+            WorkerProcess(setup=start_engine, name="newsbeam-charts")
+            for _ in range(workers + helpers)
         ]
         # A thread per worker waits for it: it holds the GIL only to send and receive.
-        for worker in self._workers:
+        for number, worker in enumerate(self._workers):
+            gate = self._hurry if number >= workers else None
             threading.Thread(
-                target=self._draw_charts, args=(worker,), name="newsbeam-charts", daemon=True
+                target=self._draw_charts, args=(worker, gate), name="newsbeam-charts", daemon=True
             ).start()
 
     def submit(self, spec: dict, *, prefix: str = "") -> concurrent.futures.Future:
@@ -114,11 +121,26 @@ class Drawer:
         self._charts.put((future, spec, prefix))
         return future
 
-    def _draw_charts(self, worker: WorkerProcess) -> None:
+    def hurry(self, on: bool = True) -> None:
+        """Lets the helpers draw too (``on``), or the workers alone again."""
+        if on:
+            self._hurry.set()
+        else:
+            self._hurry.clear()
+
+    def _draw_charts(self, worker: WorkerProcess, gate: threading.Event | None) -> None:
+        if gate is not None:
+            gate.wait()
         with contextlib.suppress(Exception):
             worker.start()  # a failure shows again, and is raised, at the first chart
         while True:
-            future, spec, prefix = self._charts.get()
+            if gate is not None:
+                gate.wait()
+            chart = self._charts.get()
+            if gate is not None and not gate.is_set():
+                self._charts.put(chart)  # the page is no longer waiting: a worker draws it
+                continue
+            future, spec, prefix = chart
             if not future.set_running_or_notify_cancel():
                 continue
             try:
@@ -132,15 +154,17 @@ _drawer: Drawer | None = None
 _drawer_lock = threading.Lock()
 
 
-def drawer(workers: int | None = None) -> Drawer:
+def drawer(workers: int = 1, *, helpers: int | None = None) -> Drawer:
     """This process's drawer: made (its workers started) at the first call, then reused,
     so only the first report of a process waits for the engines to start. ``workers``
-    (at the first call) is how many: by default one per core but the one the queries
-    use, at most two (one on two cores: a second only took CPU from the first there)."""
+    and ``helpers`` (at the first call) are as ``Drawer`` takes them; by default one
+    helper on a machine of two cores or more, where the queries are done with one."""
     global _drawer
     with _drawer_lock:
         if _drawer is None:
-            _drawer = Drawer(workers or max(1, min(2, (os.cpu_count() or 1) - 1)))
+            if helpers is None:
+                helpers = 1 if (os.cpu_count() or 1) >= 2 else 0
+            _drawer = Drawer(workers, helpers=helpers)
         return _drawer
 
 

@@ -5,6 +5,7 @@ nominal axis (one longer than the axis lets a label be), numbers, and a colour
 gradient, whose element ids a page must keep apart.
 """
 
+import concurrent.futures
 import os
 import re
 import sys
@@ -80,3 +81,15 @@ def test_charts_drawn_by_several_workers_come_back_to_their_own_futures():
         assert f">chart {i}<" in drawing  # its title
         assert all(name.startswith(f"c{i}-") for name in re.findall(r'\bid="([^"]+)"', drawing))
     assert len({worker.pid for worker in drawer._workers}) == 2
+
+
+def test_a_helper_draws_only_while_a_page_waits():
+    drawer = report_drawing.Drawer(workers=0, helpers=1)
+    future = drawer.submit(LABELLED)
+    done, _ = concurrent.futures.wait([future], timeout=0.5)
+    assert not done  # the queries of its page may still run: the helper leaves them the core
+    drawer.hurry()
+    try:
+        assert future.result(timeout=120).startswith("<svg")
+    finally:
+        drawer.hurry(False)
