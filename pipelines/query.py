@@ -96,12 +96,12 @@ def create_resolved_views(
     adds instead temporary views ``<prefix>resolved_entities`` and
     ``<prefix>resolved_quotes`` that read it.
     """
+    kind = "VIEW" if current is None else "TEMP VIEW"
     if current is None:
         connection.execute(_CURRENT_RESOLUTION)
-    kind = "VIEW" if current is None else "TEMP VIEW"
+        current = "entity_resolution_current"
     for statement in (_RESOLVED_ENTITIES, _RESOLVED_QUOTES):
-        source = current or "entity_resolution_current"
-        connection.execute(statement.format(kind=kind, prefix=prefix, current=source))
+        connection.execute(statement.format(kind=kind, prefix=prefix, current=current))
 
 
 def connect(
