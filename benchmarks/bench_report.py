@@ -7,7 +7,7 @@ times, in one process and interleaved, each ``--rounds`` times (the fastest kept
 * the scan: ``query.connect`` and every row and column of ``entities`` read into Arrow;
 * the report: ``corpus_report.write_report``, queries, charts and the file.
 
-The report's own split is printed too: charts are drawn in a worker process while the
+The report's own split is printed too: charts are drawn in worker processes while the
 queries run, and the time the page then still waits for them. The last line is
 ``report=...s scan=...s ratio=...``.
 

@@ -439,7 +439,8 @@ def report_command(args: argparse.Namespace) -> int:
         from pipelines import report_drawing
 
         # The chart engine takes a second to start: it does while the rest loads and queries.
-        report_drawing.drawer()
+        # One engine: a helper would start as slowly, for the one page this command draws.
+        report_drawing.drawer(workers=1, helpers=0)
 
     import duckdb
 

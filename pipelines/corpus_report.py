@@ -15,7 +15,6 @@ escaped; an article is linked only by an http(s) URL.
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import functools
 import html
 import os
 import pathlib
@@ -103,9 +102,10 @@ def build_page(
     """The report page of ``output_dir``; then the number of charts and of articles."""
     # A worker process draws each chart while this one queries; the first report of a
     # process starts it here, so its engine warms up while DuckDB reads the tables.
-    drawer = report_drawing.drawer()
-    connection = query.run_on_committed(output_dir, functools.partial(_opened, scope=scope))
-    page = _Page(connection, output_dir, scope, caps, drawer)
+    page = _Page(output_dir, scope, caps, report_drawing.drawer())
+    # One DuckDB thread: the tables of a report are small, and the drawing worker keeps a
+    # core to itself; with a thread per core the two took turns.
+    query.run_on_committed(output_dir, page.read, threads=1)
     body = page.drawn(page.body())
     generated = (now or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     document = _DOCUMENT.format(
@@ -123,15 +123,6 @@ def build_page(
         ),
     )
     return document, page.charts, page.totals["articles"]
-
-
-def _opened(connection, *, scope: Scope):
-    """``connection`` with the scope's rows copied out of the files (``q.open_scope``): a
-    compaction that deletes files afterwards changes nothing of the page."""
-    if scope.source is not None:
-        q.check_source(connection, scope.source)
-    q.open_scope(connection, scope)
-    return connection
 
 
 # ---------------------------------------------------------------- escaping and formatting
@@ -189,58 +180,81 @@ def _version() -> str:
 
 
 class _Page:
-    """The sections of one report, from one scoped connection."""
+    """The sections of one report, each made as soon as its rows are read, so that the
+    worker draws a section's charts while the next section's tables are read."""
 
-    def __init__(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        output_dir,
-        scope,
-        caps,
-        drawer: report_drawing.Drawer,
-    ):
-        self.connection = connection
+    def __init__(self, output_dir, scope, caps, drawer: report_drawing.Drawer):
         self.output_dir, self.scope, self.caps = output_dir, scope, caps
         self.drawer = drawer
         self.drawings: dict[str, concurrent.futures.Future] = {}
         self.marker = uuid.uuid4().hex  # escaped text never holds "<!--"
-        self.charts = 0
-        self.totals = q.overview(connection)
-        self.unit = q.choose_period(
-            self.totals["first_day"], self.totals["last_day"], limit=caps.periods
-        )
-        first, last = self.totals["first_day"], self.totals["last_day"]
-        self.span = (first, last) if first else None  # the time axes of the page line up
+        self.figures = 0  # figures made, for unique placeholders and element ids
         self.runs, self.unreadable_runs = store.read_run_records(output_dir)
+        # The run history reads no table: its chart is drawn while DuckDB opens the files.
+        self.sections = {"runs": self.run_history()}
+        self.kept = dict(self.drawings)
+
+    @property
+    def charts(self) -> int:
+        """The charts the page shows."""
+        return len(self.drawings)
+
+    def read(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Makes the sections from the tables of ``connection``: the scope's articles and
+        errors first (``q.open_articles``), then its mentions, then its quotes. Each step
+        copies its rows out of the files, so a compaction that deletes files afterwards
+        changes nothing of the page; one during a step fails it, and the page is made
+        again from a fresh connection (``query.run_on_committed``), its charts so far
+        cancelled. The costliest chart to draw, the co-mentions, goes first of its step."""
+        for placeholder in set(self.drawings) - set(self.kept):
+            self.drawings.pop(placeholder).cancel()
+        self.connection = connection
+        if self.scope.source is not None:
+            q.check_source(connection, self.scope.source)
+        q.open_articles(connection, self.scope)
+        self.totals = q.article_overview(connection)
+        first, last = self.totals["first_day"], self.totals["last_day"]
+        self.unit = q.choose_period(first, last, limit=self.caps.periods)
+        self.span = (first, last) if first else None  # the time axes of the page line up
+        self.sections["volume"] = self.volume()
+        self.sections["errors"] = self.errors()
+        q.open_mentions(connection)
+        # Both rankings of people (the people section's and the co-mentions') in one query.
+        top = max(self.caps.entities, self.caps.co_mentions)
+        self.ranked = q.top_identities(connection, (PERSON, ORG), top=top)
+        self.sections["together"] = self.together()
+        self.totals.update(q.mention_overview(connection))
+        self.sections["people"] = self.people()
+        self.sections["quality"] = self.quality()
+        q.open_quotes(connection)
+        voices = q.voices(connection)
+        self.totals["quotes"] = voices["quotes"]
+        self.sections["voices"] = self.voices(voices)
 
     def figure(self, spec: dict, caption: str = "", *, name: str) -> str:
         """A chart, with an optional caption (HTML, already escaped); the drawing is made
         in the background and put in place by ``drawn``."""
-        self.charts += 1
-        placeholder = f"<!--chart {self.marker} {self.charts}-->"
-        prefix = f"chart{self.charts}-"
+        self.figures += 1
+        placeholder = f"<!--chart {self.marker} {self.figures}-->"
+        prefix = f"chart{self.figures}-"
         self.drawings[placeholder] = self.drawer.submit(spec, prefix=prefix)
         caption = f"<figcaption>{caption}</figcaption>" if caption else ""
         return f'<figure class="chart" data-chart="{e(name)}">{placeholder}{caption}</figure>'
 
     def drawn(self, body: str) -> str:
         """``body`` with every chart's drawing in its place."""
-        for placeholder, drawing in self.drawings.items():
-            body = body.replace(placeholder, drawing.result(), 1)
+        # Every chart is sent and the queries are done: their core can draw too.
+        self.drawer.hurry()
+        try:
+            for placeholder, drawing in self.drawings.items():
+                body = body.replace(placeholder, drawing.result(), 1)
+        finally:
+            self.drawer.hurry(False)
         return body
 
     def body(self) -> str:
-        return "\n".join(
-            [
-                self.header(),
-                self.volume(),
-                self.people(),
-                self.voices(),
-                self.together(),
-                self.quality(),
-                self.run_history(),
-            ]
-        )
+        order = ("volume", "people", "voices", "together", "quality", "runs")
+        return "\n".join([self.header(), *(self.sections[name] for name in order)])
 
     # -- header
 
@@ -377,7 +391,7 @@ class _Page:
             (PERSON, "People", "#4c78a8"),
             (ORG, "Organisations", "#f58518"),
         ):
-            top = q.top_entities(self.connection, label, top=self.caps.entities)
+            top = q.top_of(self.ranked[label], self.caps.entities)
             if not top:
                 rankings.append(
                     f'<div class="empty">No {title.lower()} named in these articles.</div>'
@@ -417,7 +431,8 @@ class _Page:
 
     # -- 3. voices
 
-    def voices(self) -> str:
+    def voices(self, v: dict) -> str:
+        """The voices section, from the totals ``v`` of ``q.voices``."""
         intro = (
             "Who gets quoted. A quote here is one speech event: a reported clause and the "
             "quoted phrases inside it count once. <i>Direct</i>: words in quote marks; "
@@ -425,7 +440,6 @@ class _Page:
             "is one linked to a person or organisation; an <i>unnamed</i> one is a "
             "description such as <i>officials</i>."
         )
-        v = q.voices(self.connection)
         if not v["quotes"]:
             return _section("voices", "Voices", intro, _empty(self._no_nlp("quotes")))
         summary = (
@@ -485,7 +499,7 @@ class _Page:
             f"How often the {n} people named in the most articles appear in the same article: "
             "each square counts the articles that name both."
         )
-        people = q.top_entities(self.connection, PERSON, top=n)
+        people = q.top_of(self.ranked[PERSON], n)
         names = {row["resolved_id"]: row["name"] for row in people}
         pairs = q.co_mentions(self.connection, list(names)) if len(names) > 1 else []
         if not pairs:
@@ -537,7 +551,7 @@ class _Page:
                 )
         else:
             parts.append(_empty(self._no_articles()))
-        parts.append(self.errors())
+        parts.append(self.sections["errors"])
         return _section("quality", "Data quality", intro, "".join(parts))
 
     def errors(self) -> str:

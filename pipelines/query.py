@@ -67,32 +67,46 @@ QUALIFY row_number() OVER (PARTITION BY entity_id ORDER BY resolved_at DESC, run
 # Entity mentions with what their id stands for across the corpus; an id the table has not
 # resolved (rows written before it existed, or a --no-nlp run) stands for itself.
 _RESOLVED_ENTITIES = """
-CREATE VIEW resolved_entities AS
+CREATE OR REPLACE {kind} {prefix}resolved_entities AS
 SELECT e.*,
        coalesce(r.resolved_id, e.entity_id) AS resolved_id,
        coalesce(r.resolved_name, e.canonical) AS resolved_name,
        coalesce(r.resolved_label, e.label) AS resolved_label
-FROM entities e LEFT JOIN entity_resolution_current r USING (entity_id)
+FROM entities e LEFT JOIN {current} r USING (entity_id)
 """
 # Quotes with their speaker's resolved id and name (a speaker without an entity id keeps
 # its own name and no id).
 _RESOLVED_QUOTES = """
-CREATE VIEW resolved_quotes AS
+CREATE OR REPLACE {kind} {prefix}resolved_quotes AS
 SELECT q.*,
        coalesce(r.resolved_id, q.speaker_entity_id) AS speaker_resolved_id,
        coalesce(r.resolved_name, q.speaker) AS speaker_resolved_name
-FROM quotes q LEFT JOIN entity_resolution_current r ON r.entity_id = q.speaker_entity_id
+FROM quotes q LEFT JOIN {current} r ON r.entity_id = q.speaker_entity_id
 """
 VIEWS = ("entity_resolution_current", "resolved_entities", "resolved_quotes")
 
 
-def create_resolved_views(connection: duckdb.DuckDBPyConnection) -> None:
-    """Adds the views of ``VIEWS`` over views ``entities``, ``quotes``, ``entity_resolution``."""
-    for statement in (_CURRENT_RESOLUTION, _RESOLVED_ENTITIES, _RESOLVED_QUOTES):
-        connection.execute(statement)
+def create_resolved_views(
+    connection: duckdb.DuckDBPyConnection, *, current: str | None = None, prefix: str = ""
+) -> None:
+    """Adds the views of ``VIEWS`` over views ``entities``, ``quotes``, ``entity_resolution``.
+
+    With ``current``, the name of a table holding the rows of
+    ``entity_resolution_current`` (copied once, so that its window runs once),
+    adds instead temporary views ``<prefix>resolved_entities`` and
+    ``<prefix>resolved_quotes`` that read it.
+    """
+    kind = "VIEW" if current is None else "TEMP VIEW"
+    if current is None:
+        connection.execute(_CURRENT_RESOLUTION)
+        current = "entity_resolution_current"
+    for statement in (_RESOLVED_ENTITIES, _RESOLVED_QUOTES):
+        connection.execute(statement.format(kind=kind, prefix=prefix, current=current))
 
 
-def connect(output_dir: str, *, committed=None) -> duckdb.DuckDBPyConnection:
+def connect(
+    output_dir: str, *, committed=None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a view per table of ``schemas.TABLES`` and the ``VIEWS``.
 
     The views read the files of finished commits only (``store.committed_files``,
@@ -107,9 +121,10 @@ def connect(output_dir: str, *, committed=None) -> duckdb.DuckDBPyConnection:
     connection is locked to ``output_dir``: reading any other file, ATTACH,
     INSTALL/LOAD and changing a setting fail with a ``duckdb.Error``. DuckDB
     would still let COPY write inside ``output_dir``; ``run_query`` and
-    ``export_query`` run SELECT statements only.
+    ``export_query`` run SELECT statements only. ``threads`` caps DuckDB's
+    threads (None: one per core), before the configuration is locked.
     """
-    connection = duckdb.connect()
+    connection = duckdb.connect(config={"threads": threads}) if threads else duckdb.connect()
     root = pathlib.Path(output_dir).resolve()  # the views' paths must lie in the allowed folder
     committed = store.committed_files(str(root)) if committed is None else committed
     absent = []  # (table, column) that every file lacks: read as NULL, listed for callers
@@ -137,15 +152,15 @@ def connect(output_dir: str, *, committed=None) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def run_on_committed(output_dir: str, work, *, attempts: int = 5):
-    """``work(connection)`` over a fresh ``connect``; asked again, up to ``attempts`` times in
-    all, when it fails to read a file because a commit took files out meanwhile (a
-    ``compact`` or ``reprocess`` deletes the files it replaced)."""
+def run_on_committed(output_dir: str, work, *, attempts: int = 5, threads: int | None = None):
+    """``work(connection)`` over a fresh ``connect`` (with ``threads``); asked again, up to
+    ``attempts`` times in all, when it fails to read a file because a commit took files
+    out meanwhile (a ``compact`` or ``reprocess`` deletes the files it replaced)."""
     root = str(pathlib.Path(output_dir).resolve())
     for attempt in range(1, attempts + 1):
         listed = store.committed_files(root)
         try:
-            return work(connect(output_dir, committed=listed))
+            return work(connect(output_dir, committed=listed, threads=threads))
         except duckdb.IOException:
             if attempt == attempts or store.committed_files(root) == listed:
                 raise

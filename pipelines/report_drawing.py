@@ -1,13 +1,13 @@
-"""The report's charts drawn to static SVG by vl-convert, in a worker process of their own.
+"""The report's charts drawn to static SVG by vl-convert, in worker processes of their own.
 
-vl-convert holds the GIL while it draws (0.05 to 0.3 s a chart) and starts
+vl-convert holds the GIL while it draws (0.02 to 0.3 s a chart) and starts
 its JavaScript engine in about a second: drawn in a thread, the charts
-stalled the queries of the page they belong to. A worker process
-(``transforms.lib.limits.WorkerProcess``) draws them instead, one at a time,
-while this process queries. ``drawer`` starts it at the first report of a
-process and keeps it, warm, for the next. This module imports neither
-vl-convert (only the worker does) nor DuckDB: a report can start its drawer
-before it opens the output.
+stalled the queries of the page they belong to. Worker processes
+(``transforms.lib.limits.WorkerProcess``) draw them instead, each one chart
+at a time, while this process queries. ``drawer`` starts them at the first
+report of a process and keeps them, warm, for the next. This module imports
+neither vl-convert (only the workers do) nor DuckDB: a report can start its
+drawer before it opens the output.
 """
 
 import concurrent.futures
@@ -88,19 +88,31 @@ def finish(drawing: str, prefix: str = "") -> str:
 
 
 class Drawer:
-    """Draws Vega-Lite specs in one worker process, in the order they are given.
+    """Draws Vega-Lite specs in worker processes, each taking the next spec.
 
-    The worker starts (and its engine warms up) as the drawer is made, while
-    the caller goes on. A worker that dies is started afresh for the next
-    chart; the chart it was drawing raises ``limits.WorkerCrashed``. The worker
-    ends with the interpreter, and charts still waiting then are not drawn.
+    ``workers`` draw from the first chart on. ``helpers`` more draw only while
+    ``hurry`` is on, while a page has sent all its charts and waits for them:
+    they never take a core from the queries. The workers start (and their
+    engines warm up) as the drawer is made, while the caller goes on; a helper
+    at the first ``hurry``, for the pages after. A worker that dies is started
+    afresh for the next chart; the chart it was drawing raises
+    ``limits.WorkerCrashed``. The workers end with the interpreter, and charts
+    still waiting then are not drawn.
     """
 
-    def __init__(self):
-        self._worker = WorkerProcess(setup=start_engine, name="newsbeam-charts")
+    def __init__(self, workers: int = 1, *, helpers: int = 0):
         self._charts: queue.SimpleQueue = queue.SimpleQueue()
-        # One thread waits for the worker: it holds the GIL only to send and receive.
-        threading.Thread(target=self._draw_charts, name="newsbeam-charts", daemon=True).start()
+        self._hurry = threading.Event()
+        self._workers = [
+            WorkerProcess(setup=start_engine, name="newsbeam-charts")
+            for _ in range(workers + helpers)
+        ]
+        # A thread per worker waits for it: it holds the GIL only to send and receive.
+        for number, worker in enumerate(self._workers):
+            gate = self._hurry if number >= workers else None
+            threading.Thread(
+                target=self._draw_charts, args=(worker, gate), name="newsbeam-charts", daemon=True
+            ).start()
 
     def submit(self, spec: dict, *, prefix: str = "") -> concurrent.futures.Future:
         """The future drawing of ``spec``, finished by ``finish`` with ``prefix``; it
@@ -109,15 +121,30 @@ class Drawer:
         self._charts.put((future, spec, prefix))
         return future
 
-    def _draw_charts(self) -> None:
+    def hurry(self, on: bool = True) -> None:
+        """Lets the helpers draw too (``on``), or the workers alone again."""
+        if on:
+            self._hurry.set()
+        else:
+            self._hurry.clear()
+
+    def _draw_charts(self, worker: WorkerProcess, gate: threading.Event | None) -> None:
+        if gate is not None:
+            gate.wait()
         with contextlib.suppress(Exception):
-            self._worker.start()  # a failure shows again, and is raised, at the first chart
+            worker.start()  # a failure shows again, and is raised, at the first chart
         while True:
-            future, spec, prefix = self._charts.get()
+            if gate is not None:
+                gate.wait()
+            chart = self._charts.get()
+            if gate is not None and not gate.is_set():
+                self._charts.put(chart)  # the page is no longer waiting: a worker draws it
+                continue
+            future, spec, prefix = chart
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                drawing = self._worker.call(draw, spec, seconds=None, what="drawing a chart")
+                drawing = worker.call(draw, spec, seconds=None, what="drawing a chart")
                 future.set_result(finish(drawing, prefix))
             except Exception as exc:
                 future.set_exception(exc)
@@ -127,13 +154,17 @@ _drawer: Drawer | None = None
 _drawer_lock = threading.Lock()
 
 
-def drawer() -> Drawer:
-    """This process's drawer: made (its worker started) at the first call, then reused,
-    so only the first report of a process waits for the engine to start."""
+def drawer(workers: int = 1, *, helpers: int | None = None) -> Drawer:
+    """This process's drawer: made (its workers started) at the first call, then reused,
+    so only the first report of a process waits for the engines to start. ``workers``
+    and ``helpers`` (at the first call) are as ``Drawer`` takes them; by default one
+    helper on a machine of two cores or more, where the queries are done with one."""
     global _drawer
     with _drawer_lock:
         if _drawer is None:
-            _drawer = Drawer()
+            if helpers is None:
+                helpers = 1 if (os.cpu_count() or 1) >= 2 else 0
+            _drawer = Drawer(workers, helpers=helpers)
         return _drawer
 
 

@@ -18,6 +18,9 @@ from collections.abc import Sequence
 
 import duckdb
 
+from pipelines import query
+from schemas import TABLES
+
 # The text_source of a feed entry that had only its headline (transforms.lib.normalize
 # FEED_TITLE; not imported, because that module loads the HTML extractors).
 HEADLINE_ONLY = "feed_title"
@@ -66,14 +69,14 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, view: str) -> set[str]:
-    """The columns of ``view`` that its files have (``query.connect`` reads the others,
-    added by later newsbeam versions, as NULL and lists them in ``_absent_columns``)."""
-    described = {row[0] for row in connection.execute(f"DESCRIBE {view}").fetchall()}
-    absent = connection.execute(
-        "SELECT column_name FROM _absent_columns WHERE table_name = ?", [view]
-    ).fetchall()
-    return described - {row[0] for row in absent}
+def _present_columns(connection: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The columns of each table's view that its files have (``query.connect`` reads the
+    others, added by later newsbeam versions, as NULL and lists them in ``_absent_columns``)."""
+    absent = connection.execute("SELECT table_name, column_name FROM _absent_columns").fetchall()
+    return {
+        table: set(schema.names) - {column for name, column in absent if name == table}
+        for table, schema in TABLES.items()
+    }
 
 
 def _column(present: set[str], name: str) -> str:
@@ -95,8 +98,18 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
     ``YYYY-MM-DD`` text, the partition value, whether DuckDB typed the ``date``
     column as a date (files) or text (an empty table). Each table is scanned
     once here; everything after reads these, which hold one row per article,
-    per identity in an article, per quote and per error.
+    per identity in an article, per quote and per error. Its steps,
+    ``open_articles``, ``open_mentions`` and ``open_quotes``, can be taken
+    apart, to query one table's rows while the next is not read yet.
     """
+    open_articles(connection, scope)
+    open_mentions(connection)
+    open_quotes(connection)
+
+
+def open_articles(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """The first step of ``open_scope``: ``scope_articles`` and ``scope_errors`` (whose
+    ``with_entities`` is false until ``open_mentions``)."""
     scope = scope or EVERYTHING
     days = []
     if scope.since is not None:
@@ -110,8 +123,7 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
     def where(conditions):
         return "WHERE " + " AND ".join(conditions) if conditions else ""
 
-    a = _columns(connection, "articles")
-    q = _columns(connection, "quotes")
+    a = _present_columns(connection)["articles"]
     # Schema 1 did not record nlp_model: whether an article was enriched is unknown (NULL).
     enriched = "nlp_model IS NOT NULL" if "nlp_model" in a else "NULL::BOOLEAN"
     connection.execute(f"""
@@ -129,12 +141,31 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
         FROM articles {where(articles_where)}
         QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY ingested_at) = 1
     """)
+    connection.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scope_errors AS
+        SELECT CAST(date AS VARCHAR) AS day, stage, error_type, message
+        FROM errors {where(days)}
+    """)
+
+
+def open_mentions(connection: duckdb.DuckDBPyConnection) -> None:
+    """The second step of ``open_scope``, after ``open_articles``: ``scope_mentions``
+    and ``scope_names`` of the articles of ``scope_articles``, and their
+    ``with_entities``."""
+    # The current resolution, once: a window over every resolution row, which the
+    # entities and the quotes both join (as resolved_entities and resolved_quotes).
+    connection.execute("""
+        CREATE OR REPLACE TEMP TABLE _scope_resolution AS
+        SELECT entity_id, resolved_id, resolved_name, resolved_label
+        FROM entity_resolution_current
+    """)
+    query.create_resolved_views(connection, current="_scope_resolution", prefix="_scope_")
     # One scan of the mentions; then one row per article and identity, and per identity the
     # names it goes by.
     connection.execute("""
         CREATE OR REPLACE TEMP TABLE _scope_named AS
         SELECT article_id, resolved_id, resolved_label, resolved_name, count(*) AS mentions
-        FROM resolved_entities SEMI JOIN scope_articles USING (article_id)
+        FROM _scope_resolved_entities SEMI JOIN scope_articles USING (article_id)
         GROUP BY ALL
     """)
     connection.execute("""
@@ -152,19 +183,20 @@ def open_scope(connection: duckdb.DuckDBPyConnection, scope: Scope | None = None
         UPDATE scope_articles SET with_entities = true
         WHERE article_id IN (SELECT article_id FROM scope_mentions)
     """)
+
+
+def open_quotes(connection: duckdb.DuckDBPyConnection) -> None:
+    """The last step of ``open_scope``, after ``open_mentions`` (whose current
+    resolution it reads): ``scope_quotes`` of the articles of ``scope_articles``."""
+    q = _present_columns(connection)["quotes"]
     connection.execute(f"""
         CREATE OR REPLACE TEMP TABLE scope_quotes AS
         SELECT article_id, quote_id, text, kind,
                nullif(trim(speaker), '') AS speaker,
                speaker_resolved_id AS speaker_id,
                trim(speaker_resolved_name) AS speaker_name
-        FROM resolved_quotes SEMI JOIN scope_articles USING (article_id)
+        FROM _scope_resolved_quotes SEMI JOIN scope_articles USING (article_id)
         WHERE {_column(q, "parent_quote_id")} IS NULL
-    """)
-    connection.execute(f"""
-        CREATE OR REPLACE TEMP TABLE scope_errors AS
-        SELECT CAST(date AS VARCHAR) AS day, stage, error_type, message
-        FROM errors {where(days)}
     """)
 
 
@@ -239,23 +271,23 @@ def next_period(start: dt.date, unit: str) -> dt.date:
 
 # ---------------------------------------------------------------- 1. volume
 
-_OVERVIEW = """
-SELECT
-    (SELECT count(*) FROM scope_articles) AS articles,
-    (SELECT min(day) FROM scope_articles) AS first_day,
-    (SELECT max(day) FROM scope_articles) AS last_day,
-    (SELECT count(DISTINCT day) FROM scope_articles) AS days,
-    (SELECT count(DISTINCT source) FROM scope_articles) AS sources,
-    (SELECT count(DISTINCT language) FROM scope_articles) AS languages,
-    (SELECT coalesce(sum(mentions), 0)::BIGINT FROM scope_mentions) AS mentions,
-    (SELECT count(DISTINCT resolved_id) FROM scope_mentions WHERE resolved_label = 'PERSON')
-        AS people,
-    (SELECT count(DISTINCT resolved_id) FROM scope_mentions WHERE resolved_label = 'ORG')
-        AS organisations,
-    (SELECT count(*) FROM scope_quotes) AS quotes,
-    (SELECT count(*) FROM scope_errors) AS errors,
-    (SELECT min(day) FROM scope_errors) AS first_error_day,
-    (SELECT max(day) FROM scope_errors) AS last_error_day
+# Totals of the articles and errors (``open_articles``), and of the mentions
+# (``open_mentions``). One aggregate per table: nine scalar subqueries took DuckDB's join
+# planner ten times longer to plan than to run.
+_ARTICLE_OVERVIEW = """
+SELECT * FROM
+    (SELECT count(*) AS articles, min(day) AS first_day, max(day) AS last_day,
+            count(DISTINCT day) AS days, count(DISTINCT source) AS sources,
+            count(DISTINCT language) AS languages
+     FROM scope_articles),
+    (SELECT count(*) AS errors, min(day) AS first_error_day, max(day) AS last_error_day
+     FROM scope_errors)
+"""
+_MENTION_OVERVIEW = """
+SELECT coalesce(sum(mentions), 0)::BIGINT AS mentions,
+       count(DISTINCT resolved_id) FILTER (WHERE resolved_label = 'PERSON') AS people,
+       count(DISTINCT resolved_id) FILTER (WHERE resolved_label = 'ORG') AS organisations
+FROM scope_mentions
 """
 
 
@@ -268,7 +300,20 @@ def overview(connection: duckdb.DuckDBPyConnection) -> dict:
     """Totals of the scope: articles, first and last day, days with articles, sources,
     languages, entity mentions, distinct people and organisations, quotes (speech
     events), errors and the errors' first and last day."""
-    return _records(connection.execute(_OVERVIEW))[0]
+    quotes = voices(connection)["quotes"]
+    return {**article_overview(connection), **mention_overview(connection), "quotes": quotes}
+
+
+def article_overview(connection: duckdb.DuckDBPyConnection) -> dict:
+    """The totals of ``overview`` that ``open_articles`` gives: articles, first and last
+    day, days, sources, languages, errors and the errors' first and last day."""
+    return _records(connection.execute(_ARTICLE_OVERVIEW))[0]
+
+
+def mention_overview(connection: duckdb.DuckDBPyConnection) -> dict:
+    """The totals of ``overview`` that ``open_mentions`` gives: mentions, people and
+    organisations (``voices`` counts the quotes)."""
+    return _records(connection.execute(_MENTION_OVERVIEW))[0]
 
 
 # The top sources by articles; every other source is NULL ("other").
@@ -320,21 +365,29 @@ def ranked_values(
 
 # ---------------------------------------------------------------- 2. people and organisations
 
-# Ranked by the articles that mention them, then by mentions; the name shown is the resolved
-# name most of the mentions carry (ties alphabetical).
-_TOP_ENTITIES = """
+# Per label, ranked by the articles that mention them, then by mentions; the name shown is
+# the resolved name most of the mentions carry (ties alphabetical).
+_TOP_IDENTITIES = """
 WITH top AS (
-    SELECT resolved_id, count(*) AS articles, sum(mentions)::BIGINT AS mentions
-    FROM scope_mentions WHERE resolved_label = $label GROUP BY resolved_id
-    ORDER BY articles DESC, mentions DESC, resolved_id LIMIT $top
+    SELECT resolved_label, resolved_id, count(*) AS articles, sum(mentions)::BIGINT AS mentions,
+           row_number() OVER (
+               PARTITION BY resolved_label
+               ORDER BY count(*) DESC, sum(mentions) DESC, resolved_id
+           ) AS position
+    FROM scope_mentions WHERE list_contains($labels, resolved_label)
+    GROUP BY resolved_label, resolved_id
+    QUALIFY position <= $top
 ),
 names AS (
-    SELECT resolved_id, resolved_name AS name FROM scope_names SEMI JOIN top USING (resolved_id)
-    WHERE resolved_label = $label
-    QUALIFY row_number() OVER (PARTITION BY resolved_id ORDER BY mentions DESC, name) = 1
+    SELECT resolved_label, resolved_id, resolved_name AS name
+    FROM scope_names SEMI JOIN top USING (resolved_label, resolved_id)
+    QUALIFY row_number() OVER (
+        PARTITION BY resolved_label, resolved_id ORDER BY mentions DESC, name
+    ) = 1
 )
-SELECT resolved_id, name, articles, mentions FROM top JOIN names USING (resolved_id)
-ORDER BY articles DESC, mentions DESC, name
+SELECT resolved_label, resolved_id, name, articles, mentions, position
+FROM top JOIN names USING (resolved_label, resolved_id)
+ORDER BY resolved_label, articles DESC, mentions DESC, name, resolved_id
 """
 
 _ENTITY_TIMELINE = """
@@ -362,7 +415,29 @@ def top_entities(
 ) -> list[dict]:
     """The ``top`` resolved identities of ``label`` (``PERSON``, ``ORG``):
     ``{resolved_id, name, articles, mentions}``, most articles first."""
-    return _records(connection.execute(_TOP_ENTITIES, {"label": label, "top": top}))
+    return top_of(top_identities(connection, (label,), top=top)[label], top)
+
+
+def top_identities(
+    connection: duckdb.DuckDBPyConnection, labels: Sequence[str], *, top: int
+) -> dict[str, list[dict]]:
+    """``top_entities`` of each of ``labels`` at once, by label, each row with its
+    ``position`` in the ranking too: ``top_of`` cuts one to fewer, as a smaller ``top``
+    would have."""
+    ranked: dict[str, list[dict]] = {label: [] for label in labels}
+    for row in _records(connection.execute(_TOP_IDENTITIES, {"labels": list(labels), "top": top})):
+        ranked[row.pop("resolved_label")].append(row)
+    return ranked
+
+
+def top_of(ranked: list[dict], top: int) -> list[dict]:
+    """The rows of ``top_entities`` for ``top`` out of those of ``top_identities`` for as
+    many or more: those ranked ``top`` or better, in their order, without ``position``."""
+    return [
+        {k: v for k, v in row.items() if k != "position"}
+        for row in ranked
+        if row["position"] <= top
+    ]
 
 
 def entity_timeline(

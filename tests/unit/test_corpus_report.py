@@ -11,6 +11,7 @@ import re
 import time
 from html.parser import HTMLParser
 
+import duckdb
 import pytest
 
 import newsbeam
@@ -162,6 +163,35 @@ def test_a_single_day_and_a_chosen_source(fixture_output):
     assert articles == 2 and "source <b>Wire</b>" in html
     assert {"volume", "top-person", "speakers", "co-mentions"} <= set(charts_of(html))
     assert "Errors belong to no source" in html
+
+
+def test_a_page_read_again_after_a_commit_shows_each_chart_once(fixture_output, monkeypatch):
+    # The mentions fail to read once, as when a compaction deleted their files meanwhile:
+    # the page is made again from a fresh connection, its first charts cancelled.
+    from pipelines import query
+    from pipelines import report_queries as q
+
+    real_open, real_listing = q.open_mentions, query.store.committed_files
+    failures, listings = [], []
+
+    def open_mentions(connection):
+        if not failures:
+            failures.append(1)
+            raise duckdb.IOException("No files found that match the pattern")
+        real_open(connection)
+
+    def committed_files(root):
+        listings.append(root)
+        listed = real_listing(root)
+        return {**listed, "moved": []} if len(listings) == 2 else listed  # files replaced
+
+    monkeypatch.setattr(q, "open_mentions", open_mentions)
+    monkeypatch.setattr(query.store, "committed_files", committed_files)
+    html, drawn, articles = corpus_report.build_page(str(fixture_output))
+    assert failures and len(listings) == 3
+    assert (drawn, articles) == (len(EVERY_CHART), 5)
+    assert sorted(charts_of(html)) == sorted(EVERY_CHART)  # each once
+    assert "<!--chart" not in html
 
 
 def test_write_report_refuses_bad_paths_before_writing(fixture_output, tmp_path):

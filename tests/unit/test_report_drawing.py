@@ -5,6 +5,7 @@ nominal axis (one longer than the axis lets a label be), numbers, and a colour
 gradient, whose element ids a page must keep apart.
 """
 
+import concurrent.futures
 import os
 import re
 import sys
@@ -66,6 +67,29 @@ def test_the_worker_draws_what_vl_convert_draws_with_its_own_font_setup():
         vl_convert.vegalite_to_svg(LABELLED)
     )
     if "FONTCONFIG_FILE" not in os.environ:  # else the user's configuration is kept
-        worker = report_drawing.drawer()._worker
-        config = worker.call(os.getenv, "FONTCONFIG_FILE", seconds=30, what="reading")
-        assert config is not None  # set in the worker only
+        for worker in report_drawing.drawer()._workers:
+            config = worker.call(os.getenv, "FONTCONFIG_FILE", seconds=30, what="reading")
+            assert config is not None  # set in the workers only
+
+
+def test_charts_drawn_by_several_workers_come_back_to_their_own_futures():
+    drawer = report_drawing.Drawer(workers=2)
+    specs = [{**LABELLED, "title": f"chart {i}"} for i in range(6)]
+    futures = [drawer.submit(spec, prefix=f"c{i}-") for i, spec in enumerate(specs)]
+    drawings = [future.result(timeout=120) for future in futures]
+    for i, drawing in enumerate(drawings):
+        assert f">chart {i}<" in drawing  # its title
+        assert all(name.startswith(f"c{i}-") for name in re.findall(r'\bid="([^"]+)"', drawing))
+    assert len({worker.pid for worker in drawer._workers}) == 2
+
+
+def test_a_helper_draws_only_while_a_page_waits():
+    drawer = report_drawing.Drawer(workers=0, helpers=1)
+    future = drawer.submit(LABELLED)
+    done, _ = concurrent.futures.wait([future], timeout=0.5)
+    assert not done  # the queries of its page may still run: the helper leaves them the core
+    drawer.hurry()
+    try:
+        assert future.result(timeout=120).startswith("<svg")
+    finally:
+        drawer.hurry(False)

@@ -16,6 +16,7 @@ from tests.report_outputs import (
     HOSTILE_QUOTE,
     HOSTILE_TITLE,
     article,
+    entity,
     quote,
     write,
     write_fixture,
@@ -96,6 +97,36 @@ def test_top_entities_count_resolved_identities(output):
         {"resolved_id": "O1", "name": "Harbour Ltd", "articles": 2, "mentions": 2}
     ]
     assert [r["resolved_id"] for r in q.top_entities(connection, q.PERSON, top=1)] == ["P2"]
+
+
+def test_one_ranking_cut_shorter_is_the_ranking_made_shorter(tmp_path):
+    # Bob is in two articles; Amy (twice: two identities) and Zed in one each, one
+    # mention apiece: the ids break the tie of who is ranked, the names the tie of order.
+    write(
+        tmp_path, "articles", ARTICLES, "2025-03-01", [article(f"a{i}", "Wire") for i in (1, 2, 3)]
+    )
+    mentions = [("a1", "Z1", "Zed"), ("a2", "A9", "Amy"), ("a3", "A1", "Amy")]
+    mentions += [("a1", "B1", "Bob"), ("a2", "B1", "Bob"), ("a1", "O1", "Org")]
+    rows = [entity(a, i, name, "ORG" if i == "O1" else "PERSON") for a, i, name in mentions]
+    write(tmp_path, "entities", ENTITIES, "2025-03-01", rows)
+    connection = scoped(tmp_path)
+    ranked = q.top_identities(connection, (q.PERSON, q.ORG), top=4)
+    assert [(r["resolved_id"], r["position"]) for r in ranked[q.PERSON]] == [
+        ("B1", 1),
+        ("A1", 2),
+        ("A9", 3),
+        ("Z1", 4),
+    ]
+    expected = [["B1"], ["B1", "A1"], ["B1", "A1", "A9"], ["B1", "A1", "A9", "Z1"]]
+    for top, ids in enumerate(expected, 1):
+        alone = q.top_entities(connection, q.PERSON, top=top)
+        assert [r["resolved_id"] for r in alone] == ids
+        assert q.top_of(ranked[q.PERSON], top) == alone
+    assert (
+        q.top_of(ranked[q.ORG], 10)
+        == q.top_entities(connection, q.ORG)
+        == [{"resolved_id": "O1", "name": "Org", "articles": 1, "mentions": 1}]
+    )
 
 
 def test_entity_timeline_and_co_mentions(output):
