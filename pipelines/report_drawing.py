@@ -121,6 +121,11 @@ class Drawer:
         self._charts.put((future, spec, prefix))
         return future
 
+    def close(self) -> None:
+        """Ends the worker processes; charts not drawn yet never are."""
+        for worker in self._workers:
+            worker.close()
+
     def hurry(self, on: bool = True) -> None:
         """Lets the helpers draw too (``on``), or the workers alone again."""
         if on:
@@ -166,6 +171,16 @@ def drawer(workers: int = 1, *, helpers: int | None = None) -> Drawer:
                 helpers = 1 if (os.cpu_count() or 1) >= 2 else 0
             _drawer = Drawer(workers, helpers=helpers)
         return _drawer
+
+
+def close_drawer() -> None:
+    """Ends this process's drawer, if it has one (a notebook done with reports, a test);
+    the next report starts a new one."""
+    global _drawer
+    with _drawer_lock:
+        if _drawer is not None:
+            _drawer.close()
+            _drawer = None
 
 
 def svg(spec: dict, *, prefix: str = "") -> str:

@@ -28,6 +28,14 @@ from tests.report_outputs import (
 )
 from transforms import store
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_drawer_left():
+    """The drawing processes end with the module: later tests count this process's workers."""
+    yield
+    report_drawing.close_drawer()
+
+
 EVERY_CHART = {
     "volume",
     "sources",

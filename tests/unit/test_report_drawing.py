@@ -14,6 +14,14 @@ import pytest
 
 from pipelines import report_drawing
 
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_drawer_left():
+    """The drawing processes end with the module: later tests count this process's workers."""
+    yield
+    report_drawing.close_drawer()
+
+
 NAMES = [
     "Donald Trump",
     "Hillary Clinton",
@@ -74,13 +82,17 @@ def test_the_worker_draws_what_vl_convert_draws_with_its_own_font_setup():
 
 def test_charts_drawn_by_several_workers_come_back_to_their_own_futures():
     drawer = report_drawing.Drawer(workers=2)
-    specs = [{**LABELLED, "title": f"chart {i}"} for i in range(6)]
-    futures = [drawer.submit(spec, prefix=f"c{i}-") for i, spec in enumerate(specs)]
-    drawings = [future.result(timeout=120) for future in futures]
-    for i, drawing in enumerate(drawings):
-        assert f">chart {i}<" in drawing  # its title
-        assert all(name.startswith(f"c{i}-") for name in re.findall(r'\bid="([^"]+)"', drawing))
-    assert len({worker.pid for worker in drawer._workers}) == 2
+    try:
+        specs = [{**LABELLED, "title": f"chart {i}"} for i in range(6)]
+        futures = [drawer.submit(spec, prefix=f"c{i}-") for i, spec in enumerate(specs)]
+        drawings = [future.result(timeout=120) for future in futures]
+        for i, drawing in enumerate(drawings):
+            assert f">chart {i}<" in drawing  # its title
+            ids = re.findall(r'\bid="([^"]+)"', drawing)
+            assert all(name.startswith(f"c{i}-") for name in ids)
+        assert len({worker.pid for worker in drawer._workers}) == 2
+    finally:
+        drawer.close()
 
 
 def test_a_helper_draws_only_while_a_page_waits():
@@ -93,3 +105,4 @@ def test_a_helper_draws_only_while_a_page_waits():
         assert future.result(timeout=120).startswith("<svg")
     finally:
         drawer.hurry(False)
+        drawer.close()
