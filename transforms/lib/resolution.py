@@ -101,7 +101,8 @@ def latest_rows(table):
 def current_state(table) -> tuple[dict[str, Resolution], dict[str, Totals]]:
     """The resolution and the totals of each id in a pyarrow table of its latest
     ``entity_resolution`` rows (``latest_rows``)."""
-    columns = table.to_pydict()
+    wanted = dict.fromkeys(Totals._fields + Resolution._fields)  # not the times: slow to convert
+    columns = table.select(list(wanted)).to_pydict()
     ids = columns["entity_id"]
     resolutions = zip(*(columns[name] for name in Resolution._fields), strict=True)
     totals = zip(*(columns[name] for name in Totals._fields), strict=True)
