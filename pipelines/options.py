@@ -390,6 +390,10 @@ def check_beam_arguments(beam_args: list[str]):
         raise OptionError(f"invalid Beam option: {exc}") from None
     if unknown:
         raise OptionError(f"unknown option(s): {' '.join(unknown)}", unknown=unknown)
+    if uses_local_runner(beam_args):
+        from pipelines.beam_costs import local_options
+
+        return local_options(beam_args)
     return PipelineOptions(beam_args)
 
 
@@ -412,6 +416,12 @@ def _with_value(flag: str, value: str, args: list[str]) -> list[str]:
     return args
 
 
+def uses_local_runner(beam_args: list[str]) -> bool:
+    """True unless ``--runner`` names a runner other than the DirectRunner."""
+    runner = (_value_of("--runner", beam_args) or "DirectRunner").rsplit(".", 1)[-1]
+    return runner.lower() in ("directrunner", "direct")
+
+
 def pipeline_runner(beam_args: list[str], pipeline_options):
     """The runner to use: the local FnApiRunner unless the user named another.
 
@@ -422,8 +432,7 @@ def pipeline_runner(beam_args: list[str], pipeline_options):
     and ``--direct_running_mode``. Returns None for any other runner, which
     Beam then builds from ``--runner``.
     """
-    runner = (_value_of("--runner", beam_args) or "DirectRunner").rsplit(".", 1)[-1]
-    if runner.lower() not in ("directrunner", "direct"):
+    if not uses_local_runner(beam_args):
         return None
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import fn_runner

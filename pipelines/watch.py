@@ -8,6 +8,7 @@ finish and commit, then stops; a second one stops at once, leaving nothing
 visible of the interrupted poll.
 """
 
+import gc
 import logging
 import os
 import re
@@ -168,6 +169,8 @@ def watch(
     warned = set()
     poll = 0
     exit_code = report.ExitCode.OK
+    _freeze_long_lived()
+    warmed = False  # the first run imports most of Beam: its modules are long-lived too
     while not stop.requested:
         poll += 1
         started = time.monotonic()
@@ -188,6 +191,9 @@ def watch(
         if record is not None or selection.touched or known.base < 0:
             known = load_input_manifest(args.output, known)  # what the run recorded
         _log.warning(poll_line(poll, record, seconds=time.monotonic() - started))
+        if record is not None and not warmed:
+            _freeze_long_lived()
+            warmed = True
         if compact_every and poll % compact_every == 0:
             _compact(args.output, target_bytes)
         if max_polls is not None and poll >= max_polls:
@@ -195,6 +201,17 @@ def watch(
         stop.wait(interval - (time.monotonic() - started))
     _log.warning("stopped after %d poll(s)", poll)
     return exit_code
+
+
+def _freeze_long_lived() -> None:
+    """Leaves the objects alive now (modules, the session, caches) out of every later garbage
+    collection (``gc.freeze``).
+
+    A watch holds some 200,000 of them, and each poll's own objects set off collections
+    that would scan them all again: 0.1 to 0.7 s of every poll on the P8 output.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _compact(output_dir: str, target_bytes: int | None) -> None:

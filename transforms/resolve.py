@@ -13,14 +13,16 @@ at all.
 import datetime as dt
 
 import apache_beam as beam
+import pyarrow as pa
 import pyarrow.parquet as pq
-from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from schemas import ENTITY_RESOLUTION
 from transforms import metrics
 from transforms.lib import counters
-from transforms.lib.resolution import Resolution, Totals, merge_totals, resolve
+from transforms.lib.committed import FileTables
+from transforms.lib.resolution import Totals, current_state, latest_rows, merge_totals, resolve
 from transforms.tagged import COUNTS, Branches, Tagged
 
 __all__ = ["COUNTS", "RESOLUTION_TABLE", "ReadCurrentResolution", "ResolveEntities"]
@@ -31,17 +33,37 @@ _CURRENT = "current"
 _WITHDRAWN = "withdrawn"  # totals of the entity rows a reprocess replaces
 
 
-def _resolution_rows(readable_file):
-    with readable_file.open(compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        yield from pq.read_table(handle).to_pylist()
+# What this process read of committed resolution files: a watch's next poll reads only
+# the files committed since (committed files never change).
+_COMMITTED = FileTables()
 
 
-def _later(a: dict, b: dict) -> dict:
-    return max(a, b, key=lambda row: (row["resolved_at"], row["run_id"]))
+def _read_resolution_file(path: str) -> pa.Table:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return pq.read_table(handle)
+
+
+class _ReadLatestFn(beam.DoFn):
+    """The glob of the table's files to one table of each id's latest row."""
+
+    def process(self, pattern: str):
+        matched = FileSystems.match([pattern])[0].metadata_list
+        stamps = [(m.path, m.size_in_bytes, m.last_updated_in_seconds) for m in matched]
+        tables = _COMMITTED.read_all(pattern, stamps, _read_resolution_file)
+        if not tables:
+            yield ENTITY_RESOLUTION.empty_table()
+            return
+        yield latest_rows(pa.concat_tables(tables, promote_options="default"))
 
 
 class ReadCurrentResolution(beam.PTransform):
-    """``(entity_id, row)`` of each id's latest ``entity_resolution`` row in ``output_dir``."""
+    """One element: a pyarrow table of each id's latest ``entity_resolution`` row in
+    ``output_dir`` (no rows when there are none).
+
+    One table, not a row per id: resolution runs over the whole table in one
+    step, and thousands of rows cost far more to move between steps one by
+    one. Files this process read in an earlier run are not read again.
+    """
 
     def __init__(self, output_dir: str):
         super().__init__()
@@ -51,20 +73,8 @@ class ReadCurrentResolution(beam.PTransform):
         return (
             pbegin
             | "ResolutionPattern" >> beam.Create([self._pattern])
-            | "MatchResolutionFiles"
-            >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
-            | "OpenResolutionFiles" >> fileio.ReadMatches()
-            | "ReadResolutionRows" >> beam.FlatMap(_resolution_rows)
-            | "KeyById" >> beam.Map(lambda row: (row["entity_id"], row))
-            | "LatestPerId" >> beam.CombinePerKey(lambda rows: _latest(rows))
+            | "ReadLatestRows" >> beam.ParDo(_ReadLatestFn())
         )
-
-
-def _latest(rows):
-    latest = None
-    for row in rows:
-        latest = row if latest is None else _later(latest, row)
-    return latest
 
 
 class _TotalsFn(beam.CombineFn):
@@ -113,17 +123,9 @@ class _ResolveFn(beam.DoFn):
         _key, parts = everything
         run_totals = [value for part, value in parts if part == _RUN]
         withdrawn = [value for part, value in parts if part == _WITHDRAWN]
-        current = dict(value for part, value in parts if part == _CURRENT)
-        previous = {
-            entity: Resolution(
-                row["resolved_id"], row["resolved_name"], row["resolved_label"], row["rule"]
-            )
-            for entity, row in current.items()
-        }
-        totals = {
-            entity: Totals(entity, row["label"], row["canonical"], row["mentions"], row["articles"])
-            for entity, row in current.items()
-        }
+        current = [value for part, value in parts if part == _CURRENT]
+        table = current[0] if current else ENTITY_RESOLUTION.empty_table()
+        previous, totals = current_state(table)
         seen = set()
         for entity, (mentions, articles, _label, _canonical) in withdrawn:
             seen.add(entity)  # its totals change: it gets a row
@@ -164,7 +166,7 @@ class ResolveEntities(beam.PTransform):
 
     Input: ``(entities, current)``: ``entities`` holds lists of entity rows
     (``ExtractEntitiesAndQuotes``' ``ENTITIES``), ``current`` is
-    ``ReadCurrentResolution``'s output for the same folder; or ``(entities,
+    ``ReadCurrentResolution``'s table for the same folder; or ``(entities,
     current, withdrawn)``, where ``withdrawn`` holds lists of the entity rows
     the run replaces (``newsbeam reprocess``): their mentions and articles are
     taken off the totals before the run's are added, and each of their ids
@@ -180,7 +182,7 @@ class ResolveEntities(beam.PTransform):
         entities, current, *withdrawn = inputs
         parts = [
             entities | "Totals" >> _TaggedTotals(_RUN),
-            current | "TagCurrent" >> beam.Map(lambda row: (None, (_CURRENT, row))),
+            current | "TagCurrent" >> beam.Map(lambda table: (None, (_CURRENT, table))),
         ]
         if withdrawn:
             parts.append(withdrawn[0] | "Withdrawn" >> _TaggedTotals(_WITHDRAWN))

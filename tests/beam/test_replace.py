@@ -12,7 +12,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines import compact, query
-from schemas import TABLES
+from schemas import ENTITY_RESOLUTION, TABLES
 from tests.helpers import NOW, error_row
 from transforms import commit, reprocess, store, write
 from transforms.lib.entities import entity_id
@@ -328,10 +328,11 @@ def test_withdrawn_mentions_come_off_the_totals_before_the_new_ones_go_on():
             "label": "PERSON"
         }
 
+    table = pa.Table.from_pylist([current], schema=ENTITY_RESOLUTION)  # ReadCurrentResolution's
     with TestPipeline() as pipeline:
         resolved = (
             pipeline | "Run" >> beam.Create([[mention("a")]]),  # an article's rows: one list
-            pipeline | "Current" >> beam.Create([(marsh, current)]),
+            pipeline | "Current" >> beam.Create([table]),
             pipeline | "Withdrawn" >> beam.Create([[mention("a"), mention("a")], [mention("b")]]),
         ) | ResolveEntities(run_id="r2", resolved_at=NOW)
         assert_that(

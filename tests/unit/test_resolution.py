@@ -1,7 +1,20 @@
 """Corpus-level resolution (transforms.lib.resolution) on invented totals: no model, no Beam."""
 
+import datetime as dt
+
+import pyarrow as pa
+
+from schemas import ENTITY_RESOLUTION
 from transforms.lib.entities import entity_id
-from transforms.lib.resolution import Resolution, Totals, merge_totals, resolve, totals_of
+from transforms.lib.resolution import (
+    Resolution,
+    Totals,
+    current_state,
+    latest_rows,
+    merge_totals,
+    resolve,
+    totals_of,
+)
 
 
 def person(name: str, mentions: int) -> Totals:
@@ -129,3 +142,51 @@ def test_totals_of_rows_and_merge():
     assert totals == Totals("x", "PERSON", "Helena Marsh", 3, 2)
     assert merge_totals(totals, totals._replace(mentions=1, articles=1)).mentions == 4
     assert merge_totals(None, totals) == totals
+
+
+def _table_row(name: str, resolved_name: str, mentions: int, hour: int, run: str) -> dict:
+    return {
+        "entity_id": entity_id("person", name),
+        "label": "PERSON",
+        "canonical": name,
+        "mentions": mentions,
+        "articles": 1,
+        "resolved_id": entity_id("person", resolved_name),
+        "resolved_name": resolved_name,
+        "resolved_label": "PERSON",
+        "rule": "self" if name == resolved_name else "surname",
+        "run_id": run,
+        "resolved_at": dt.datetime(2026, 11, 28, hour, tzinfo=dt.UTC),
+    }
+
+
+def test_latest_rows_keeps_each_ids_row_resolved_last_then_of_the_later_run():
+    rows = [
+        _table_row("Marsh", "Helena Marsh", 3, 14, "r2"),  # resolved last
+        _table_row("Marsh", "Marsh", 1, 12, "r1"),
+        _table_row("Helena Marsh", "Helena Marsh", 2, 12, "r1"),
+        _table_row("Tom Marsh", "Tom Marsh", 5, 12, "r1"),
+        _table_row("Tom Marsh", "Tom Marsh", 6, 12, "r3"),  # same time, later run id
+    ]
+    # Spread over chunks, as several files concatenated are.
+    table = pa.concat_tables(
+        [pa.Table.from_pylist(part, schema=ENTITY_RESOLUTION) for part in (rows[:2], rows[2:])]
+    )
+    latest = {row["canonical"]: row for row in latest_rows(table).to_pylist()}
+    assert {name: (row["mentions"], row["run_id"]) for name, row in latest.items()} == {
+        "Marsh": (3, "r2"),
+        "Helena Marsh": (2, "r1"),
+        "Tom Marsh": (6, "r3"),
+    }
+    assert latest_rows(ENTITY_RESOLUTION.empty_table()).num_rows == 0
+
+
+def test_current_state_gives_each_ids_resolution_and_totals():
+    table = pa.Table.from_pylist(
+        [_table_row("Marsh", "Helena Marsh", 3, 14, "r2")], schema=ENTITY_RESOLUTION
+    )
+    marsh, helena = entity_id("person", "Marsh"), entity_id("person", "Helena Marsh")
+    previous, totals = current_state(table)
+    assert previous == {marsh: Resolution(helena, "Helena Marsh", "PERSON", "surname")}
+    assert totals == {marsh: Totals(marsh, "PERSON", "Marsh", 3, 1)}
+    assert current_state(ENTITY_RESOLUTION.empty_table()) == ({}, {})

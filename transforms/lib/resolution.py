@@ -18,7 +18,16 @@ from typing import NamedTuple
 
 from transforms.lib.entities import entity_id, kind_of, middles_agree, name_parts, normalise
 
-__all__ = ["DOMINANCE", "Resolution", "Totals", "merge_totals", "resolve", "totals_of"]
+__all__ = [
+    "DOMINANCE",
+    "Resolution",
+    "Totals",
+    "current_state",
+    "latest_rows",
+    "merge_totals",
+    "resolve",
+    "totals_of",
+]
 
 # A short name resolves to the full name that has at least this share of the full-name
 # mentions it could stand for; below it, the name is ambiguous and stays as it is.
@@ -71,6 +80,36 @@ def totals_of(rows: Iterable[Mapping]) -> list[Totals]:
         )
         for entity in labels
     ]
+
+
+def latest_rows(table):
+    """Each entity id's latest row of a pyarrow table of ``entity_resolution`` rows: the
+    one resolved last (``resolved_at``, then ``run_id``), as a table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows < 2:
+        return table
+    ordered = table.sort_by(
+        [("entity_id", "ascending"), ("resolved_at", "ascending"), ("run_id", "ascending")]
+    )
+    ids = ordered.column("entity_id")
+    last_of_id = pc.not_equal(ids.slice(0, len(ids) - 1), ids.slice(1))
+    return ordered.filter(pa.chunked_array([*last_of_id.chunks, pa.array([True])]))
+
+
+def current_state(table) -> tuple[dict[str, Resolution], dict[str, Totals]]:
+    """The resolution and the totals of each id in a pyarrow table of its latest
+    ``entity_resolution`` rows (``latest_rows``)."""
+    wanted = dict.fromkeys(Totals._fields + Resolution._fields)  # not the times: slow to convert
+    columns = table.select(list(wanted)).to_pydict()
+    ids = columns["entity_id"]
+    resolutions = zip(*(columns[name] for name in Resolution._fields), strict=True)
+    totals = zip(*(columns[name] for name in Totals._fields), strict=True)
+    return (
+        {entity: Resolution(*row) for entity, row in zip(ids, resolutions, strict=True)},
+        {row[0]: Totals(*row) for row in totals},
+    )
 
 
 def merge_totals(previous: Totals | None, run: Totals) -> Totals:
