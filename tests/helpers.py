@@ -163,16 +163,22 @@ def dask_cluster(workers: int, *, folder: pathlib.Path, startup: float = 120.0):
             client.wait_for_workers(workers, timeout=startup)
         yield DaskCluster(address, processes[1:])
     finally:
-        for process in reversed(processes):
+        stop_process_groups(processes)
+
+
+def stop_process_groups(processes, *, patience: float = 10.0) -> None:
+    """Ends each process's group (each started with ``start_new_session``): SIGTERM to all,
+    newest first, then SIGKILL to any still running after ``patience`` seconds."""
+    for process in reversed(processes):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in reversed(processes):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def error_row(i, date="2026-11-28"):

@@ -11,7 +11,6 @@ on a Dask cluster.
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 
 import pytest
 
-from tests.helpers import SEEDS, comparable_rows, newsbeam
+from tests.helpers import SEEDS, comparable_rows, newsbeam, stop_process_groups
 
 pytestmark = pytest.mark.slow
 
@@ -72,14 +71,7 @@ def _beam_service(module: str, port_flag: str, *, folder, name: str):
         _wait_for_port(port, process, log_path)
         yield port
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_groups([process])
 
 
 @pytest.fixture(scope="module")
