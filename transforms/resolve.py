@@ -19,7 +19,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from schemas import ENTITY_RESOLUTION
-from transforms import metrics
+from transforms import metrics, store
 from transforms.lib import counters
 from transforms.lib.committed import FileTables
 from transforms.lib.resolution import Totals, current_state, latest_rows, merge_totals, resolve
@@ -67,7 +67,7 @@ class ReadCurrentResolution(beam.PTransform):
 
     def __init__(self, output_dir: str):
         super().__init__()
-        self._pattern = FileSystems.join(output_dir, RESOLUTION_TABLE, "date=*", "*.parquet")
+        self._pattern = store.table_files(output_dir, RESOLUTION_TABLE)  # DIR escaped
 
     def expand(self, pbegin):
         return (

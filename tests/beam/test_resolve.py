@@ -107,3 +107,19 @@ def test_resolve_entities_in_an_empty_output(tmp_path):
             equal_to([("resolve.rows", 2), ("resolve.resolved", 1)]),
             label="Counts",
         )
+
+
+def test_the_current_table_of_an_output_named_with_glob_characters_is_its_own(tmp_path):
+    helena = _written(HELENA, "Helena Marsh", HELENA, "Helena Marsh", 2, EARLIER, "r1")
+    marsh = _written(MARSH, "Marsh", MARSH, "Marsh", 1, EARLIER, "r1")
+    for name, rows in (("out[1]", [helena]), ("out1", [marsh])):  # out[1] as a glob is out1
+        folder = tmp_path / name / "entity_resolution" / "date=2026-11-27"
+        folder.mkdir(parents=True)
+        table = pa.Table.from_pylist(rows, schema=ENTITY_RESOLUTION)
+        pq.write_table(table, folder / "a.parquet")
+    with TestPipeline() as pipeline:
+        current = pipeline | ReadCurrentResolution(str(tmp_path / "out[1]"))
+        assert_that(
+            current | beam.Map(lambda table: table.column("entity_id").to_pylist()),
+            equal_to([[HELENA]]),
+        )
