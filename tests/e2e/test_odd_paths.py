@@ -44,8 +44,10 @@ def test_odd_file_names_are_each_read_once_by_ingest_and_by_watch(tmp_path):
     newsbeam("ingest", "--input", inputs / "*", "--output", ingested, "--no-nlp")
     assert _origins(ingested) == expected
     watched = tmp_path / "watched"
+    # --settle 0: the files are seconds old, and a fast ingest leaves them younger than
+    # the default settle time, which would keep them for a poll that never comes.
     newsbeam("watch", "--input", inputs / "*", "--output", watched, "--no-nlp",
-             "--max-polls", "1", "--interval", "1s")  # fmt: skip
+             "--max-polls", "1", "--interval", "1s", "--settle", "0")  # fmt: skip
     assert _origins(watched) == expected
     [record] = _run_files(watched)
     assert record["stages"]["files"] == len(NAMES)  # nothing matched twice
@@ -73,7 +75,8 @@ def test_an_output_folder_with_glob_characters_is_that_folder_alone(tmp_path, na
     assert counted.stdout == "n\n2\n"
     assert "articles: 2" in newsbeam("stats", output).stdout
     watched = newsbeam("watch", "--input", one, "--output", output, "--no-nlp",
-                       "--max-polls", "1", "--interval", "1s", "--rescan")  # fmt: skip
+                       "--max-polls", "1", "--interval", "1s", "--rescan",
+                       "--settle", "0")  # fmt: skip
     assert "0 new, 1 duplicates" in watched.stderr
     assert _origins(output) == sorted([str(one), str(two)])
     assert _origins(tmp_path / decoy) == [str(one)]
