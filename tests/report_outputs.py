@@ -24,6 +24,23 @@ import pyarrow.parquet as pq
 from schemas import ARTICLES, ENTITIES, ENTITY_RESOLUTION, ERRORS, QUOTES
 from transforms import store
 
+# The id of every chart the report draws for an output with rows in every table.
+EVERY_CHART = {
+    "volume",
+    "sources",
+    "languages",
+    "top-person",
+    "timeline-person",
+    "top-org",
+    "timeline-org",
+    "quote-shares",
+    "speakers",
+    "co-mentions",
+    "quality",
+    "errors",
+    "runs",
+}
+
 NOW = dt.datetime(2025, 3, 10, 12, tzinfo=dt.UTC)
 HOSTILE_TITLE = '<script>alert("title")</script>'
 HOSTILE_QUOTE = '<script>alert("quote")</script> is what he wrote, and then some more words'

@@ -19,6 +19,7 @@ from pipelines import cli, corpus_report, report_charts, report_drawing
 from pipelines.report_queries import Caps, Scope
 from schemas import ARTICLES, ENTITIES, ERRORS, QUOTES
 from tests.report_outputs import (
+    EVERY_CHART,
     HOSTILE_QUOTE,
     HOSTILE_TITLE,
     plain_article,
@@ -34,23 +35,6 @@ def _no_drawer_left():
     """The drawing processes end with the module: later tests count this process's workers."""
     yield
     report_drawing.close_drawer()
-
-
-EVERY_CHART = {
-    "volume",
-    "sources",
-    "languages",
-    "top-person",
-    "timeline-person",
-    "top-org",
-    "timeline-org",
-    "quote-shares",
-    "speakers",
-    "co-mentions",
-    "quality",
-    "errors",
-    "runs",
-}
 
 
 class _Elements(HTMLParser):
