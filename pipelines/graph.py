@@ -101,7 +101,7 @@ def ingest(
         counts.append(seen_errors[COUNTS])
     unique = normalized.articles | "DeduplicateArticles" >> dedupe.DeduplicateArticles(existing_ids)
     counts.append(unique[COUNTS])
-    # Deduplication ends in a grouping by article, so its output is already
+    # Deduplication ends in a grouping by id shard (512 of them), so its output is already
     # spread over the workers: no Reshuffle (and no copy of every text) is needed.
     articles = unique.articles
     tables = {"articles": articles}

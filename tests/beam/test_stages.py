@@ -5,7 +5,9 @@ import hashlib
 import json
 
 import apache_beam as beam
+import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -14,6 +16,7 @@ from transforms import commit, dedupe, errors_once, normalize, read, store
 from transforms.commit import CommitRun
 from transforms.dedupe import DeduplicateArticles
 from transforms.lib import globs
+from transforms.lib.dedupe import id_shard, ids_by_shard
 from transforms.lib.formats import raw_record
 from transforms.normalize import NormalizeArticles
 from transforms.read import ReadArticles
@@ -195,7 +198,7 @@ def test_deduplicate_against_ids_already_written():
         }
 
     with TestPipeline() as p:
-        existing = p | "Existing" >> beam.Create(["1", "9"])
+        existing = p | "Existing" >> beam.Create(list(ids_by_shard(["1", "9"]).items()))
         outputs = (
             p | "Articles" >> beam.Create([article("a", "1"), article("b", "2")])
         ) | DeduplicateArticles(existing)
@@ -252,3 +255,38 @@ def test_read_seen_errors_reads_the_key_of_every_committed_row(tmp_path):
             equal_to([("part-r1-broken.parquet", "corrupt_output_file")]),
             label="Errors",
         )
+
+
+def test_read_existing_ids_gives_every_id_by_shard_and_reads_each_file_once(tmp_path, monkeypatch):
+    folder = tmp_path / "articles" / "date=2026-11-28"
+    folder.mkdir(parents=True)
+
+    def committed(name, ids):
+        pq.write_table(pa.table({"article_id": ids}), folder / f"part-{name}.parquet")
+
+    def existing(ids, errors):
+        with TestPipeline() as p:
+            read = p | dedupe.ReadExistingIds(str(tmp_path), ingested_at=NOW)
+            assert_that(
+                read.ids | beam.FlatMapTuple(lambda shard, ids: [(shard, i) for i in ids]),
+                equal_to([(id_shard(i), i) for i in ids]),
+                label="Ids",
+            )
+            errors_read = read[dedupe.ERRORS] | beam.Map(_error_key)
+            assert_that(errors_read, equal_to(errors), label="Errors")
+
+    reads = []
+    original = dedupe._read_ids
+    monkeypatch.setattr(dedupe, "_read_ids", lambda path: reads.append(path) or original(path))
+    first = [f"a{i}" for i in range(40)]
+    committed("r1", first)
+    existing(first, [])
+    committed("r2", ["b1", "b2"])
+    (folder / "part-r3-broken.parquet").write_bytes(b"PAR1")
+    broken = [("part-r3-broken.parquet", "corrupt_output_file")]
+    existing([*first, "b1", "b2"], broken)
+    existing([*first, "b1", "b2"], broken)  # nothing new: only the broken file is read again
+    names = [path.rsplit("/", 1)[-1] for path in reads]
+    assert sorted(names) == sorted(
+        ["part-r1.parquet", "part-r2.parquet", *["part-r3-broken.parquet"] * 2]
+    )

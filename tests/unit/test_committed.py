@@ -36,3 +36,19 @@ def test_files_no_longer_listed_are_let_go_and_unknown_stamps_never_kept():
     cache.read_all("other", [("a", 10, 1.0)], read)  # one group kept: "g" goes
     cache.read_all("g", [("a", 10, 1.0)], read)
     assert reads[-2:] == ["a", "a"]
+
+
+def test_what_keep_refuses_is_read_again_next_time():
+    reads = []
+
+    def read(path):
+        reads.append(path)
+        return OSError(path) if path == "bad" else path
+
+    cache = FileTables()
+    files = [("ok", 1, 1.0), ("bad", 1, 1.0)]
+    keep = lambda value: not isinstance(value, Exception)  # noqa: E731
+    first = cache.read_all("g", files, read, keep=keep)
+    assert first[0] == "ok" and isinstance(first[1], OSError)
+    cache.read_all("g", files, read, keep=keep)
+    assert reads == ["ok", "bad", "bad"]

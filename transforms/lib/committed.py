@@ -28,9 +28,17 @@ class FileTables:
         self._max_groups = max_groups
         self._lock = threading.Lock()
 
-    def read_all(self, group: str, files: Iterable[Stamp], read: Callable[[str], object]) -> list:
+    def read_all(
+        self,
+        group: str,
+        files: Iterable[Stamp],
+        read: Callable[[str], object],
+        *,
+        keep: Callable[[object], bool] | None = None,
+    ) -> list:
         """``read(path)`` of each file, in order, from what was kept when the same file
-        (same path, size and time) was read before. What ``read`` raises is raised."""
+        (same path, size and time) was read before. What ``read`` raises is raised;
+        with ``keep``, only what it approves of is kept for next time."""
         files = list(files)
         with self._lock:
             known = self._groups.get(group, {})
@@ -38,7 +46,9 @@ class FileTables:
         for stamp in files:
             listed[stamp] = known[stamp] if stamp in known else read(stamp[0])
         with self._lock:
-            self._groups[group] = {s: v for s, v in listed.items() if None not in s}
+            self._groups[group] = {
+                s: v for s, v in listed.items() if None not in s and (keep is None or keep(v))
+            }
             self._groups.move_to_end(group)
             while len(self._groups) > self._max_groups:
                 self._groups.popitem(last=False)
