@@ -188,6 +188,9 @@ def resolve(
         best = ranked[0]
         return best if total and group_mentions[best] >= DOMINANCE * total else None
 
+    person_mentions: dict[str, int] = defaultdict(int)  # normalised name -> its mentions
+    for person in persons:
+        person_mentions[normalise(person.canonical)] += person.mentions
     for entity in by_id.values():
         kind = kind_of(entity.label)
         word = normalise(entity.canonical)
@@ -199,9 +202,7 @@ def resolve(
         if kind == "person":
             fresh[entity.entity_id] = (target, "surname")
         elif kind in _MISLABELLED_KINDS:
-            as_person = group_mentions[target] + sum(
-                p.mentions for p in persons if normalise(p.canonical) == word
-            )
+            as_person = group_mentions[target] + person_mentions.get(word, 0)
             if as_person >= PERSON_OVER_OTHER * entity.mentions:
                 fresh[entity.entity_id] = (target, "label")
 
@@ -292,6 +293,9 @@ def _representative(
 
 def _follow(target: str, previous: Mapping[str, Resolution]) -> str:
     """``target``'s final id through earlier resolutions (they never form a cycle)."""
+    earlier = previous.get(target)
+    if earlier is None or earlier.resolved_id == target:
+        return target  # most ids: not resolved away
     seen = set()
     while target in previous and previous[target].resolved_id != target and target not in seen:
         seen.add(target)
