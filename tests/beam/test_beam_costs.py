@@ -99,3 +99,53 @@ def test_a_pipeline_with_the_lighter_options_runs_as_before():
             | beam.CombinePerKey(sum)
         )
         assert_that(counted, equal_to([("a", 1), ("b", 2)]))
+
+
+def _no_defaults(element, side):
+    return element
+
+
+def _with_defaults(element, window=beam.DoFn.WindowParam):
+    return element
+
+
+def _wrapped(element):
+    return element
+
+
+_wrapped.__wrapped__ = _with_defaults  # inspect.signature follows it: Beam's answer
+
+
+def test_function_arguments_are_beams_own_read_once_per_code(monkeypatch):
+    from apache_beam.transforms import core
+
+    calls = []
+    work_out = core.get_function_args_defaults
+
+    def counted(f):
+        calls.append(getattr(f, "__name__", f))
+        return work_out(f)
+
+    monkeypatch.setattr(core, "get_function_args_defaults", counted)  # Beam's own after
+    beam_costs.remember_function_arguments()
+    beam_costs.remember_function_arguments()  # a second call changes nothing
+    twin = pickle.loads(pickle.dumps(_Plain()))  # a new object, as the worker unpickles
+    callables = [
+        _no_defaults,
+        _with_defaults,
+        _wrapped,
+        _Plain().process,
+        twin.process,
+        _Stateful().process,
+        lambda a, b=1: a,
+        len,
+    ]
+    for f in callables:
+        for _ in range(3):
+            assert core.get_function_args_defaults(f) == work_out(f)
+    args = core.get_function_args_defaults(_no_defaults)[0]
+    args.append("x")  # a caller's copy: the remembered names stay whole
+    assert core.get_function_args_defaults(_no_defaults) == (["element", "side"], [])
+    assert core.get_function_arguments(_Plain(), "process") == (["element"], [])
+    assert calls.count("_no_defaults") == 1 and calls.count("process") == 1 + 3  # _Stateful
+    assert calls.count("_with_defaults") == 3 and calls.count("_wrapped") == 3
