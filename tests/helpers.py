@@ -87,6 +87,13 @@ def wait_for(predicate, timeout):
     return None
 
 
+def copy_seeds(folder: pathlib.Path) -> None:
+    """Copies ``seeds/0*`` into ``folder``, so files others add to seeds/ mid-run change no
+    comparison."""
+    for seed in SEEDS.glob("0*"):
+        shutil.copy2(seed, folder / seed.name)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

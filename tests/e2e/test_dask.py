@@ -9,7 +9,6 @@ inputs, so every table, the errors included, is compared row for row.
 """
 
 import json
-import shutil
 import subprocess
 import sys
 
@@ -18,8 +17,8 @@ import pytest
 
 from tests.helpers import (
     SEED_ARTICLE,
-    SEEDS,
     comparable_rows,
+    copy_seeds,
     dask_cluster,
     newsbeam,
     wait_for,
@@ -32,8 +31,7 @@ pytestmark = pytest.mark.slow
 def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("client") / "corpus"
     folder.mkdir()
-    for seed in SEEDS.glob("0*"):
-        shutil.copy2(seed, folder / seed.name)
+    copy_seeds(folder)
     story = SEED_ARTICLE.read_text(encoding="utf-8")
     for number in range(36):
         (folder / f"report{number:02d}.txt").write_text(

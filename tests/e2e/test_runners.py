@@ -10,7 +10,6 @@ on a Dask cluster.
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,17 +17,17 @@ import time
 
 import pytest
 
-from tests.helpers import SEEDS, comparable_rows, newsbeam, stop_process_groups
+from tests.helpers import (
+    comparable_rows,
+    copy_seeds,
+    free_port,
+    newsbeam,
+    stop_process_groups,
+)
 
 pytestmark = pytest.mark.slow
 
 STARTUP_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _log_tail(log_path, limit=3000) -> str:
@@ -53,7 +52,7 @@ def _beam_service(module: str, port_flag: str, *, folder, name: str):
     The service leads its own process group, so stopping the group also stops
     the SDK worker processes a worker pool starts.
     """
-    port = _free_port()
+    port = free_port()
     log_path = folder / f"{name}.log"
     # A worker pool starts its SDK workers as plain `python`: make that this interpreter.
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
@@ -100,8 +99,7 @@ def seeds(tmp_path_factory):
     """A copy of ``seeds/0*``, so files others add to seeds/ mid-run change no comparison."""
     folder = tmp_path_factory.mktemp("client") / "seeds"
     folder.mkdir()
-    for seed in SEEDS.glob("0*"):
-        shutil.copy2(seed, folder / seed.name)
+    copy_seeds(folder)
     return folder
 
 
